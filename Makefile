@@ -1,0 +1,54 @@
+# shiftcurv — the two commands:
+#   make demo   install what is missing, build (Release), run the main example
+#   make test   install what is missing, build (Release, and an ASan+UBSan build), run all tests
+#
+# Variables: BUILD (build dir, default build), JOBS (parallel jobs), WERROR=ON (CI: warnings
+# are errors), SANITIZE=OFF (skip the sanitizer pass of `make test`).
+
+BUILD    ?= build
+ASAN_BUILD ?= build-asan
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR   ?= OFF
+SANITIZE ?= ON
+
+# Debian packages the build needs (header-only libraries, test and benchmark frameworks).
+BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
+                  libcli11-dev librandom123-dev libspectra-dev
+# Extra packages for the demo's figures (the demo still runs without them).
+DEMO_PACKAGES  := python3 python3-matplotlib
+
+.PHONY: demo test deps demo-deps configure build asan clean
+
+demo: demo-deps build
+	./$(BUILD)/examples/derivatives_tour
+
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+ifeq ($(SANITIZE),ON)
+	$(MAKE) asan
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+endif
+
+deps:
+	@sh tools/install-deps.sh $(BUILD_PACKAGES)
+
+demo-deps:
+	@sh tools/install-deps.sh $(BUILD_PACKAGES)
+	@sh tools/install-deps.sh --optional $(DEMO_PACKAGES)
+
+configure:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# ASan + UBSan over the test suite minus the doctest suites named "slow*" (long stochastic
+# runs that ASan would make ten times slower; they run in the Release pass above).
+asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHIFTCURV_SANITIZE=ON \
+	      -DSHIFTCURV_BUILD_EXAMPLES=ON -DSHIFTCURV_BUILD_BENCHMARKS=OFF \
+	      -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,125 @@
+// shiftcurv/core/concepts.hpp — what a user functor must provide, as C++20 concepts.
+//
+//   struct my_loss {                                       // the minimum: a value
+//     template <class S> S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& th) const {
+//       return 0.25 * th.squaredNorm() * th.squaredNorm() - 0.5 * th.squaredNorm();
+//     }
+//   };
+//   static_assert(shiftcurv::loss_function<my_loss>);
+//   static_assert(shiftcurv::scalar_templated_loss<my_loss>);   // exact AD derivatives
+//   static_assert(!shiftcurv::has_gradient<my_loss>);           // none given: derived
+//
+// Derivatives are optional members, detected at compile time (derivatives/derivatives.hpp
+// picks the best route: analytic member > automatic differentiation > finite differences):
+//   vector gradient(const vector& th) const;                 // ∇U
+//   matrix hessian (const vector& th) const;                 // ∇²U
+//   vector hvp     (const vector& th, const vector& v) const;// ∇²U·v
+//
+// A per-sample (dataset) loss has ensmallen's separable shape:
+//   index  num_samples() const;
+//   double value(const vector& th, index i) const;               // U(x_i, θ)
+//   void   gradient(const vector& th, index i, vector& g) const; // g ← ∂θ U(x_i, θ)
+//   void   hessian(const vector& th, index i, matrix& H) const;  // optional
+//   void   hvp(const vector& th, index i, const vector& v, vector& out) const;  // optional
+//
+// A diffusion model gives D(θ) = F(θ)F(θ)ᵀ (p×p), its divergence (∇·D)_i = Σ_j ∂_j D_ij,
+// and the noise factor F (p×m: Cholesky factor, or Aᵀ of a per-sample loss):
+//   matrix matrix(const vector& th) const;
+//   vector divergence(const vector& th) const;
+//   matrix noise_factor(const vector& th) const;
+//   vector apply(const vector& th, const vector& v) const;   // optional D·v
+#pragma once
+
+#include <concepts>
+#include <type_traits>
+
+#include <Eigen/Core>
+
+#include "shiftcurv/core/dual.hpp"
+#include "shiftcurv/core/types.hpp"
+
+namespace shiftcurv {
+
+/// An Eigen column vector of doubles, fixed or dynamic size.
+template <class V>
+concept real_vector = std::derived_from<V, Eigen::MatrixBase<V>> && V::ColsAtCompileTime == 1 &&
+                      std::same_as<typename V::Scalar, double>;
+
+namespace detail {
+template <class Vec, class Scalar>
+using rebind_vector = Eigen::Matrix<Scalar, Vec::RowsAtCompileTime, 1, Eigen::ColMajor,
+                                    Vec::MaxRowsAtCompileTime, 1>;
+}  // namespace detail
+
+/// f(θ) returns something convertible to double.
+template <class F, class Vec = vector>
+concept loss_function = requires(const F& f, const Vec& theta) {
+  { f(theta) } -> std::convertible_to<double>;
+};
+
+/// f is templated on its scalar: called with a vector of duals it returns that dual, at first
+/// and at second order.  Such a loss gets exact derivatives by automatic differentiation.
+template <class F, class Vec = vector>
+concept scalar_templated_loss =
+    loss_function<F, Vec> &&
+    requires(const F& f, const detail::rebind_vector<Vec, dual<double>>& x1,
+             const detail::rebind_vector<Vec, dual<dual<double>>>& x2) {
+      { f(x1) } -> std::same_as<dual<double>>;
+      { f(x2) } -> std::same_as<dual<dual<double>>>;
+    };
+
+/// The loss provides its gradient: `f.gradient(θ)`.
+template <class F, class Vec = vector>
+concept has_gradient = loss_function<F, Vec> && requires(const F& f, const Vec& theta) {
+  { f.gradient(theta) } -> std::convertible_to<detail::rebind_vector<Vec, double>>;
+};
+
+/// The loss provides its Hessian: `f.hessian(θ)`.
+template <class F, class Vec = vector>
+concept has_hessian = loss_function<F, Vec> && requires(const F& f, const Vec& theta) {
+  { f.hessian(theta) } -> std::convertible_to<matrix>;
+};
+
+/// The loss provides Hessian-vector products: `f.hvp(θ, v)`.
+template <class F, class Vec = vector>
+concept has_hvp = loss_function<F, Vec> && requires(const F& f, const Vec& theta, const Vec& v) {
+  { f.hvp(theta, v) } -> std::convertible_to<detail::rebind_vector<Vec, double>>;
+};
+
+/// A dataset loss in ensmallen's separable shape (see the header comment).
+template <class F, class Vec = vector>
+concept per_sample_loss = requires(const F& f, const Vec& theta, index i, vector& g) {
+  { f.num_samples() } -> std::convertible_to<index>;
+  { f.value(theta, i) } -> std::convertible_to<double>;
+  f.gradient(theta, i, g);
+};
+
+/// A per-sample loss that also gives per-sample Hessians: `f.hessian(θ, i, H)`.
+template <class F, class Vec = vector>
+concept has_sample_hessian = per_sample_loss<F, Vec> &&
+                             requires(const F& f, const Vec& theta, index i, matrix& H) {
+                               f.hessian(theta, i, H);
+                             };
+
+/// A per-sample loss that also gives per-sample Hessian-vector products.
+template <class F, class Vec = vector>
+concept has_sample_hvp = per_sample_loss<F, Vec> &&
+                         requires(const F& f, const Vec& theta, index i, const vector& v, vector& out) {
+                           f.hvp(theta, i, v, out);
+                         };
+
+/// A diffusion model: D(θ), ∇·D(θ) and a noise factor F with D = F Fᵀ.
+template <class M, class Vec = vector>
+concept diffusion_model = requires(const M& m, const Vec& theta) {
+  { m.matrix(theta) } -> std::convertible_to<shiftcurv::matrix>;
+  { m.divergence(theta) } -> std::convertible_to<vector>;
+  { m.noise_factor(theta) } -> std::convertible_to<shiftcurv::matrix>;
+};
+
+/// A diffusion model that applies D·v without forming D.
+template <class M, class Vec = vector>
+concept has_diffusion_apply = diffusion_model<M, Vec> && requires(const M& m, const Vec& theta, const Vec& v) {
+  { m.apply(theta, v) } -> std::convertible_to<vector>;
+};
+
+}  // namespace shiftcurv

@@ -1,0 +1,47 @@
+// shiftcurv/core/status.hpp — how an algorithm reports whether it worked.
+//
+//   auto r = shiftcurv::effective_potential(loss, noise, T, a, b);
+//   if (!r) std::cerr << to_string(r.status) << ": " << r.message << '\n';
+//
+// Modelled on Eigen's ComputationInfo and Ceres' Solver::Summary: a result struct carries the
+// value, an error estimate, a status, work counts and a human-readable message.  A failed
+// computation never hands back a silent NaN: the status says what went wrong.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace shiftcurv {
+
+enum class status {
+  success,              ///< converged to the requested tolerance
+  max_iterations,       ///< iteration/evaluation budget exhausted before the tolerance was met
+  tolerance_not_met,    ///< finished, but the error estimate exceeds the requested tolerance
+  not_converged,        ///< the method diverged or stalled (e.g. Newton without descent)
+  numerical_issue,      ///< a NaN/Inf or a singular matrix appeared inside the computation
+  assumption_violated   ///< a theoretical assumption (e.g. curl-free V) measurably fails
+};
+
+constexpr std::string_view to_string(status s) noexcept {
+  switch (s) {
+    case status::success: return "success";
+    case status::max_iterations: return "max_iterations";
+    case status::tolerance_not_met: return "tolerance_not_met";
+    case status::not_converged: return "not_converged";
+    case status::numerical_issue: return "numerical_issue";
+    case status::assumption_violated: return "assumption_violated";
+  }
+  return "unknown";
+}
+
+/// The part every result struct shares.  Derive from it and add the value fields.
+struct result_base {
+  shiftcurv::status status = shiftcurv::status::success;
+  std::string message;         ///< empty on success, otherwise why
+  long evaluations = 0;        ///< function (or V) evaluations used
+  long iterations = 0;         ///< iterations/steps used, where meaningful
+  [[nodiscard]] bool ok() const noexcept { return status == shiftcurv::status::success; }
+  explicit operator bool() const noexcept { return ok(); }
+};
+
+}  // namespace shiftcurv

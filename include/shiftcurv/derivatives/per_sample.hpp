@@ -1,0 +1,125 @@
+// shiftcurv/derivatives/per_sample.hpp — the mean loss, its gradient and the per-sample
+// gradient matrix of a separable (per-sample) loss.
+//
+//   struct least_squares {                 // U(x_i, θ) = ½ (a_iᵀθ − y_i)²
+//     Eigen::MatrixXd X; Eigen::VectorXd y;
+//     shiftcurv::index num_samples() const { return X.rows(); }
+//     double value(const Eigen::VectorXd& th, shiftcurv::index i) const {
+//       const double r = X.row(i).dot(th) - y(i); return 0.5 * r * r; }
+//     void gradient(const Eigen::VectorXd& th, shiftcurv::index i, Eigen::VectorXd& g) const {
+//       g = (X.row(i).dot(th) - y(i)) * X.row(i).transpose(); }
+//   };
+//   least_squares ls{X, y};
+//   double U = shiftcurv::mean_loss(ls, th);                 // (1/N) Σ U(x_i, θ)
+//   auto G   = shiftcurv::sample_gradients(ls, th);          // N×p, row i = g_iᵀ
+//   shiftcurv::mean_loss_of train{ls};                        // a loss functor: U_tr
+//   auto g = shiftcurv::gradient(train, th);                 // uses the per-sample gradients
+//
+// Per-sample Hessians come from the functor's `hessian(θ, i, H)` when given, otherwise from
+// `hvp(θ, i, v, out)` column by column, otherwise by central differences of the per-sample
+// gradient (step rule of derivatives.hpp, error ≈ 1e-10 relative).
+#pragma once
+
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/derivatives/detail/finite_difference.hpp"
+
+namespace shiftcurv {
+
+namespace detail {
+template <class F>
+index checked_num_samples(std::string_view fn, const F& f) {
+  const index n = static_cast<index>(f.num_samples());
+  if (n <= 0) throw_invalid(fn, "the per-sample loss has ", n, " samples, need at least 1");
+  return n;
+}
+}  // namespace detail
+
+/// (1/N) Σ_i U(x_i, θ).
+template <class F>
+  requires per_sample_loss<F>
+double mean_loss(const F& f, const vector& theta) {
+  require_finite("mean_loss", "theta", theta);
+  const index n = detail::checked_num_samples("mean_loss", f);
+  double s = 0;
+  for (index i = 0; i < n; ++i) s += static_cast<double>(f.value(theta, i));
+  return s / static_cast<double>(n);
+}
+
+/// The per-sample gradient matrix G (N×p), row i = g_i(θ)ᵀ.
+template <class F>
+  requires per_sample_loss<F>
+matrix sample_gradients(const F& f, const vector& theta) {
+  require_finite("sample_gradients", "theta", theta);
+  const index n = detail::checked_num_samples("sample_gradients", f);
+  matrix G(n, theta.size());
+  vector g(theta.size());
+  for (index i = 0; i < n; ++i) {
+    f.gradient(theta, i, g);
+    require_size("sample_gradients", "a per-sample gradient", g.size(), theta.size());
+    G.row(i) = g.transpose();
+  }
+  return G;
+}
+
+/// ḡ = ∇U_tr(θ) = (1/N) Σ_i g_i(θ).
+template <class F>
+  requires per_sample_loss<F>
+vector mean_gradient(const F& f, const vector& theta) {
+  require_finite("mean_gradient", "theta", theta);
+  const index n = detail::checked_num_samples("mean_gradient", f);
+  vector s = vector::Zero(theta.size()), g(theta.size());
+  for (index i = 0; i < n; ++i) {
+    f.gradient(theta, i, g);
+    require_size("mean_gradient", "a per-sample gradient", g.size(), theta.size());
+    s += g;
+  }
+  return s / static_cast<double>(n);
+}
+
+/// ∇²U(x_i, θ) for one sample, by the best route (see the header comment).
+template <class F>
+  requires per_sample_loss<F>
+matrix sample_hessian(const F& f, const vector& theta, index i) {
+  const index p = theta.size();
+  matrix H(p, p);
+  if constexpr (has_sample_hessian<F>) {
+    f.hessian(theta, i, H);
+  } else if constexpr (has_sample_hvp<F>) {
+    vector col(p);
+    for (index j = 0; j < p; ++j) {
+      f.hvp(theta, i, vector::Unit(p, j), col);
+      H.col(j) = col;
+    }
+    H = 0.5 * (H + H.transpose()).eval();
+  } else {
+    H = detail::fd_jacobian_of_gradient(
+        [&](const vector& x) {
+          vector g(p);
+          f.gradient(x, i, g);
+          return g;
+        },
+        theta);
+  }
+  return H;
+}
+
+/// Adapts a per-sample loss to a plain loss functor U_tr(θ) = mean_i U(x_i, θ), with analytic
+/// gradient and Hessian assembled from the per-sample ones.
+template <class F>
+  requires per_sample_loss<F>
+struct mean_loss_of {
+  F samples;
+  double operator()(const vector& theta) const { return mean_loss(samples, theta); }
+  vector gradient(const vector& theta) const { return mean_gradient(samples, theta); }
+  matrix hessian(const vector& theta) const {
+    const index n = detail::checked_num_samples("mean_loss_of::hessian", samples);
+    matrix H = matrix::Zero(theta.size(), theta.size());
+    for (index i = 0; i < n; ++i) H += sample_hessian(samples, theta, i);
+    return H / static_cast<double>(n);
+  }
+};
+template <class F>
+mean_loss_of(F) -> mean_loss_of<F>;
+
+}  // namespace shiftcurv

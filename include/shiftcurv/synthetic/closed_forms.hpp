@@ -1,0 +1,105 @@
+// shiftcurv/synthetic/closed_forms.hpp — the three cases of Appendix B.1 where the effective
+// potential is known in closed form (THEORY.md, "Closed forms for tests").
+//
+//   shiftcurv::b1_case1 c1(H, /*a=*/0.5);        // U = a + ½θᵀHθ > 0, D = U·I
+//   c1.potential(theta, T);                      // v = (1 + T/2) log U
+//   shiftcurv::b1_case2 c2(H);                   // U = ½θᵀHθ, D = H⁻¹: v = ½|∇U|²
+//   shiftcurv::b1_case3 c3(h, /*kappa=*/0.7);    // U = Σ ½h_iθ_i², f(u) = u + κu²/2,
+//                                                // D = diag(1/f'(U_i)): v = Σ f(U_i) − (T/2)Σ log f'(U_i)
+//   c3.loss, c3.noise                            // a loss functor and a diffusion model
+//
+// v is defined up to an additive constant; `potential` returns the closed form as written, so
+// compare differences v(θ) − v(θ₀).  `log_density` is −(2/T)·v (unnormalized log ρ).
+#pragma once
+
+#include <cmath>
+#include <utility>
+
+#include <Eigen/LU>
+
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/types.hpp"
+#include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/noise/matrix_field.hpp"
+#include "shiftcurv/noise/scalar_field.hpp"
+#include "shiftcurv/synthetic/quadratic.hpp"
+
+namespace shiftcurv {
+
+/// U shifted up by a > 0 so that D = U·I is positive definite everywhere.
+struct positive_quadratic {
+  quadratic q;
+  double a;
+  template <class Derived>
+  typename Derived::Scalar operator()(const Eigen::MatrixBase<Derived>& theta) const {
+    return typename Derived::Scalar(a) + q(theta);
+  }
+  vector gradient(const vector& theta) const { return q.gradient(theta); }
+  matrix hessian(const vector& theta) const { return q.hessian(theta); }
+};
+
+struct b1_case1 {
+  b1_case1(const matrix& H, double a) : loss{quadratic(H), a}, noise{loss} {
+    require_positive("b1_case1", "a", a);
+  }
+  positive_quadratic loss;
+  scalar_field_diffusion<positive_quadratic> noise;
+  double potential(const vector& theta, double T) const {
+    return (1 + T / 2) * std::log(loss(theta));
+  }
+  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+};
+
+struct b1_case2 {
+  explicit b1_case2(const matrix& H) : loss(H), noise(H.inverse()) {}
+  quadratic loss;
+  constant_diffusion noise;
+  double potential(const vector& theta, double /*T*/) const {
+    return 0.5 * loss.gradient(theta).squaredNorm();
+  }
+  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+};
+
+/// The diagonal field D = diag(1/(1 + κ·½h_iθ_i²)), templated on the scalar (AD divergence).
+struct b1_case3_field {
+  vector h;
+  double kappa;
+  template <class S>
+  Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& theta) const {
+    const index p = theta.size();
+    Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> D(p, p);
+    for (index i = 0; i < p; ++i)
+      for (index j = 0; j < p; ++j) D(i, j) = S(0);
+    for (index i = 0; i < p; ++i) {
+      const S Ui = S(0.5 * h(i)) * theta(i) * theta(i);
+      D(i, i) = S(1) / (S(1) + S(kappa) * Ui);
+    }
+    return D;
+  }
+};
+
+struct b1_case3 {
+  b1_case3(const vector& h, double kappa)
+      : loss(matrix(h.asDiagonal())), noise{b1_case3_field{h, kappa}}, h_(h), kappa_(kappa) {
+    require_finite("b1_case3", "h", h);
+    if ((h.array() <= 0).any()) detail::throw_domain("b1_case3", "h must be > 0, min is ", h.minCoeff());
+    require_positive("b1_case3", "kappa", kappa);
+  }
+  quadratic loss;
+  matrix_field_diffusion<b1_case3_field> noise;
+  double potential(const vector& theta, double T) const {
+    double v = 0;
+    for (index i = 0; i < theta.size(); ++i) {
+      const double Ui = 0.5 * h_(i) * theta(i) * theta(i);
+      v += Ui + 0.5 * kappa_ * Ui * Ui - T / 2 * std::log(1 + kappa_ * Ui);
+    }
+    return v;
+  }
+  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+
+ private:
+  vector h_;
+  double kappa_;
+};
+
+}  // namespace shiftcurv

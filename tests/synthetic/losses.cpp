@@ -1,0 +1,87 @@
+// Synthetic losses: analytic members against AD and closed forms; B.1 cases satisfy
+// V = D⁻¹(∇U + (T/2)∇·D) = ∇v for their closed-form v (checked by central differences of v).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "shiftcurv/derivatives/derivatives.hpp"
+#include "shiftcurv/synthetic/closed_forms.hpp"
+#include "shiftcurv/synthetic/gaussian_wells.hpp"
+#include "shiftcurv/synthetic/quadratic.hpp"
+
+namespace sc = shiftcurv;
+
+TEST_CASE("p-D Gaussian wells: value against the normal density, analytic derivatives against AD") {
+  Eigen::Matrix2d S0, S1;
+  S0 << 0.3, 0.1, 0.1, 0.2;
+  S1 << 0.5, -0.2, -0.2, 0.6;
+  std::vector<Eigen::VectorXd> m{Eigen::Vector2d(-1, 0), Eigen::Vector2d(1, 0.5)};
+  sc::gaussian_wells U(m, {0.4, 0.7}, {S0, S1}, 0.05);
+  const Eigen::VectorXd t = Eigen::Vector2d(0.2, -0.1);
+  auto normal = [](const Eigen::Vector2d& x, const Eigen::Vector2d& mu, const Eigen::Matrix2d& S) {
+    const Eigen::Vector2d r = x - mu;
+    return std::exp(-0.5 * r.dot(S.inverse() * r)) / (2 * std::numbers::pi * std::sqrt(S.determinant()));
+  };
+  const double want = -0.4 * normal(t, m[0], S0) - 0.7 * normal(t, m[1], S1) + 0.05 * t.squaredNorm();
+  CHECK(U(t) == doctest::Approx(want).epsilon(1e-14));
+  CHECK((U.gradient(t) - sc::detail::ad_gradient(U, t)).norm() < 1e-12 * U.gradient(t).norm());
+  CHECK((U.hessian(t) - sc::detail::ad_hessian(U, t)).norm() < 1e-12 * U.hessian(t).norm());
+  CHECK_THROWS_AS(sc::gaussian_wells(m, {0.4}, {S0, S1}), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::gaussian_wells(m, {0.4, 0.7}, {S0, Eigen::MatrixXd(-S1)}), sc::domain_error);
+}
+
+TEST_CASE("1-D Gaussian wells: normal density, shift, bad input") {
+  sc::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5}, 0.002);
+  const double x = 0.3;
+  const double phi0 = std::exp(-0.5 * std::pow((x + 1) / 0.1, 2)) / (0.1 * std::sqrt(2 * std::numbers::pi));
+  const double phi1 = std::exp(-0.5 * std::pow((x - 1) / 0.5, 2)) / (0.5 * std::sqrt(2 * std::numbers::pi));
+  CHECK(U.value(x) == doctest::Approx(-0.021 * phi0 - 0.1 * phi1 + 0.002 * x * x).epsilon(1e-14));
+  const auto test = U.shifted(0.1);  // U_test(θ) = U_tr(θ + s) for the wells; c θ² is not shifted
+  CHECK(test.value(x) - 0.002 * x * x == doctest::Approx(U.value(x + 0.1) - 0.002 * (x + 0.1) * (x + 0.1)).epsilon(1e-14));
+  CHECK_THROWS_AS(sc::gaussian_wells_1d({-1, 1}, {0.1}, {0.1, 0.5}), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::gaussian_wells_1d({-1, 1}, {0.1, 0.1}, {0.1, 0.0}), sc::domain_error);
+  CHECK_THROWS_AS(sc::gaussian_wells_1d({-1, NAN}, {0.1, 0.1}, {0.1, 0.1}), sc::invalid_argument);
+}
+
+TEST_CASE("double well and quadratic: derivatives against closed forms") {
+  sc::double_well W;
+  const Eigen::VectorXd t = Eigen::Vector2d(1.3, -0.4);
+  CHECK((sc::gradient(W, t) - sc::detail::ad_gradient(W, t)).norm() < 1e-14);
+  CHECK(W(t) == doctest::Approx(std::pow(1.3, 4) / 4 - 1.3 * 1.3 / 2 + std::pow(0.4, 4) / 4 - 0.08));
+  CHECK(sc::hessian(W, t)(0, 0) == doctest::Approx(3 * 1.69 - 1));
+  Eigen::Matrix2d H;
+  H << 2, 0.5, 0.5, 1;
+  sc::quadratic q(H, Eigen::Vector2d(1, 1));
+  CHECK(q(t) == doctest::Approx(0.5 * (t - Eigen::Vector2d(1, 1)).dot(H * (t - Eigen::Vector2d(1, 1)))));
+  CHECK((sc::detail::ad_hessian(q, t) - H).norm() < 1e-14);
+}
+
+namespace {
+// V = D⁻¹(∇U + (T/2)∇·D) from the library's pieces; ∇v by central differences of the closed form.
+template <class Case>
+void check_potential_gradient(const Case& c, const Eigen::VectorXd& t, double T) {
+  const Eigen::MatrixXd D = c.noise.matrix(t);
+  const Eigen::VectorXd V = D.ldlt().solve(sc::gradient(c.loss, t) + T / 2 * c.noise.divergence(t));
+  Eigen::VectorXd gv(t.size());
+  for (Eigen::Index j = 0; j < t.size(); ++j) {
+    const double h = 1e-5;
+    Eigen::VectorXd tp = t, tm = t;
+    tp(j) += h;
+    tm(j) -= h;
+    gv(j) = (c.potential(tp, T) - c.potential(tm, T)) / (2 * h);
+  }
+  CHECK((V - gv).norm() < 1e-8 * std::max(1.0, gv.norm()));
+}
+}  // namespace
+
+TEST_CASE("B.1 closed forms: the library's V is the gradient of the closed-form v") {
+  Eigen::Matrix2d H;
+  H << 2, 0.6, 0.6, 1.5;
+  const Eigen::VectorXd t = Eigen::Vector2d(0.4, -0.7);
+  for (double T : {0.05, 0.5, 2.0}) {
+    check_potential_gradient(sc::b1_case1(H, 0.3), t, T);
+    check_potential_gradient(sc::b1_case2(H), t, T);
+    check_potential_gradient(sc::b1_case3(Eigen::Vector2d(1.5, 0.4), 0.7), t, T);
+  }
+}
