@@ -46,7 +46,8 @@ class gaussian_wells_1d {
     require_finite(fn, "shift", shift_);
   }
 
-  /// The same wells evaluated at θ + s: the paper's test loss U_test(θ) = U_tr(θ + s).
+  /// The whole loss evaluated at θ + s (wells and confinement alike): the paper's test loss
+  /// U_test(θ) = U_tr(θ + s), whose minima are those of U_tr moved by −s.
   gaussian_wells_1d shifted(double s) const {
     gaussian_wells_1d out = *this;
     out.shift_ = shift_ + s;
@@ -57,14 +58,15 @@ class gaussian_wells_1d {
   const std::vector<double>& weights() const { return w_; }
   const std::vector<double>& sigmas() const { return s_; }
   double confine() const { return c_; }
+  /// s such that this loss is U(θ + s) of the unshifted wells.
   double shift() const { return shift_; }
 
   /// U at a scalar of any type (double or dual).
   template <class S>
   S at(const S& theta) const {
     using std::exp;
-    S u = S(c_) * theta * theta;
     const S x = theta + S(shift_);
+    S u = S(c_) * x * x;
     for (std::size_t i = 0; i < m_.size(); ++i) {
       const S r = (x - S(m_[i])) / S(s_[i]);
       u = u - S(w_[i] / (s_[i] * std::sqrt(2 * std::numbers::pi))) * exp(S(-0.5) * r * r);
@@ -79,7 +81,7 @@ class gaussian_wells_1d {
     double d = 0;
     switch (order) {
       case 0: return value(theta);
-      case 1: d = 2 * c_ * theta; break;
+      case 1: d = 2 * c_ * x; break;
       case 2: d = 2 * c_; break;
       case 3: d = 0; break;
       default: detail::throw_invalid("gaussian_wells_1d::derivative", "order must be 0..3, got ", order);
