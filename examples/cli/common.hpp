@@ -252,10 +252,16 @@ struct csv_table {
 
   std::string str() const {
     std::string s;
-    for (std::size_t j = 0; j < header.size(); ++j) s += (j ? "," : "") + header[j];
+    for (std::size_t j = 0; j < header.size(); ++j) {
+      if (j) s += ',';
+      s += header[j];
+    }
     s += '\n';
     for (const auto& r : rows) {
-      for (std::size_t j = 0; j < r.size(); ++j) s += (j ? "," : "") + num(r[j]);
+      for (std::size_t j = 0; j < r.size(); ++j) {
+        if (j) s += ',';
+        s += num(r[j]);
+      }
       s += '\n';
     }
     return s;

@@ -1,0 +1,160 @@
+// examples/cli/synthetic.hpp — one row of the synthetic experiments (the paper's Figures 4
+// and 6): exact steady-state quantities by quadrature beside the Laplace / eq-4 / eq-7
+// approximations, for the 1-D model of cli/common.hpp at one temperature.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <shiftcurv/basins/gaussian_mixture.hpp>
+#include <shiftcurv/basins/minima.hpp>
+#include <shiftcurv/basins/steady_state_1d.hpp>
+#include <shiftcurv/generalization/decomposition.hpp>
+#include <shiftcurv/noise/constant.hpp>
+
+#include "cli/common.hpp"
+
+namespace cli {
+
+/// The basins of the contract: one per interior local minimum θ_k of U_tr, bounded by the local
+/// maximum between consecutive minima (the domain ends outside the first and last).
+struct basin_partition {
+  std::vector<double> minima;      ///< θ_k, increasing
+  std::vector<double> boundaries;  ///< lo, max_1, …, max_{K−1}, hi
+};
+
+inline basin_partition partition_basins(const model& m) {
+  basin_partition b;
+  b.minima = shiftcurv::local_minima_1d(m.train, m.lo, m.hi, 20001);
+  if (b.minima.empty())
+    fail("--domain", "U_tr has no local minimum inside the domain", num(m.lo) + "," + num(m.hi));
+  const auto maxima = shiftcurv::local_maxima_1d(m.train, m.lo, m.hi, 20001);
+  b.boundaries.push_back(m.lo);
+  for (std::size_t k = 0; k + 1 < b.minima.size(); ++k) {
+    // The highest local maximum between consecutive minima (there is exactly one for a
+    // generic smooth U; taking the highest is robust to flat plateaus).
+    double best = std::numeric_limits<double>::quiet_NaN(), best_u = -std::numeric_limits<double>::infinity();
+    for (double x : maxima)
+      if (x > b.minima[k] && x < b.minima[k + 1] && m.train.value(x) > best_u) {
+        best = x;
+        best_u = m.train.value(x);
+      }
+    if (std::isnan(best)) best = 0.5 * (b.minima[k] + b.minima[k + 1]);  // cannot happen for smooth U
+    b.boundaries.push_back(best);
+  }
+  b.boundaries.push_back(m.hi);
+  return b;
+}
+
+struct synthetic_row {
+  double T = 0, train_loss = 0, test_loss = 0, eq4 = 0, eq7 = 0;
+  shiftcurv::decomposition_terms terms;
+  std::vector<double> mu, w_exact, w_laplace;
+  std::string warning;  ///< non-empty when a numerical status was not success
+};
+
+/// Runs `body(noise)` with the diffusion as a shiftcurv model: constant_diffusion for const
+/// (so the steady state uses its exact constant-D path), the analytic diffusion_1d otherwise.
+template <class Body>
+auto with_noise(const model& m, Body&& body) {
+  if (m.noise.type == diffusion_1d::kind::constant) return body(shiftcurv::constant_diffusion(m.noise.a, 1));
+  return body(m.noise);
+}
+
+inline synthetic_row synthetic_experiment(const model& m, const basin_partition& basins, double T) {
+  return with_noise(m, [&](const auto& noise) {
+    synthetic_row row;
+    row.T = T;
+    auto warn = [&](const std::string& s) {
+      if (!row.warning.empty()) row.warning += "; ";
+      row.warning += s;
+    };
+    const shiftcurv::steady_state_1d ss(m.train, noise, T, m.lo, m.hi);
+    if (ss.status() != shiftcurv::status::success) warn("steady state: " + ss.message());
+    const auto etr = ss.expected_loss(m.train);
+    const auto ete = ss.expected_loss(m.test);
+    if (!etr) warn("E[U_tr]: " + etr.message);
+    if (!ete) warn("E[U_test]: " + ete.message);
+    row.train_loss = etr.value;
+    row.test_loss = ete.value;
+
+    // Exact basin probabilities: the steady state's basins regrouped into the partition (an
+    // end interval without an interior minimum joins its neighbouring basin).
+    const std::size_t K = basins.minima.size();
+    row.w_exact.assign(K, 0.0);
+    for (const auto& b : ss.basins()) {
+      const double mid = 0.5 * (b.lower + b.upper);
+      std::size_t k = 0;
+      while (k + 1 < K && mid > basins.boundaries[k + 1]) ++k;
+      row.w_exact[k] += b.probability;
+    }
+
+    // Laplace: µ_k, Σ_k, w_k (eq 6) from the minima θ_k.
+    std::vector<shiftcurv::vector> seeds;
+    for (double x : basins.minima) seeds.push_back(shiftcurv::vector::Constant(1, x));
+    shiftcurv::mixture_options mo;
+    mo.refine_train_minima = false;
+    const auto gm = shiftcurv::gaussian_mixture(m.train, noise, T, seeds, mo);
+    if (!gm) warn("Laplace weights: " + gm.message);
+
+    std::vector<shiftcurv::basin_terms> terms;
+    for (std::size_t k = 0; k < K; ++k) {
+      const auto& c = gm.components[k];
+      const double theta_k = basins.minima[k];
+      const bool ok = c.status == shiftcurv::status::success;
+      row.mu.push_back(ok ? c.mu(0) : std::numeric_limits<double>::quiet_NaN());
+      row.w_laplace.push_back(c.weight);
+      if (!ok) continue;
+      shiftcurv::basin_terms t;
+      t.weight = c.weight;
+      t.test_depth = m.test.value(theta_k - m.shift);   // θ_k^test = θ_k − s: U_test there = U_tr(θ_k)
+      t.test_curvature = shiftcurv::matrix::Constant(1, 1, m.train.derivative(theta_k, 2));  // C_k^test = U_tr''(θ_k)
+      t.shift = shiftcurv::vector::Constant(1, -m.shift);                                      // s_k = −s
+      t.bias = shiftcurv::vector::Constant(1, theta_k - c.mu(0));                             // b_k = θ_k − µ_k
+      t.covariance = c.Sigma;
+      terms.push_back(t);
+    }
+    if (terms.empty()) {
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      row.eq4 = row.eq7 = nan;
+      row.terms = {nan, nan, nan, nan, nan, nan};
+      warn("no Laplace component: eq 4 and eq 7 are undefined");
+      return row;
+    }
+    // Weights of the successful components renormalized (failed ones carry weight 0).
+    double wsum = 0;
+    for (const auto& t : terms) wsum += t.weight;
+    for (auto& t : terms) t.weight /= wsum;
+    const auto d = shiftcurv::decompose_test_loss(terms);
+    row.terms = d.overall;
+    row.eq4 = d.overall.total_eq4;
+    row.eq7 = d.overall.total_eq7;
+    return row;
+  });
+}
+
+inline csv_table synthetic_csv(const std::vector<synthetic_row>& rows, std::size_t K) {
+  csv_table t;
+  t.header = {"T", "train_loss", "test_loss", "test_loss_eq4", "test_loss_eq7", "depth", "shift_curvature",
+              "bias_curvature", "covariance_curvature"};
+  for (std::size_t k = 0; k < K; ++k) {
+    t.header.push_back("mu_" + std::to_string(k));
+    t.header.push_back("w_exact_" + std::to_string(k));
+    t.header.push_back("w_laplace_" + std::to_string(k));
+  }
+  for (const auto& r : rows) {
+    std::vector<double> v{r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature,
+                          r.terms.bias_curvature, r.terms.covariance_curvature};
+    for (std::size_t k = 0; k < K; ++k) {
+      v.push_back(r.mu[k]);
+      v.push_back(r.w_exact[k]);
+      v.push_back(r.w_laplace[k]);
+    }
+    t.rows.push_back(std::move(v));
+  }
+  return t;
+}
+
+}  // namespace cli
