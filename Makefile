@@ -19,8 +19,13 @@ DEMO_PACKAGES  := python3 python3-matplotlib
 
 .PHONY: demo test deps demo-deps configure build asan clean
 
+# The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
+# $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
 demo: demo-deps build
-	./$(BUILD)/examples/derivatives_tour
+	./$(BUILD)/examples/synthetic_basins --preset=fig4-left --outdir=$(BUILD)/demo/fig4-left
+	@for p in fig4-right fig6-left fig6-right; do \
+	  ./$(BUILD)/examples/synthetic_basins --preset=$$p --outdir=$(BUILD)/demo/$$p >/dev/null || exit 1; done
+	@echo "demo: CSVs and figures in $(BUILD)/demo/<preset>/ (fig4-left, fig4-right, fig6-left, fig6-right)"
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

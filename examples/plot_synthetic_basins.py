@@ -43,7 +43,8 @@ def main():
     a = ax[0][1]
     for h in dens_header[1:]:
         a.plot(dens["theta"], dens[h], label=h.replace("rho_T=", "T = "))
-    a.set_yscale("log"); a.set_ylim(bottom=1e-6)
+    top = max(max(dens[h]) for h in dens_header[1:])
+    a.set_yscale("log"); a.set_ylim(1e-6, 3 * top)
     a.set_xlabel(r"$\theta$"); a.set_ylabel(r"$\rho(\theta)$"); a.legend(fontsize=8)
     a.set_title("(b) steady-state density")
 
