@@ -1,0 +1,441 @@
+// shiftcurv/basins/steady_state_1d.hpp — the exact steady state of the 1-D diffusion
+// dθ = −U'(θ)dt + √(T D(θ)) dW on a reflecting interval [lo, hi] (THEORY.md, "1-D").
+//
+//   shiftcurv::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});    // Figure 4, left
+//   shiftcurv::constant_diffusion D(1e-3, 1);
+//   shiftcurv::steady_state_1d ss(U, D, /*T=*/0.1, -4.0, 4.0);
+//   for (const auto& b : ss.basins()) use(b.lower, b.upper, b.minimum, b.probability);
+//   auto e_tr   = ss.expected_loss(U);                  // E_ρ[U_tr]
+//   auto e_test = ss.expected_loss(U.shifted(0.1));     // E_ρ[U_test]
+//   auto e_g    = ss.expectation([](double th) { return th * th; });
+//   ss.density(0.9); ss.log_density(0.9); ss.potential(0.9);
+//
+// This is the zero-flux stationary solution of the 1-D Fokker–Planck equation (Gardiner,
+// Handbook of Stochastic Methods, §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D).
+// The potential (v(lo) = 0, the fixed reference point) is
+//   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi],
+// evaluated as v = (U − U₀)/D |_lo^θ + ∫_lo^θ (U − U₀) D'/D² dξ + (T/2) log(D(θ)/D(lo))
+// (integration by parts; U₀ = min of U on the grid), so that for constant D v is exact
+// to rounding and no quadrature is involved.  The remaining integral is tabulated at the
+// `scan_points` grid nodes by adaptive Gauss–Kronrod (cells summed with Neumaier
+// compensation) and completed inside a cell by 15-point Gauss–Legendre.
+//
+// Basins are the intervals between consecutive local maxima of U_tr and the interval ends,
+// in increasing θ; `minimum` is the local minimum θ_k of U_tr inside (the lower-U end if U is
+// monotone there).  Their probabilities and all expectations are computed in log space:
+// every integral is split at the extrema of U and of v (zeros of U' + (T/2)D', where ρ peaks),
+// and on each piece (where ρ is monotone) into geometric panels (ratio 4) towards the end where
+// ρ is largest, down to the scale where ρ varies by 1%.  So a ρ of width 1e-6 on an interval
+// of length 8 is resolved, nothing underflows (each basin is integrated relative to its own
+// peak; log_probability is finite even when probability underflows to 0), and each panel is
+// integrated by adaptive Gauss–Kronrod (31 points) to `tolerance` relative to its L1 norm.
+//
+// Error estimates: basin_1d::error_estimate and quadrature_result::error_estimate are the
+// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).  Each
+// evaluation of v carries a rounding error ≈ ε·max|v| (ε·|U|/D for constant D), which ρ
+// amplifies by 2/T: `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature
+// can beat (≈ 2e-11 for the Figure 4 setting at T = 1e-3), so panels aim at
+// max(tolerance/10, 10·rounding_floor) (see attainable_tolerance()).  The status is
+// tolerance_not_met when a panel could not meet that.  What the
+// quadrature cannot see: extrema of U or of v closer together than the grid spacing
+// (hi − lo)/(scan_points − 1); raise scan_points for such features.
+//
+// Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
+// finite at a grid point), domain_error (T ≤ 0, D(θ) ≤ 0 at a grid point of the interval,
+// or wherever D is evaluated later).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <boost/math/quadrature/gauss.hpp>
+#include <boost/math/tools/toms748_solve.hpp>
+
+#include "shiftcurv/basins/detail/scalar_access.hpp"
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/potential/detail/adaptive_quadrature.hpp"
+#include "shiftcurv/potential/quadrature.hpp"
+
+namespace shiftcurv {
+
+struct basin_1d {
+  double lower = 0, upper = 0;    ///< the interval [lower, upper]
+  double minimum = 0;             ///< the local minimum θ_k of U_tr in (lower, upper)
+  double probability = 0;         ///< ∫_lower^upper ρ
+  double log_probability = 0;     ///< its logarithm (finite even where probability underflows)
+  double error_estimate = 0;      ///< estimate of |probability − exact|
+};
+
+struct steady_state_options {
+  double tolerance = 1e-12;  ///< relative tolerance of each quadrature panel
+  int scan_points = 4001;    ///< grid for the extrema of U and v and the tabulated integral
+  int max_depth = 20;        ///< bisection depth of the adaptive rule on each panel
+};
+
+class steady_state_1d {
+ public:
+  template <class Loss, class Noise>
+    requires loss_function<Loss> && diffusion_model<Noise>
+  steady_state_1d(const Loss& train, const Noise& noise, double T, double lo, double hi,
+                  steady_state_options opt = {})
+      : T_(T), lo_(lo), hi_(hi), opt_(opt) {
+    constexpr std::string_view fn = "steady_state_1d";
+    require_temperature(fn, T);
+    require_finite(fn, "lo", lo);
+    require_finite(fn, "hi", hi);
+    if (!(lo < hi)) detail::throw_invalid(fn, "the interval is empty: lo = ", lo, ", hi = ", hi);
+    if (opt.scan_points < 3) detail::throw_invalid(fn, "scan_points must be >= 3, got ", opt.scan_points);
+    require_positive(fn, "tolerance", opt.tolerance);
+    if (opt.max_depth < 0) detail::throw_invalid(fn, "max_depth must be >= 0, got ", opt.max_depth);
+    {
+      vector x(1);
+      x(0) = lo;
+      const matrix D0 = noise.matrix(x);
+      if (D0.rows() != 1 || D0.cols() != 1)
+        detail::throw_invalid(fn, "the diffusion model must be 1-D (1x1 D), got ", D0.rows(), "x", D0.cols());
+    }
+    auto L = std::make_shared<Loss>(train);
+    auto N = std::make_shared<Noise>(noise);
+    U_ = [L](double t) { return detail::loss_at(*L, t); };
+    dU_ = [L](double t) { return detail::loss_derivative_at(*L, t); };
+    D_ = [N](double t) { return detail::diffusion_at(*N, t); };
+    dD_ = [N](double t) { return detail::diffusion_derivative_at(*N, t); };
+    constant_ = std::is_same_v<Noise, constant_diffusion>;
+    build();
+  }
+
+  double temperature() const { return T_; }
+  double lower() const { return lo_; }
+  double upper() const { return hi_; }
+  /// The reference point of potential(): v(lo) = 0.
+  double reference() const { return lo_; }
+
+  /// v(θ) − v(lo), θ in [lo, hi].
+  double potential(double theta) const {
+    check_point("steady_state_1d::potential", theta);
+    return raw_potential(theta) - v_lo_;
+  }
+  /// log ρ(θ) (normalized on [lo, hi]); −∞ outside the interval.
+  double log_density(double theta) const {
+    require_finite("steady_state_1d::log_density", "theta", theta);
+    if (theta < lo_ || theta > hi_) return -std::numeric_limits<double>::infinity();
+    return -2 / T_ * (raw_potential(theta) - v_lo_) - log_z_;
+  }
+  /// ρ(θ), normalized on [lo, hi]; 0 outside.
+  double density(double theta) const { return std::exp(log_density(theta)); }
+
+  const std::vector<basin_1d>& basins() const { return basins_; }
+  /// log Z with Z = ∫_lo^hi exp(−(2/T)(v(θ) − v(lo))) dθ.
+  double log_normalization() const { return log_z_; }
+
+  /// ∫ g(θ) ρ(θ) dθ over [lo, hi] for g: double → double.
+  template <class G>
+    requires std::invocable<const G&, double>
+  quadrature_result expectation(const G& g) const {
+    quadrature_result r;
+    double abs_sum = 0;
+    detail::compensated_sum total;
+    bool converged = true;
+    for (std::size_t k = 0; k < basins_.size(); ++k) {
+      const basin_1d& b = basins_[k];
+      if (b.probability == 0) continue;
+      const double peak = log_peak_[k];
+      double err = 0, l1 = 0;
+      detail::compensated_sum part;
+      for (const panel& p : panels_) {
+        if (p.basin != k) continue;
+        const auto s = detail::adaptive_gauss_kronrod<31>(
+            [&](double t) { return static_cast<double>(g(t)) * std::exp(log_rho_unnormalized(t) - peak); },
+            p.a, p.b, panel_tol_, 0.0, opt_.max_depth);
+        part.add(s.value);
+        err += s.error;
+        l1 += s.l1;
+        r.evaluations += s.evaluations;
+        converged = converged && s.converged;
+      }
+      const double ek = part.value() / mass_[k];
+      total.add(b.probability * ek);
+      r.error_estimate += b.probability * (err / mass_[k] + std::abs(ek) * rel_err_[k]);
+      abs_sum += b.probability * l1 / mass_[k];
+    }
+    r.value = total.value();
+    r.error_estimate += std::abs(r.value) * norm_rel_err_;
+    if (!std::isfinite(r.value)) {
+      r.status = status::numerical_issue;
+      r.message = detail::message("steady_state_1d::expectation", "the integral is not finite (g not finite?)");
+    } else if (!converged || r.error_estimate > attainable_tolerance() * std::max(abs_sum, 1e-300) * 10) {
+      r.status = status::tolerance_not_met;
+      r.message = detail::message("steady_state_1d::expectation", "error estimate ", r.error_estimate,
+                                  " exceeds the tolerance ", opt_.tolerance, " x E|g| = ", abs_sum);
+    }
+    return r;
+  }
+
+  /// E_ρ[U] for any 1-D loss functor (U_tr, U_test, ...).
+  template <class Loss>
+    requires loss_function<Loss>
+  quadrature_result expected_loss(const Loss& loss) const {
+    return expectation([&loss](double t) { return detail::loss_at(loss, t); });
+  }
+
+  /// max(tolerance, 10 × rounding floor): the relative accuracy the quadrature aims at.
+  double attainable_tolerance() const { return std::max(opt_.tolerance, 10 * rounding_floor_); }
+  /// ≈ (2/T)·ε·max|v|: the relative rounding error of ρ, a floor under any tolerance.
+  double rounding_floor() const { return rounding_floor_; }
+
+  shiftcurv::status status() const { return status_; }
+  const std::string& message() const { return message_; }
+  long evaluations() const { return evaluations_; }
+
+ private:
+  struct panel {
+    double a, b;
+    std::size_t basin;
+  };
+
+  void check_point(std::string_view fn, double theta) const {
+    require_finite(fn, "theta", theta);
+    if (theta < lo_ || theta > hi_)
+      detail::throw_invalid(fn, "theta = ", theta, " is outside [", lo_, ", ", hi_, "]");
+  }
+
+  double d_checked(double t) const {
+    const double d = D_(t);
+    if (!(d > 0)) detail::throw_domain("steady_state_1d", "D(theta) must be > 0 on the interval, got ", d, " at theta = ", t);
+    return d;
+  }
+
+  /// ∫_{lo}^{θ} (U − U₀) D'/D² from the table and a 15-point Gauss–Legendre completion.
+  double remainder(double t) const {
+    if (constant_) return 0.0;
+    const double pos = (t - lo_) / h_;
+    std::size_t i = static_cast<std::size_t>(std::clamp(std::floor(pos), 0.0, static_cast<double>(grid_.size() - 2)));
+    if (t == grid_[i]) return R_[i];
+    return R_[i] + boost::math::quadrature::gauss<double, 15>::integrate(
+                       [this](double x) { return remainder_integrand(x); }, grid_[i], t);
+  }
+
+  double remainder_integrand(double x) const {
+    const double d = d_checked(x);
+    return (U_(x) - u0_) * dD_(x) / (d * d);
+  }
+
+  /// v(θ) + const (the constant is the same everywhere).
+  double raw_potential(double t) const {
+    const double d = d_checked(t);
+    return (U_(t) - u0_) / d + remainder(t) + 0.5 * T_ * std::log(d);
+  }
+  double log_rho_unnormalized(double t) const { return -2 / T_ * raw_potential(t); }
+
+  void build() {
+    constexpr std::string_view fn = "steady_state_1d";
+    const int n = opt_.scan_points;
+    grid_.resize(n);
+    h_ = (hi_ - lo_) / (n - 1);
+    std::vector<double> u(n), du(n), dd(n), d(n);
+    for (int i = 0; i < n; ++i) {
+      grid_[i] = i == n - 1 ? hi_ : lo_ + h_ * i;
+      const double t = grid_[i];
+      u[i] = U_(t);
+      du[i] = dU_(t);
+      d[i] = D_(t);
+      dd[i] = dD_(t);
+      if (!std::isfinite(u[i]) || !std::isfinite(du[i]))
+        detail::throw_invalid(fn, "U or U' is not finite at theta = ", t);
+      if (!std::isfinite(d[i]) || !std::isfinite(dd[i]))
+        detail::throw_invalid(fn, "D or D' is not finite at theta = ", t);
+      if (!(d[i] > 0)) detail::throw_domain(fn, "D(theta) must be > 0 on the interval, got ", d[i], " at theta = ", t);
+    }
+    evaluations_ += n;
+    u0_ = *std::min_element(u.begin(), u.end());
+    if (!constant_)
+      constant_ = std::all_of(dd.begin(), dd.end(), [](double x) { return x == 0; }) &&
+                  std::all_of(d.begin(), d.end(), [&](double x) { return x == d[0]; });
+    // Tabulate the integration-by-parts remainder at the nodes.
+    R_.assign(n, 0.0);
+    if (!constant_) {
+      // Each integrand value carries the rounding of U − U₀ (≈ ε(|U| + |U₀|)·|D'|/D²): the
+      // absolute floor below which a cell's quadrature cannot be refined.
+      double floor = 0;
+      for (int i = 0; i < n; ++i)
+        floor = std::max(floor, (std::abs(u[i]) + std::abs(u0_)) * std::abs(dd[i]) / (d[i] * d[i]));
+      floor *= 4 * std::numeric_limits<double>::epsilon() * h_;
+      detail::compensated_sum acc;
+      for (int i = 0; i + 1 < n; ++i) {
+        const auto s = detail::adaptive_gauss_kronrod<15>([this](double x) { return remainder_integrand(x); },
+                                                          grid_[i], grid_[i + 1], 1e-15, floor, 8);
+        evaluations_ += s.evaluations;
+        acc.add(s.value);
+        R_[i + 1] = acc.value();
+      }
+    }
+    v_lo_ = raw_potential(lo_);
+    // Rounding floor of ℓ(θ) − ℓ(peak) = −(2/T)(v(θ) − v(peak)): each v carries ≈ ε·(|U|/D +
+    // |R| + (T/2)|log D|) of rounding, so no quadrature can resolve ρ better than that.
+    {
+      double scale = 0;
+      for (int i = 0; i < n; ++i)
+        scale = std::max(scale, (std::abs(u[i]) + std::abs(u0_)) / d[i] + std::abs(R_[i]) + 0.5 * T_ * std::abs(std::log(d[i])));
+      rounding_floor_ = 2 / T_ * std::numeric_limits<double>::epsilon() * scale;
+    }
+    panel_tol_ = std::max(0.1 * opt_.tolerance, 10 * rounding_floor_);
+
+    // Extrema: of U (maxima bound the basins, minima are θ_k) and of v (zeros of U' + (T/2)D').
+    std::vector<double> nv(n);
+    for (int i = 0; i < n; ++i) nv[i] = du[i] + 0.5 * T_ * dd[i];
+    const auto [u_min, u_max] = sign_changes(du, dU_);
+    auto drift = [this](double t) { return dU_(t) + 0.5 * T_ * dD_(t); };
+    const auto [v_min, v_max] = sign_changes(nv, drift);
+
+    // Basins.
+    std::vector<double> bounds{lo_};
+    bounds.insert(bounds.end(), u_max.begin(), u_max.end());
+    bounds.push_back(hi_);
+    for (std::size_t k = 0; k + 1 < bounds.size(); ++k) {
+      basin_1d b;
+      b.lower = bounds[k];
+      b.upper = bounds[k + 1];
+      double best = std::numeric_limits<double>::quiet_NaN();
+      for (double m : u_min)
+        if (m > b.lower && m < b.upper && (std::isnan(best) || U_(m) < U_(best))) best = m;
+      if (std::isnan(best)) best = U_(b.lower) <= U_(b.upper) ? b.lower : b.upper;
+      b.minimum = best;
+      basins_.push_back(b);
+    }
+
+    // Breakpoints, and geometric panels towards the larger end of each monotone piece.
+    std::vector<double> br = bounds;
+    for (const auto* list : {&u_min, &v_min, &v_max}) br.insert(br.end(), list->begin(), list->end());
+    std::sort(br.begin(), br.end());
+    br.erase(std::unique(br.begin(), br.end()), br.end());
+    std::size_t basin = 0;
+    log_peak_.assign(basins_.size(), -std::numeric_limits<double>::infinity());
+    for (std::size_t j = 0; j + 1 < br.size(); ++j) {
+      const double a = br[j], b = br[j + 1];
+      if (!(b > a)) continue;
+      while (basin + 1 < basins_.size() && a >= basins_[basin].upper) ++basin;
+      const double la = log_rho_unnormalized(a), lb = log_rho_unnormalized(b);
+      log_peak_[basin] = std::max({log_peak_[basin], la, lb});
+      const bool left_peak = la >= lb;
+      const double peak = left_peak ? a : b, lpeak = std::max(la, lb), len = b - a;
+      // Panel edges at distances len·4^{−m} from the peak, until ρ varies by < 1% inside.
+      std::vector<double> dist{len};
+      while (dist.size() < 40) {
+        const double next = dist.back() / 4;
+        const double x = left_peak ? peak + next : peak - next;
+        if (x == peak || lpeak - log_rho_unnormalized(x) < 0.01) break;
+        dist.push_back(next);
+      }
+      dist.push_back(0.0);
+      for (std::size_t m = 0; m + 1 < dist.size(); ++m) {
+        const double far = left_peak ? peak + dist[m] : peak - dist[m];
+        const double near = left_peak ? peak + dist[m + 1] : peak - dist[m + 1];
+        panels_.push_back(left_peak ? panel{near, far, basin} : panel{far, near, basin});
+      }
+    }
+
+    // Basin masses relative to their own peaks, then log-sum-exp normalization.
+    mass_.assign(basins_.size(), 0.0);
+    rel_err_.assign(basins_.size(), 0.0);
+    std::vector<double> log_mass(basins_.size());
+    bool converged = true;
+    for (std::size_t k = 0; k < basins_.size(); ++k) {
+      detail::compensated_sum part;
+      double err = 0;
+      for (const panel& p : panels_) {
+        if (p.basin != k) continue;
+        const double peak = log_peak_[k];
+        const auto s = detail::adaptive_gauss_kronrod<31>(
+            [&](double t) { return std::exp(log_rho_unnormalized(t) - peak); }, p.a, p.b,
+            panel_tol_, 0.0, opt_.max_depth);
+        part.add(s.value);
+        err += s.error;
+        evaluations_ += s.evaluations;
+        converged = converged && s.converged;
+      }
+      mass_[k] = part.value();
+      rel_err_[k] = mass_[k] > 0 ? err / mass_[k] : 0.0;
+      log_mass[k] = log_peak_[k] + std::log(mass_[k]);
+    }
+    const double lmax = *std::max_element(log_mass.begin(), log_mass.end());
+    double z = 0;
+    for (double lm : log_mass) z += std::exp(lm - lmax);
+    const double log_z_raw = lmax + std::log(z);
+    norm_rel_err_ = 0;
+    for (std::size_t k = 0; k < basins_.size(); ++k) {
+      basins_[k].log_probability = log_mass[k] - log_z_raw;
+      basins_[k].probability = std::exp(basins_[k].log_probability);
+      norm_rel_err_ += basins_[k].probability * rel_err_[k];
+    }
+    for (std::size_t k = 0; k < basins_.size(); ++k)
+      basins_[k].error_estimate = basins_[k].probability * (rel_err_[k] + norm_rel_err_);
+    // log ρ(θ) = −(2/T)(v_raw(θ) − v_raw(lo)) − log Z, with Z relative to v(lo).
+    log_z_ = log_z_raw + 2 / T_ * v_lo_;
+    if (!std::isfinite(log_z_)) {
+      status_ = status::numerical_issue;
+      message_ = detail::message(fn, "the normalization is not finite");
+    } else if (!converged) {
+      status_ = status::tolerance_not_met;
+      message_ = detail::message(fn, "a quadrature panel did not reach the tolerance ", panel_tol_);
+    }
+  }
+
+  /// Refined zeros of f where the tabulated values change sign: (− → +, + → −).
+  std::pair<std::vector<double>, std::vector<double>> sign_changes(
+      const std::vector<double>& s, const std::function<double(double)>& f) const {
+    std::vector<double> up, down;
+    const int n = static_cast<int>(s.size());
+    auto sg = [&](int i) { return s[i] > 0 ? 1 : (s[i] < 0 ? -1 : 0); };
+    int i = 0;
+    while (i < n - 1) {
+      const int si = sg(i);
+      if (si == 0) { ++i; continue; }
+      int j = i + 1;
+      while (j < n && sg(j) == 0) ++j;
+      if (j == n) break;
+      const int sj = sg(j);
+      if (si != sj) {
+        double root;
+        if (j > i + 1) {
+          root = 0.5 * (grid_[i + 1] + grid_[j - 1]);
+        } else {
+          std::uintmax_t it = 200;
+          const auto brk = boost::math::tools::toms748_solve(
+              f, grid_[i], grid_[j], s[i], s[j], boost::math::tools::eps_tolerance<double>(52), it);
+          root = std::abs(f(brk.first)) <= std::abs(f(brk.second)) ? brk.first : brk.second;
+        }
+        if (root > lo_ && root < hi_) (si < 0 ? up : down).push_back(root);
+      }
+      i = j;
+    }
+    return {up, down};
+  }
+
+  double T_, lo_, hi_;
+  steady_state_options opt_;
+  std::function<double(double)> U_, dU_, D_, dD_;
+  bool constant_ = false;
+  std::vector<double> grid_, R_;
+  double h_ = 0, u0_ = 0, v_lo_ = 0, log_z_ = 0, norm_rel_err_ = 0, rounding_floor_ = 0, panel_tol_ = 0;
+  std::vector<basin_1d> basins_;
+  std::vector<panel> panels_;
+  std::vector<double> log_peak_, mass_, rel_err_;
+  shiftcurv::status status_ = shiftcurv::status::success;
+  std::string message_;
+  long evaluations_ = 0;
+};
+
+}  // namespace shiftcurv

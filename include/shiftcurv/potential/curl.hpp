@@ -1,0 +1,136 @@
+// shiftcurv/potential/curl.hpp — is V curl-free (Assumption 1)?  Two measurements.
+//
+//   auto c = shiftcurv::curl_diagnostic(loss, noise, theta, T);
+//   if (c.status == shiftcurv::status::assumption_violated) warn(c.message);
+//   c.relative_antisymmetry;       // ‖(J − Jᵀ)/2‖_F / ‖J‖_F, J = ∂V/∂θ (0 when curl-free)
+//   auto g = shiftcurv::path_gap(loss, noise, T, a, b);  // straight segment vs staircase path
+//   g.relative_gap;                // |v_A − v_B| / max(∫|V·dθ| along A, along B)
+//
+// v(θ) = ∫V·dθ exists (is path independent) iff the Jacobian ∂V_i/∂θ_j is symmetric
+// (the paper's Assumption 1; THEORY.md; on a simply connected domain, Poincaré's lemma).  This is a property of the user's loss and noise, never assumed:
+//
+// * `curl_diagnostic`: J by central differences of V (2p evaluations of V, step
+//   ε^{1/3}·max(1,|θ_j|)).  The difference error is ≈ ε^{2/3} ≈ 4e-11 relative to V's third
+//   derivatives times the step, so for an O(1)-scaled problem a curl-free V shows a relative
+//   antisymmetry ≲ 1e-8.  Default threshold 1e-6 (100× margin); above it the status is
+//   `assumption_violated` (a failed measurement is never silently ignored).
+// * `path_gap`: the line integrals along two paths with the same ends (effective_potential).
+//   Their difference is compared with threshold·L1 + 10·(sum of the two error estimates); the
+//   default threshold 1e-8 is 100× the default line-integral tolerance.
+//
+// Throws what effective_potential / potential_gradient throw on bad input.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+#include <vector>
+
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/potential/effective_potential.hpp"
+#include "shiftcurv/potential/potential_gradient.hpp"
+
+namespace shiftcurv {
+
+struct curl_options {
+  double threshold = 1e-6;   ///< largest relative antisymmetry still counted as curl-free
+};
+
+struct curl_diagnostic_result : result_base {
+  matrix jacobian;                  ///< ∂V_i/∂θ_j (central differences)
+  double relative_antisymmetry = 0; ///< ‖(J − Jᵀ)/2‖_F / ‖J‖_F (0 if J = 0)
+  double threshold = 0;             ///< the threshold it was compared with
+};
+
+/// The relative antisymmetric part of ∂V/∂θ at θ; status assumption_violated above threshold.
+template <class Loss, class Noise>
+  requires loss_function<Loss> && diffusion_model<Noise>
+curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, const vector& theta,
+                                       double T, curl_options opt = {}) {
+  constexpr std::string_view fn = "curl_diagnostic";
+  require_positive(fn, "threshold", opt.threshold);
+  curl_diagnostic_result r;
+  r.jacobian = potential_jacobian(loss, noise, theta, T);
+  r.evaluations = 2 * theta.size();
+  r.threshold = opt.threshold;
+  const double norm = r.jacobian.norm();
+  r.relative_antisymmetry = norm > 0 ? 0.5 * (r.jacobian - r.jacobian.transpose()).norm() / norm : 0.0;
+  if (!std::isfinite(r.relative_antisymmetry)) {
+    r.status = status::numerical_issue;
+    r.message = detail::message(fn, "the Jacobian of V is not finite");
+  } else if (r.relative_antisymmetry > opt.threshold) {
+    r.status = status::assumption_violated;
+    r.message = detail::message(fn, "V is not curl-free: relative antisymmetry of dV/dtheta is ",
+                                r.relative_antisymmetry, " > threshold ", opt.threshold,
+                                "; the effective potential depends on the path");
+  }
+  return r;
+}
+
+struct path_gap_options {
+  double threshold = 1e-8;             ///< relative to the larger L1 norm of the two integrals
+  line_integral_options integral{.tolerance = 1e-12};
+};
+
+struct path_gap_result : result_base {
+  double value_a = 0, value_b = 0;  ///< v(end) − v(start) along path A and along path B
+  double gap = 0;                   ///< |value_a − value_b|
+  double relative_gap = 0;          ///< gap / max(L1_A, L1_B)
+  double error_estimate = 0;        ///< sum of the two integrals' error estimates
+  double threshold = 0;             ///< effective threshold on relative_gap
+};
+
+/// Compare ∫V·dθ along two polylines with the same first and last points.
+template <class Loss, class Noise>
+  requires loss_function<Loss> && diffusion_model<Noise>
+path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
+                         const std::vector<vector>& path_a, const std::vector<vector>& path_b,
+                         path_gap_options opt = {}) {
+  constexpr std::string_view fn = "path_gap";
+  require_positive(fn, "threshold", opt.threshold);
+  if (path_a.size() < 2 || path_b.size() < 2)
+    detail::throw_invalid(fn, "each path needs at least 2 points");
+  require_size(fn, "path_b point", path_b.front().size(), path_a.front().size());
+  if ((path_a.front() - path_b.front()).norm() != 0 || (path_a.back() - path_b.back()).norm() != 0)
+    detail::throw_invalid(fn, "the two paths must share their first and last points");
+  const line_integral_result a = effective_potential(loss, noise, T, path_a, opt.integral);
+  const line_integral_result b = effective_potential(loss, noise, T, path_b, opt.integral);
+  path_gap_result r;
+  r.value_a = a.value;
+  r.value_b = b.value;
+  r.gap = std::abs(a.value - b.value);
+  r.error_estimate = a.error_estimate + b.error_estimate;
+  r.evaluations = a.evaluations + b.evaluations;
+  const double scale = std::max(a.l1_norm, b.l1_norm);
+  r.relative_gap = scale > 0 ? r.gap / scale : 0.0;
+  r.threshold = scale > 0 ? opt.threshold + 10 * r.error_estimate / scale : opt.threshold;
+  if (!a.ok() || !b.ok()) {
+    r.status = !a.ok() ? a.status : b.status;
+    r.message = detail::message(fn, "a line integral failed: ", !a.ok() ? a.message : b.message);
+  } else if (r.relative_gap > r.threshold) {
+    r.status = status::assumption_violated;
+    r.message = detail::message(fn, "V is not curl-free: the two paths differ by ", r.gap,
+                                " (relative ", r.relative_gap, " > threshold ", r.threshold, ")");
+  }
+  return r;
+}
+
+/// The straight segment from→to against the staircase that changes one coordinate at a time.
+template <class Loss, class Noise>
+  requires loss_function<Loss> && diffusion_model<Noise>
+path_gap_result path_gap(const Loss& loss, const Noise& noise, double T, const vector& from,
+                         const vector& to, path_gap_options opt = {}) {
+  require_size("path_gap", "to", to.size(), from.size());
+  std::vector<vector> staircase{from};
+  vector x = from;
+  for (index j = 0; j < from.size(); ++j) {
+    if (x(j) == to(j)) continue;
+    x(j) = to(j);
+    staircase.push_back(x);
+  }
+  if (staircase.size() < 2) staircase.push_back(to);
+  return path_gap(loss, noise, T, std::vector<vector>{from, to}, staircase, opt);
+}
+
+}  // namespace shiftcurv
