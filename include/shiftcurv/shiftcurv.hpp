@@ -22,4 +22,35 @@
 #include "shiftcurv/synthetic/closed_forms.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
+// steady state
+#include "shiftcurv/potential/quadrature.hpp"
+#include "shiftcurv/potential/potential_gradient.hpp"
+#include "shiftcurv/potential/effective_potential.hpp"
+#include "shiftcurv/potential/curl.hpp"
+#include "shiftcurv/basins/minima.hpp"
+#include "shiftcurv/basins/steady_state_1d.hpp"
+#include "shiftcurv/basins/higher_order.hpp"
+#include "shiftcurv/basins/gaussian_mixture.hpp"
+// end steady state
+// generalization
+#include "shiftcurv/generalization/decomposition.hpp"
+#include "shiftcurv/generalization/shift.hpp"
+#include "shiftcurv/generalization/line_curvature.hpp"
+#include "shiftcurv/generalization/reparametrization.hpp"
+// end generalization
+// fokker-planck
+#include "shiftcurv/dynamics/fokker_planck_1d.hpp"
+#include "shiftcurv/dynamics/fokker_planck_2d.hpp"
+// end fokker-planck
+// dynamics
+#include "shiftcurv/dynamics/diffusion_validity.hpp"
+#include "shiftcurv/dynamics/ensemble.hpp"
+#include "shiftcurv/dynamics/langevin_1d.hpp"
+#include "shiftcurv/dynamics/langevin_system.hpp"
+#include "shiftcurv/dynamics/observers.hpp"
+#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/dynamics/reflecting_box.hpp"
+#include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/dynamics/sgd.hpp"
+// end dynamics
 // IWYU pragma: end_exports

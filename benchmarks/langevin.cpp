@@ -1,0 +1,149 @@
+// Langevin ensembles: particle-steps per second (Google Benchmark "items_per_second").
+//
+//  * two_well_1d/<scheme>/<threads> (threads 0 = all cores): the 1-D fast path (langevin_ensemble_1d) on the paper's
+//    Figure 4-left wells, D = 1e-3, T = 1, walls [−4, 4], 4096 particles × 1000 steps.
+//  * hand_loop_no_rng: the same drift, walls and arithmetic as Euler–Maruyama, one thread,
+//    with the normals replaced by a cycled precomputed table — the floor without RNG cost.
+//  * quadratic_full_D/<p>: run_ensemble + Euler–Maruyama on U = ½θᵀHθ with a full constant D
+//    (Cholesky factor, p×p), 1 thread.
+//  * low_rank_per_sample/<p>: per_sample_langevin_system on least squares with N = 32 samples
+//    (noise √T·Aᵀζ, p×N, D never formed), 1 thread.
+// One-thread runs execute on the calling thread, so Google Benchmark's CPU time is the work's
+// CPU time (the machine may be shared); the all-core run reports wall time.
+// The NumPy peer is benchmarks/numpy_euler_maruyama.py (see benchmarks/README.md).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <vector>
+
+#include "shiftcurv/dynamics/ensemble.hpp"
+#include "shiftcurv/dynamics/langevin_1d.hpp"
+#include "shiftcurv/dynamics/langevin_system.hpp"
+#include "shiftcurv/dynamics/observers.hpp"
+#include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/synthetic/gaussian_wells.hpp"
+#include "shiftcurv/synthetic/quadratic.hpp"
+
+namespace sc = shiftcurv;
+
+namespace {
+constexpr sc::index particles_1d = 4096;
+constexpr sc::index steps_1d = 1000;
+
+const sc::gaussian_wells_1d& wells() {
+  static const sc::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});
+  return U;
+}
+
+void two_well_1d(benchmark::State& state) {
+  const auto scheme = static_cast<sc::sde_scheme>(state.range(0));
+  sc::langevin_1d_options o;
+  o.temperature = 1.0;
+  o.particles = particles_1d;
+  o.dt = 1e-3;
+  o.t_end = static_cast<double>(steps_1d) * o.dt;
+  o.walls = sc::reflecting_box(-4, 4);
+  o.basin_boundaries = {0.0};
+  o.scheme = scheme;
+  o.threads = static_cast<unsigned>(state.range(1));
+  o.progress = false;
+  const auto test = wells().shifted(0.1);
+  auto D = [](double) { return 1e-3; };
+  double sink = 0;
+  for (auto _ : state) {
+    const auto r = sc::langevin_ensemble_1d(wells(), test, D, o);
+    sink += r.final().mean_train_loss;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations() * particles_1d * steps_1d);
+}
+BENCHMARK(two_well_1d)
+    ->ArgNames({"scheme", "threads"})
+    ->Args({0, 1})->Args({1, 1})->Args({2, 1})
+    ->Unit(benchmark::kMillisecond);
+// All cores: wall-clock time (the worker threads' CPU time is not the calling thread's).
+BENCHMARK(two_well_1d)->ArgNames({"scheme", "threads"})->Args({0, 0})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Euler–Maruyama by hand: same drift (U'), same walls, same per-step arithmetic, no RNG.
+void hand_loop_no_rng(benchmark::State& state) {
+  const auto& U = wells();
+  std::vector<double> table(4096);
+  const sc::philox_stream s(1, 0);
+  for (std::size_t i = 0; i < table.size(); i += 4) s.normals(i, &table[i], 4);
+  const double T = 1.0, dt = 1e-3, sq = std::sqrt(dt), b = std::sqrt(T * 1e-3);
+  double sink = 0;
+  for (auto _ : state) {
+    double acc = 0;
+    for (sc::index k = 0; k < particles_1d; ++k) {
+      double x = -4 + 8 * (static_cast<double>(k) + 0.5) / particles_1d;
+      for (sc::index n = 0; n < steps_1d; ++n) {
+        const double z = table[static_cast<std::size_t>((k * 7 + n) & 4095)];
+        x = sc::reflect_into(x - U.derivative(x, 1) * dt + b * sq * z, -4.0, 4.0);
+      }
+      acc += U.value(x);
+    }
+    sink += acc;
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations() * particles_1d * steps_1d);
+}
+BENCHMARK(hand_loop_no_rng)->Unit(benchmark::kMillisecond);
+
+void quadratic_full_D(benchmark::State& state) {
+  const sc::index p = state.range(0);
+  sc::matrix H = sc::matrix::Identity(p, p), D = sc::matrix::Identity(p, p);
+  for (sc::index i = 0; i + 1 < p; ++i) {
+    H(i, i + 1) = H(i + 1, i) = 0.3;
+    D(i, i + 1) = D(i + 1, i) = -0.2;
+  }
+  sc::quadratic U(H);
+  sc::constant_diffusion noise(D);
+  auto sys = sc::langevin_system(U, noise, 0.1);
+  sc::ensemble_options o;
+  o.particles = 256;
+  o.dt = 1e-2;
+  o.t_end = 1.0;
+  o.threads = 1;
+  o.progress = false;
+  sc::mean_observer m({[&](const sc::vector& x) { return U(x); }});
+  for (auto _ : state) {
+    auto r = sc::run_ensemble(sc::euler_maruyama<>(), sys, sc::initial_point{sc::vector(sc::vector::Zero(p))}, m, o);
+    benchmark::DoNotOptimize(r.observer.mean(0, 0));
+  }
+  state.SetItemsProcessed(state.iterations() * o.particles * 100);
+}
+BENCHMARK(quadratic_full_D)->Arg(2)->Arg(10)->Arg(50)->Unit(benchmark::kMillisecond);
+
+struct least_squares {
+  sc::matrix X;
+  sc::vector y;
+  sc::index num_samples() const { return X.rows(); }
+  double value(const sc::vector& th, sc::index i) const {
+    const double r = X.row(i).dot(th) - y(i);
+    return 0.5 * r * r;
+  }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
+    g = (X.row(i).dot(th) - y(i)) * X.row(i).transpose();
+  }
+};
+
+void low_rank_per_sample(benchmark::State& state) {
+  const sc::index p = state.range(0), N = 32;
+  least_squares ls{sc::matrix::Random(N, p) / std::sqrt(static_cast<double>(p)), sc::vector::Random(N)};
+  auto sys = sc::per_sample_langevin_system(ls, 0.05);
+  sc::ensemble_options o;
+  o.particles = 64;
+  o.dt = 1e-2;
+  o.t_end = 0.5;
+  o.threads = 1;
+  o.progress = false;
+  sc::histogram_observer h(-1, 1, 20);
+  for (auto _ : state) {
+    auto r = sc::run_ensemble(sc::euler_maruyama<>(), sys, sc::initial_point{sc::vector(sc::vector::Zero(p))}, h, o);
+    benchmark::DoNotOptimize(r.observer.count(0, 0));
+  }
+  state.SetItemsProcessed(state.iterations() * o.particles * 50);
+}
+BENCHMARK(low_rank_per_sample)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+}  // namespace

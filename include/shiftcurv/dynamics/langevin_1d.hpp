@@ -1,0 +1,325 @@
+// shiftcurv/dynamics/langevin_1d.hpp — the 1-D fast path: an ensemble of the Itô SDE
+// dθ = −U'(θ) dt + √(T·D(θ)) dW on an interval with reflecting walls, reporting mean train
+// and test loss, basin occupancies and a histogram at chosen times.
+//
+//   shiftcurv::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});
+//   auto U_test = U.shifted(0.1);
+//   auto D = [](double) { return 1e-3; };                         // D(θ) > 0 on the walls
+//   shiftcurv::langevin_1d_options o;
+//   o.temperature = 0.5; o.particles = 100000; o.dt = 1e-3; o.t_end = 100;
+//   o.walls = shiftcurv::reflecting_box(-4, 4);                  // x0 unset: uniform start
+//   o.basin_boundaries = {0.0};                                  // basins (−4,0), [0,4)
+//   o.scheme = shiftcurv::sde_scheme::weak_order2; o.seed = 1; o.threads = 0;
+//   auto r = shiftcurv::langevin_ensemble_1d(U, U_test, D, o);
+//   const auto& s = r.final();         // s.mean_train_loss, s.mean_test_loss, s.occupancy[k]
+//   if (!r) std::cerr << r.message;
+//
+// U and U_test: anything with `value(double)` and `derivative(double, 1)` (like
+// gaussian_wells_1d), a callable double → double (differentiated by dual numbers when it is
+// templated, e.g. a generic lambda), or a loss on 1-vectors (through derivatives.hpp).  D: a
+// callable double → double, D(θ) ≥ 0 wherever it is evaluated (the schemes are
+// derivative-free: D' is never needed).  With walls, every point where U' and D are evaluated
+// lies inside them (supporting values are folded too).
+//
+// Noise: trajectory k draws the normal of step n from Philox(seed; counter (⌊n/4⌋, k, 0,
+// packed)), lane n mod 4 — keyed by (seed, trajectory, step) and bit-identical for any thread
+// count.  Initial uniform positions use purpose `initial`.  Schemes as in sde_steppers.hpp
+// (Euler–Maruyama, derivative-free Milstein, Platen weak order 2, scalar noise).
+// Errors: every mean comes with its Monte Carlo standard error over particles (independent,
+// so exact); the time-discretization bias is O(dt) (Euler, Milstein) or O(dt²) (weak-2) away
+// from the walls and is NOT included — halve dt to check it.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/dual.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/derivatives/derivatives.hpp"
+#include "shiftcurv/dynamics/detail/moments.hpp"
+#include "shiftcurv/dynamics/detail/parallel.hpp"
+#include "shiftcurv/dynamics/ensemble.hpp"
+#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/dynamics/reflecting_box.hpp"
+#include "shiftcurv/dynamics/sde_steppers.hpp"
+
+namespace shiftcurv {
+
+struct langevin_1d_options {
+  double temperature = 0;                 ///< T > 0
+  index particles = 1000;
+  double dt = 1e-3;                       ///< step h > 0
+  double t_end = 1.0;                     ///< ≥ 0
+  std::vector<double> observe_at;         ///< snapshot times in [0, t_end]; empty: {t_end}
+  sde_scheme scheme = sde_scheme::euler_maruyama;
+  reflecting_box walls;                   ///< reflecting interval [lo, hi]; default: none
+  std::optional<double> x0;               ///< start all particles at x0; unset: uniform on the walls
+  std::vector<double> basin_boundaries;   ///< increasing interior points: K−1 points, K basins
+  index histogram_bins = 0;               ///< > 0: a histogram on the walls' interval
+  std::uint64_t seed = 0;
+  unsigned threads = 0;                   ///< 0: all hardware threads
+  bool progress = true;                   ///< progress on stderr for runs longer than ~3 s
+  double progress_after_seconds = 3.0;    ///< how long a run must take before progress shows
+  std::ostream* progress_stream = &std::cerr;
+};
+
+struct langevin_1d_snapshot {
+  double time = 0;
+  long particles = 0;                     ///< finite particles averaged
+  double mean_train_loss = 0, train_loss_error = 0;   ///< mean over particles, its standard error
+  double mean_test_loss = 0, test_loss_error = 0;
+  double mean_theta = 0, variance_theta = 0;
+  std::vector<double> occupancy;          ///< fraction per basin (sums to 1)
+  std::vector<double> occupancy_error;    ///< √(p(1−p)/n)
+  std::vector<double> histogram;          ///< density per bin (empty unless histogram_bins > 0)
+};
+
+struct langevin_1d_result : result_base {
+  std::vector<langevin_1d_snapshot> snapshots;
+  index particles = 0;
+  index steps = 0;          ///< steps per particle
+  index non_finite = 0;     ///< particles dropped (state NaN/Inf, e.g. D < 0)
+  double seconds = 0;
+  const langevin_1d_snapshot& final() const { return snapshots.back(); }
+};
+
+namespace detail {
+
+template <class F>
+concept scalar_loss_members = requires(const F& f, double x) {
+  { f.value(x) } -> std::convertible_to<double>;
+  { f.derivative(x, 1) } -> std::convertible_to<double>;
+};
+template <class F>
+concept scalar_callable = requires(const F& f, double x) {
+  { f(x) } -> std::convertible_to<double>;
+};
+template <class F>
+concept scalar_templated_callable = scalar_callable<F> && requires(const F& f, dual<double> x) {
+  { f(x) } -> std::same_as<dual<double>>;
+};
+
+template <class F>
+double value_1d(const F& f, double x) {
+  if constexpr (scalar_loss_members<F>)
+    return static_cast<double>(f.value(x));
+  else if constexpr (scalar_callable<F>)
+    return static_cast<double>(f(x));
+  else
+    return value_unchecked(f, vector_of<double, 1>::Constant(x));
+}
+
+template <class F>
+double derivative_1d(const F& f, double x) {
+  if constexpr (scalar_loss_members<F>)
+    return static_cast<double>(f.derivative(x, 1));
+  else if constexpr (scalar_templated_callable<F>)
+    return f(dual<double>(x, 1.0)).tangent();
+  else if constexpr (scalar_callable<F>)
+    return fd_gradient([&f](const vector_of<double, 1>& v) { return static_cast<double>(f(v(0))); },
+                       vector_of<double, 1>::Constant(x))(0);
+  else
+    return gradient_unchecked(f, vector_of<double, 1>::Constant(x))(0);
+}
+
+template <sde_scheme S, class Train, class Diffusion>
+struct langevin_kernel_1d {
+  const Train& U;
+  const Diffusion& D;
+  double T, h, sqrt_h;
+  bool walls;
+  double lo, hi;
+
+  double fold(double x) const { return walls ? reflect_into(x, lo, hi) : x; }
+  double drift(double x) const { return -derivative_1d(U, x); }
+  double g(double x) const { return std::sqrt(T * static_cast<double>(D(x))); }
+
+  double step(double x, double z) const {
+    const double dW = sqrt_h * z;
+    const double f = drift(x), b = g(x);
+    if constexpr (S == sde_scheme::euler_maruyama) {
+      return fold(x + f * h + b * dW);
+    } else if constexpr (S == sde_scheme::milstein) {
+      const double bs = g(fold(x + f * h + b * sqrt_h));
+      return fold(x + f * h + b * dW + (bs - b) * (dW * dW - h) / (2 * sqrt_h));
+    } else {
+      const double drifted = x + f * h;
+      const double fbar = drift(fold(drifted + b * dW));
+      const double bp = g(fold(drifted + b * sqrt_h)), bm = g(fold(drifted - b * sqrt_h));
+      return fold(x + 0.5 * (fbar + f) * h + 0.25 * (bp + bm + 2 * b) * dW + 0.25 * (bp - bm) * (dW * dW - h) / sqrt_h);
+    }
+  }
+};
+
+struct langevin_1d_accumulator {
+  index basins = 1, bins = 0;
+  std::vector<running_moments> train, test, theta;   // per snapshot
+  std::vector<long> occupancy, histogram;             // snapshot-major
+  index non_finite = 0;
+  void reset(index snapshots) {
+    train.assign(static_cast<std::size_t>(snapshots), {});
+    test = theta = train;
+    occupancy.assign(static_cast<std::size_t>(snapshots * basins), 0);
+    histogram.assign(static_cast<std::size_t>(snapshots * bins), 0);
+  }
+  void merge(const langevin_1d_accumulator& o) {
+    for (std::size_t i = 0; i < train.size(); ++i) {
+      train[i].merge(o.train[i]);
+      test[i].merge(o.test[i]);
+      theta[i].merge(o.theta[i]);
+    }
+    for (std::size_t i = 0; i < occupancy.size(); ++i) occupancy[i] += o.occupancy[i];
+    for (std::size_t i = 0; i < histogram.size(); ++i) histogram[i] += o.histogram[i];
+    non_finite += o.non_finite;
+  }
+};
+
+template <sde_scheme S, class Train, class Test, class Diffusion>
+langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, const Diffusion& D,
+                                        const langevin_1d_options& o, const snapshot_plan& plan) {
+  const index snapshots = static_cast<index>(plan.steps.size());
+  langevin_1d_accumulator proto;
+  proto.basins = static_cast<index>(o.basin_boundaries.size()) + 1;
+  proto.bins = o.histogram_bins;
+  proto.reset(snapshots);
+  const bool walls = o.walls.active();
+  const double lo = walls ? o.walls.lower(0) : 0.0, hi = walls ? o.walls.upper(0) : 0.0;
+  const langevin_kernel_1d<S, Train, Diffusion> kernel{U, D, o.temperature, o.dt, std::sqrt(o.dt), walls, lo, hi};
+  const index chunk = chunk_size_for(o.particles);
+  const index chunks = (o.particles + chunk - 1) / chunk;
+  const auto& bounds = o.basin_boundaries;
+
+  auto work = [&](index c, langevin_1d_accumulator& acc, std::atomic<std::uint64_t>& done) {
+    for (index k = c * chunk; k < std::min(o.particles, (c + 1) * chunk); ++k) {
+      const philox_stream rng(o.seed, static_cast<std::uint64_t>(k));
+      double x = o.x0 ? *o.x0 : lo + (hi - lo) * open_uniform(rng.bits(0, 0, random_purpose::initial));
+      index n = 0;
+      std::array<double, 4> z{};
+      for (index s = 0; s < snapshots; ++s) {
+        const index until = plan.steps[static_cast<std::size_t>(s)];
+        for (; n < until; ++n) {
+          if ((n & 3) == 0 || n == 0) z = rng.normal_block(static_cast<std::uint64_t>(n >> 2), 0, random_purpose::packed);
+          x = kernel.step(x, z[static_cast<std::size_t>(n & 3)]);
+        }
+        if (!std::isfinite(x)) break;
+        const auto su = static_cast<std::size_t>(s);
+        acc.train[su].add(value_1d(U, x));
+        acc.test[su].add(value_1d(U_test, x));
+        acc.theta[su].add(x);
+        const auto b = std::upper_bound(bounds.begin(), bounds.end(), x) - bounds.begin();
+        ++acc.occupancy[su * static_cast<std::size_t>(acc.basins) + static_cast<std::size_t>(b)];
+        if (acc.bins > 0) {
+          const index bin = std::clamp<index>(static_cast<index>((x - lo) / (hi - lo) * static_cast<double>(acc.bins)), 0, acc.bins - 1);
+          ++acc.histogram[su * static_cast<std::size_t>(acc.bins) + static_cast<std::size_t>(bin)];
+        }
+      }
+      if (!std::isfinite(x)) ++acc.non_finite;
+      done += static_cast<std::uint64_t>(plan.total_steps);
+    }
+  };
+  progress_settings progress;
+  progress.enabled = o.progress && o.progress_stream != nullptr;
+  progress.after_seconds = o.progress_after_seconds;
+  progress.out = o.progress_stream;
+  progress.label = "shiftcurv::langevin_ensemble_1d";
+  return run_chunks_ordered(chunks, resolve_threads(o.threads, chunks), proto, work,
+                            static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(o.particles), progress);
+}
+
+}  // namespace detail
+
+/// Ensemble of the 1-D Itô SDE dθ = −U'(θ) dt + √(T·D(θ)) dW (see the header comment).
+/// Throws domain_error unless T > 0; invalid_argument on particles < 1, dt ≤ 0 or non-finite,
+/// t_end < 0, bad snapshot times, a non-finite x0 or one outside the walls, a uniform start
+/// without walls, boundaries not strictly increasing or non-finite, a histogram without walls.
+template <class Train, class Test, class Diffusion>
+  requires std::invocable<const Diffusion&, double>
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D,
+                                        const langevin_1d_options& o) {
+  constexpr const char* fn = "langevin_ensemble_1d";
+  require_temperature(fn, o.temperature);
+  const auto plan = detail::plan_snapshots(fn, o.particles, o.dt, o.t_end, o.observe_at);
+  if (o.walls && o.walls.dimension() > 1)
+    detail::throw_invalid(fn, "walls must be a 1-D interval, got a box of dimension ", o.walls.dimension());
+  if (o.x0) {
+    require_finite(fn, "x0", *o.x0);
+    if (o.walls && !(*o.x0 >= o.walls.lower(0) && *o.x0 <= o.walls.upper(0)))
+      detail::throw_invalid(fn, "x0 = ", *o.x0, " lies outside the walls [", o.walls.lower(0), ", ",
+                            o.walls.upper(0), "]");
+  } else if (!o.walls) {
+    detail::throw_invalid(fn, "a uniform initial condition needs walls (or set x0)");
+  }
+  for (double b : o.basin_boundaries) require_finite(fn, "basin boundary", b);
+  for (std::size_t i = 1; i < o.basin_boundaries.size(); ++i)
+    if (!(o.basin_boundaries[i - 1] < o.basin_boundaries[i]))
+      detail::throw_invalid(fn, "basin boundaries must be strictly increasing, got ", o.basin_boundaries[i - 1],
+                            " then ", o.basin_boundaries[i]);
+  if (o.histogram_bins < 0) detail::throw_invalid(fn, "histogram_bins must be >= 0, got ", o.histogram_bins);
+  if (o.histogram_bins > 0 && !o.walls) detail::throw_invalid(fn, "a histogram needs walls (its range)");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  detail::langevin_1d_accumulator acc;
+  switch (o.scheme) {
+    case sde_scheme::euler_maruyama:
+      acc = detail::run_langevin_1d<sde_scheme::euler_maruyama>(U, U_test, D, o, plan);
+      break;
+    case sde_scheme::milstein:
+      acc = detail::run_langevin_1d<sde_scheme::milstein>(U, U_test, D, o, plan);
+      break;
+    case sde_scheme::weak_order2:
+      acc = detail::run_langevin_1d<sde_scheme::weak_order2>(U, U_test, D, o, plan);
+      break;
+  }
+  langevin_1d_result r;
+  r.particles = o.particles;
+  r.steps = plan.total_steps;
+  r.iterations = plan.total_steps;
+  r.non_finite = acc.non_finite;
+  for (std::size_t s = 0; s < plan.steps.size(); ++s) {
+    langevin_1d_snapshot snap;
+    snap.time = plan.times[s];
+    snap.particles = acc.train[s].n;
+    snap.mean_train_loss = acc.train[s].mean;
+    snap.train_loss_error = acc.train[s].standard_error();
+    snap.mean_test_loss = acc.test[s].mean;
+    snap.test_loss_error = acc.test[s].standard_error();
+    snap.mean_theta = acc.theta[s].mean;
+    snap.variance_theta = acc.theta[s].variance();
+    const double n = static_cast<double>(snap.particles);
+    for (index k = 0; k < acc.basins; ++k) {
+      const double p = n > 0 ? static_cast<double>(acc.occupancy[s * static_cast<std::size_t>(acc.basins) + static_cast<std::size_t>(k)]) / n : 0.0;
+      snap.occupancy.push_back(p);
+      snap.occupancy_error.push_back(n > 0 ? std::sqrt(p * (1 - p) / n) : 0.0);
+    }
+    if (acc.bins > 0) {
+      const double width = (o.walls.upper(0) - o.walls.lower(0)) / static_cast<double>(acc.bins);
+      for (index b = 0; b < acc.bins; ++b)
+        snap.histogram.push_back(n > 0 ? static_cast<double>(acc.histogram[s * static_cast<std::size_t>(acc.bins) + static_cast<std::size_t>(b)]) / (n * width) : 0.0);
+    }
+    r.snapshots.push_back(std::move(snap));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (r.non_finite > 0) {
+    r.status = status::numerical_issue;
+    r.message = detail::message(fn, r.non_finite, " of ", r.particles,
+                                " particles became non-finite and were dropped (D(θ) < 0 somewhere, or dt too large?)");
+  }
+  return r;
+}
+
+/// The same with the train loss also as the test loss.
+template <class Train, class Diffusion>
+  requires std::invocable<const Diffusion&, double>
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, const langevin_1d_options& o) {
+  return langevin_ensemble_1d(U, U, D, o);
+}
+
+}  // namespace shiftcurv

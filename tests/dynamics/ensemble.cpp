@@ -1,0 +1,214 @@
+// Ensembles: bit-identical results for any thread count, the 1-D fast path equal to the
+// generic steppers on the same noise, and bad input.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shiftcurv/dynamics/ensemble.hpp"
+#include "shiftcurv/dynamics/langevin_1d.hpp"
+#include "shiftcurv/dynamics/langevin_system.hpp"
+#include "shiftcurv/dynamics/observers.hpp"
+#include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/synthetic/gaussian_wells.hpp"
+#include "shiftcurv/synthetic/quadratic.hpp"
+
+namespace sc = shiftcurv;
+using state1 = Eigen::Matrix<double, 1, 1>;
+
+namespace {
+// The noise of the 1-D fast path, as a stepper noise source: step n uses lane n mod 4 of the
+// packed Philox block ⌊n/4⌋.
+struct packed_noise {
+  sc::philox_stream s;
+  packed_noise() = default;
+  packed_noise(std::uint64_t seed, std::uint64_t k) : s(seed, k) {}
+  void increments(std::uint64_t step, double* z, sc::index) const {
+    z[0] = s.normal_block(step >> 2, 0, sc::random_purpose::packed)[step & 3];
+  }
+  void auxiliary(std::uint64_t, double*, sc::index) const {}
+};
+
+sc::langevin_1d_result run_1d(unsigned threads, sc::sde_scheme scheme) {
+  sc::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});
+  auto D = [](double x) { return 0.5 + 0.1 * x; };
+  sc::langevin_1d_options o;
+  o.temperature = 0.05;
+  o.particles = 777;
+  o.dt = 0.01;
+  o.t_end = 2.0;
+  o.observe_at = {1.0, 2.0};
+  o.walls = sc::reflecting_box(-4, 4);
+  o.basin_boundaries = {0.0};
+  o.histogram_bins = 16;
+  o.scheme = scheme;
+  o.seed = 99;
+  o.threads = threads;
+  o.progress = false;
+  return sc::langevin_ensemble_1d(U, U.shifted(0.1), D, o);
+}
+}  // namespace
+
+TEST_CASE("1-D fast path: bit-identical for 1, 2 and 3 threads") {
+  for (auto scheme : {sc::sde_scheme::euler_maruyama, sc::sde_scheme::milstein, sc::sde_scheme::weak_order2}) {
+    const auto a = run_1d(1, scheme), b = run_1d(2, scheme), c = run_1d(3, scheme);
+    REQUIRE(a.ok());
+    for (std::size_t s = 0; s < 2; ++s) {
+      CHECK(a.snapshots[s].mean_train_loss == b.snapshots[s].mean_train_loss);
+      CHECK(a.snapshots[s].mean_train_loss == c.snapshots[s].mean_train_loss);
+      CHECK(a.snapshots[s].mean_test_loss == c.snapshots[s].mean_test_loss);
+      CHECK(a.snapshots[s].train_loss_error == c.snapshots[s].train_loss_error);
+      CHECK(a.snapshots[s].occupancy == c.snapshots[s].occupancy);
+      CHECK(a.snapshots[s].histogram == b.snapshots[s].histogram);
+    }
+    CHECK(a.final().occupancy[0] + a.final().occupancy[1] == doctest::Approx(1.0));
+    CHECK(a.final().particles == 777);
+  }
+}
+
+TEST_CASE("generic ensemble: bit-identical for 1, 2 and 3 threads") {
+  Eigen::MatrixXd H(2, 2), Dm(2, 2);
+  H << 2, 0.5, 0.5, 1;
+  Dm << 1, 0.3, 0.3, 0.5;
+  sc::quadratic U(H);
+  sc::constant_diffusion D(Dm);
+  auto sys = sc::langevin_system(U, D, 0.3);
+  auto run = [&](unsigned threads) {
+    sc::ensemble_options o;
+    o.particles = 300;
+    o.dt = 0.05;
+    o.t_end = 1.0;
+    o.observe_at = {0.5, 1.0};
+    o.seed = 4;
+    o.threads = threads;
+    o.progress = false;
+    auto obs = sc::observe_all(sc::basin_occupancy_observer({0.0}, 1),
+                               sc::mean_observer({[&](const sc::vector& x) { return U(x); }}),
+                               sc::histogram_observer(-2, 2, 10));
+    return sc::run_ensemble(sc::milstein<>(), sys, sc::initial_uniform(sc::vector::Constant(2, -1), sc::vector::Constant(2, 1)),
+                            obs, o);
+  };
+  const auto a = run(1), b = run(2), c = run(3);
+  REQUIRE(a.ok());
+  for (sc::index s = 0; s < 2; ++s) {
+    CHECK(std::get<1>(a.observer.parts).mean(s, 0) == std::get<1>(b.observer.parts).mean(s, 0));
+    CHECK(std::get<1>(a.observer.parts).mean(s, 0) == std::get<1>(c.observer.parts).mean(s, 0));
+    CHECK(std::get<1>(a.observer.parts).standard_error(s, 0) == std::get<1>(c.observer.parts).standard_error(s, 0));
+    CHECK(std::get<0>(a.observer.parts).count(s, 0) == std::get<0>(c.observer.parts).count(s, 0));
+    CHECK(std::get<2>(a.observer.parts).count(s, 3) == std::get<2>(b.observer.parts).count(s, 3));
+  }
+  CHECK(std::get<0>(a.observer.parts).total(1) == 300);
+  CHECK(a.times[0] == doctest::Approx(0.5));
+}
+
+TEST_CASE("1-D fast path = generic stepper on the same noise (all three schemes, with walls)") {
+  sc::gaussian_wells_1d U({-1, 1}, {0.3, 0.5}, {0.4, 0.5});
+  const double T = 0.4, dt = 0.01;
+  auto D = [](double x) { return 0.5 + 0.1 * x; };
+  auto sys = std::make_pair([&](const state1& x, state1& f) { f(0) = -U.derivative(x(0), 1); },
+                            [&](const state1& x, state1& g) { g(0) = std::sqrt(T * D(x(0))); });
+  const sc::reflecting_box walls(-1.5, 1.5);
+  auto generic = [&](auto stepper) {
+    stepper.set_walls(walls);
+    state1 x = state1::Constant(0.2);
+    for (int n = 0; n < 500; ++n) stepper.do_step(sys, x, n * dt, dt);
+    return x(0);
+  };
+  auto fast = [&](sc::sde_scheme scheme) {
+    sc::langevin_1d_options o;
+    o.temperature = T;
+    o.particles = 1;
+    o.dt = dt;
+    o.t_end = 5.0;
+    o.walls = walls;
+    o.x0 = 0.2;
+    o.scheme = scheme;
+    o.seed = 17;
+    o.progress = false;
+    return sc::langevin_ensemble_1d(U, D, o).final().mean_theta;
+  };
+  // Same numbers in a different association order: agreement to rounding (1e-12 over 500
+  // steps of an O(1) contraction).
+  CHECK(fast(sc::sde_scheme::euler_maruyama) ==
+        doctest::Approx(generic(sc::euler_maruyama<state1, packed_noise>(packed_noise(17, 0)))).epsilon(1e-12));
+  CHECK(fast(sc::sde_scheme::milstein) ==
+        doctest::Approx(generic(sc::milstein<state1, packed_noise>(packed_noise(17, 0)))).epsilon(1e-12));
+  CHECK(fast(sc::sde_scheme::weak_order2) ==
+        doctest::Approx(generic(sc::weak_order2<state1, packed_noise>(packed_noise(17, 0)))).epsilon(1e-12));
+}
+
+TEST_CASE("ensembles: bad input throws the documented type; negative D is reported, not hidden") {
+  sc::gaussian_wells_1d U({0.0}, {0.1}, {0.3});
+  auto D = [](double) { return 1.0; };
+  sc::langevin_1d_options o;
+  o.temperature = 0.1;
+  o.walls = sc::reflecting_box(-1, 1);
+  o.progress = false;
+  o.t_end = 0.1;
+  o.dt = 0.01;
+  o.particles = 10;
+  CHECK(sc::langevin_ensemble_1d(U, D, o).ok());
+  auto bad = o;
+  bad.temperature = 0;
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::domain_error);
+  bad = o; bad.particles = 0;
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.dt = -0.1;
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.t_end = -1;
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.x0 = 2.0;  // outside the walls
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.walls = sc::reflecting_box();  // uniform start without walls
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.basin_boundaries = {0.5, 0.1};
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  bad = o; bad.observe_at = {0.2};  // beyond t_end
+  CHECK_THROWS_AS(sc::langevin_ensemble_1d(U, D, bad), sc::invalid_argument);
+  // D < 0 on part of the domain: particles that meet it go NaN and are counted.
+  auto negative = [](double x) { return x; };
+  const auto r = sc::langevin_ensemble_1d(U, negative, o);
+  CHECK(r.status == sc::status::numerical_issue);
+  CHECK(r.non_finite > 0);
+  CHECK(!r.message.empty());
+
+  sc::ensemble_options e;
+  e.particles = 0;
+  auto sys = sc::langevin_system(sc::quadratic(Eigen::MatrixXd::Identity(1, 1)), sc::constant_diffusion(1.0, 1), 1.0);
+  CHECK_THROWS_AS(sc::run_ensemble(sc::euler_maruyama<>(), sys, sc::initial_point{sc::vector(sc::vector::Zero(1))},
+                                   sc::histogram_observer(-1, 1, 4), e),
+                  sc::invalid_argument);
+  CHECK_THROWS_AS(sc::histogram_observer(1, -1, 4), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::basin_occupancy_observer({1.0, 0.0}), sc::invalid_argument);
+}
+
+TEST_CASE("progress: shown on the given stream once the run is long enough, silenceable") {
+  sc::gaussian_wells_1d U({0.0}, {0.1}, {0.3});
+  auto D = [](double) { return 1.0; };
+  sc::langevin_1d_options o;
+  o.temperature = 0.1;
+  o.walls = sc::reflecting_box(-1, 1);
+  o.t_end = 0.5;
+  o.dt = 0.01;
+  o.particles = 2000;
+  o.threads = 2;
+  std::ostringstream shown, silent, quick;
+  o.progress_after_seconds = 0.0;  // print from the first merged chunk on
+  o.progress_stream = &shown;
+  (void)sc::langevin_ensemble_1d(U, D, o);
+  CHECK(shown.str().find("langevin_ensemble_1d") != std::string::npos);
+  CHECK(shown.str().find("done") != std::string::npos);
+  o.progress = false;
+  o.progress_stream = &silent;
+  (void)sc::langevin_ensemble_1d(U, D, o);
+  CHECK(silent.str().empty());
+  o.progress = true;
+  o.progress_after_seconds = 3.0;  // this run takes milliseconds: nothing printed
+  o.progress_stream = &quick;
+  (void)sc::langevin_ensemble_1d(U, D, o);
+  CHECK(quick.str().empty());
+}
