@@ -1,6 +1,7 @@
 // A downstream project that found shiftcurv with find_package: derive a gradient and check it.
 #include <cmath>
-#include <shiftcurv/shiftcurv.hpp>
+#include <shiftcurv/derivatives/derivatives.hpp>
+#include <shiftcurv/synthetic/quadratic.hpp>
 
 int main() {
   shiftcurv::double_well U;
