@@ -107,17 +107,7 @@ template <class Loss, class Noise>
 double barrier_along(const Loss& loss, const Noise& noise, double T, const vector& a,
                      const vector& b, int n, long& evals) {
   const vector d = b - a;
-  vector w;  // constant D: V·d = N·(D⁻¹d), one factorization
-  if constexpr (std::is_same_v<Noise, constant_diffusion>)
-    w = diffusion_cholesky("gaussian_mixture", noise, a).solve(d);
-  auto phi = [&](double t) {
-    ++evals;
-    const vector x = a + t * d;
-    if constexpr (std::is_same_v<Noise, constant_diffusion>)
-      return drift_numerator(loss, noise, x, T).dot(w);
-    else
-      return potential_gradient_unchecked("gaussian_mixture", loss, noise, x, T).dot(d);
-  };
+  auto phi = segment_integrand("gaussian_mixture", loss, noise, T, a, d, evals);
   double t_prev = 0, f_prev = 0;
   bool have_prev = false;
   for (int i = 1; i < n; ++i) {

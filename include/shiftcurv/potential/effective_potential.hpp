@@ -60,6 +60,24 @@ struct line_integral_result : result_base {
 
 namespace detail {
 
+/// t ↦ V(a + t·d)·d, the integrand of v along the segment a → a + d, counting evaluations in
+/// `evals`.  For a constant D, V·d = N·(D⁻¹d) with N = ∇U + (T/2)∇·D: one factorization serves
+/// every point of the segment.
+template <class Loss, class Noise>
+auto segment_integrand(std::string_view fn, const Loss& loss, const Noise& noise, double T, const vector& a,
+                       const vector& d, long& evals) {
+  vector w;
+  if constexpr (std::is_same_v<Noise, constant_diffusion>) w = diffusion_cholesky(fn, noise, a).solve(d);
+  return [fn, &loss, &noise, T, a, d, w, &evals](double t) {
+    ++evals;
+    const vector x = a + t * d;
+    if constexpr (std::is_same_v<Noise, constant_diffusion>)
+      return drift_numerator(loss, noise, x, T).dot(w);
+    else
+      return potential_gradient_unchecked(fn, loss, noise, x, T).dot(d);
+  };
+}
+
 template <class Loss, class Noise>
 line_integral_result segment_integral(std::string_view fn, const Loss& loss, const Noise& noise,
                                       double T, const vector& from, const vector& to,
@@ -68,17 +86,7 @@ line_integral_result segment_integral(std::string_view fn, const Loss& loss, con
   const vector d = to - from;
   if (d.squaredNorm() == 0) return r;
   long evals = 0;
-  // For a constant D, V·d = N·(D⁻¹d) with N = ∇U + (T/2)∇·D: one factorization for all points.
-  vector w;
-  if constexpr (std::is_same_v<Noise, constant_diffusion>) w = diffusion_cholesky(fn, noise, from).solve(d);
-  auto phi = [&](double t) {
-    ++evals;
-    const vector x = from + t * d;
-    if constexpr (std::is_same_v<Noise, constant_diffusion>)
-      return drift_numerator(loss, noise, x, T).dot(w);
-    else
-      return potential_gradient_unchecked(fn, loss, noise, x, T).dot(d);
-  };
+  auto phi = segment_integrand(fn, loss, noise, T, from, d, evals);
   line_rule rule = opt.rule;
   if (rule == line_rule::automatic) {
     rule = line_rule::gauss_kronrod;
