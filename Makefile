@@ -47,6 +47,10 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The demo needs only its program (tests and benchmarks are built by `make test`).
+build-demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
+
 # ASan + UBSan over the test suite minus the doctest suites named "slow*" (long stochastic
 # runs that ASan would make ten times slower; they run in the Release pass above).  Built at
 # -O1 without NDEBUG, so Eigen's own size/index assertions are live too.
