@@ -21,10 +21,17 @@
 // derivative-free: D' is never needed).  With walls, every point where U' and D are evaluated
 // lies inside them (supporting values are folded too).
 //
-// Noise: trajectory k draws the normal of step n from Philox(seed; counter (⌊n/4⌋, k, 0,
-// packed)), lane n mod 4 — keyed by (seed, trajectory, step) and bit-identical for any thread
-// count.  Initial uniform positions use purpose `initial`.  Schemes as in sde_steppers.hpp
-// (Euler–Maruyama, derivative-free Milstein, Platen weak order 2, scalar noise).
+// Speed: particles advance in blocks of 64, step by step, so that every stage is a loop over
+// independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
+// update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
+// out)` (out[j] = U'(θ[j]); gaussian_wells_1d does, with Eigen's SIMD exp) gets the drift
+// SIMD-wide; otherwise U' is called per particle.  Build with -O3 -march=native (or at least
+// -mavx2 -mfma) to get AVX2/AVX-512 code: benchmarks/README.md has the numbers.
+//
+// Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
+// Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any thread count.
+// Initial uniform positions come from philox_stream(seed, k), purpose `initial`.  Schemes as in
+// sde_steppers.hpp (Euler–Maruyama, derivative-free Milstein, Platen weak order 2, scalar noise).
 // Errors: every mean comes with its Monte Carlo standard error over particles (independent,
 // so exact); the time-discretization bias is O(dt) (Euler, Milstein) or O(dt²) (weak-2) away
 // from the walls and is NOT included — halve dt to check it.
@@ -37,7 +44,10 @@
 #include <cstdint>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <vector>
+
+#include <Eigen/Core>
 
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/dual.hpp"
@@ -130,31 +140,102 @@ double derivative_1d(const F& f, double x) {
     return gradient_unchecked(f, vector_of<double, 1>::Constant(x))(0);
 }
 
+template <class F>
+concept batch_derivative_1d = requires(const F& f, std::span<const double> x, std::span<double> out) {
+  f.derivative_batch(x, out);
+};
+
+/// out[j] = U'(x[j]) for j < n.
+template <class F>
+void derivatives_1d(const F& f, const double* x, double* out, index n) {
+  if constexpr (batch_derivative_1d<F>) {
+    f.derivative_batch(std::span<const double>(x, static_cast<std::size_t>(n)),
+                       std::span<double>(out, static_cast<std::size_t>(n)));
+  } else {
+    for (index j = 0; j < n; ++j) out[j] = derivative_1d(f, x[j]);
+  }
+}
+
+/// One step of a block of at most `width` particles.  The arithmetic per particle is that of
+/// sde_steppers.hpp for scalar noise (tests/dynamics/ensemble.cpp checks the two agree).
 template <sde_scheme S, class Train, class Diffusion>
-struct langevin_kernel_1d {
+struct langevin_block_1d {
+  static constexpr index width = philox_batch::lanes;
   const Train& U;
   const Diffusion& D;
   double T, h, sqrt_h;
   bool walls;
   double lo, hi;
+  alignas(64) double f[width], b[width], y[width], f2[width], bp[width], bm[width];
 
-  double fold(double x) const { return walls ? reflect_into(x, lo, hi) : x; }
-  double drift(double x) const { return -derivative_1d(U, x); }
-  double g(double x) const { return std::sqrt(T * static_cast<double>(D(x))); }
+  void fold(double* x, index n) const {
+    if (!walls) return;
+    int outside = 0;
+    for (index j = 0; j < n; ++j) outside |= (x[j] >= lo && x[j] <= hi) ? 0 : 1;
+    if (outside)
+      for (index j = 0; j < n; ++j)
+        if (!(x[j] >= lo && x[j] <= hi)) x[j] = reflect_into(x[j], lo, hi);
+  }
+  /// out[j] = √(T·D(x[j])) (NaN where D < 0: the particle is then dropped and reported);
+  /// returns true when all n values are the same (then out[0] holds it and the rest is unset).
+  bool amplitude(const double* x, double* out, index n) const {
+    for (index j = 0; j < n; ++j) out[j] = T * static_cast<double>(D(x[j]));
+    const double first = out[0];
+    int varies = 0;
+    for (index j = 0; j < n; ++j) varies |= out[j] != first ? 1 : 0;
+    if (varies == 0 && first >= 0) {  // constant D (the common case): one square root
+      out[0] = std::sqrt(first);
+      return true;
+    }
+    // Eigen's packet sqrt: SIMD without std::sqrt's errno path, NaN for negative arguments.
+    Eigen::Map<Eigen::ArrayXd> v(out, n);
+    v = v.sqrt();
+    return false;
+  }
+  void amplitude_all(const double* x, double* out, index n) const {
+    if (amplitude(x, out, n))
+      for (index j = 1; j < n; ++j) out[j] = out[0];
+  }
 
-  double step(double x, double z) const {
-    const double dW = sqrt_h * z;
-    const double f = drift(x), b = g(x);
+  // f holds U' (the drift is −f).
+  void step(double* x, const double* z, index n) {
+    derivatives_1d(U, x, f, n);
     if constexpr (S == sde_scheme::euler_maruyama) {
-      return fold(x + f * h + b * dW);
-    } else if constexpr (S == sde_scheme::milstein) {
-      const double bs = g(fold(x + f * h + b * sqrt_h));
-      return fold(x + f * h + b * dW + (bs - b) * (dW * dW - h) / (2 * sqrt_h));
+      if (amplitude(x, b, n)) {
+        const double b0 = b[0];
+        for (index j = 0; j < n; ++j) x[j] = x[j] - f[j] * h + b0 * (sqrt_h * z[j]);
+      } else {
+        for (index j = 0; j < n; ++j) x[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
+      }
+      fold(x, n);
+      return;
+    }
+    amplitude_all(x, b, n);
+    if constexpr (S == sde_scheme::milstein) {
+      for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h + b[j] * sqrt_h;
+      fold(y, n);
+      amplitude_all(y, bp, n);
+      for (index j = 0; j < n; ++j) {
+        const double dW = sqrt_h * z[j];
+        x[j] = x[j] - f[j] * h + b[j] * dW + (bp[j] - b[j]) * (dW * dW - h) / (2 * sqrt_h);
+      }
+      fold(x, n);
     } else {
-      const double drifted = x + f * h;
-      const double fbar = drift(fold(drifted + b * dW));
-      const double bp = g(fold(drifted + b * sqrt_h)), bm = g(fold(drifted - b * sqrt_h));
-      return fold(x + 0.5 * (fbar + f) * h + 0.25 * (bp + bm + 2 * b) * dW + 0.25 * (bp - bm) * (dW * dW - h) / sqrt_h);
+      for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
+      fold(y, n);
+      derivatives_1d(U, y, f2, n);
+      for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h + b[j] * sqrt_h;
+      fold(y, n);
+      amplitude_all(y, bp, n);
+      for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h - b[j] * sqrt_h;
+      fold(y, n);
+      amplitude_all(y, bm, n);
+      for (index j = 0; j < n; ++j) {
+        const double dW = sqrt_h * z[j];
+        x[j] = x[j] - 0.5 * (f2[j] + f[j]) * h + 0.25 * (bp[j] + bm[j] + 2 * b[j]) * dW +
+               0.25 * (bp[j] - bm[j]) * (dW * dW - h) / sqrt_h;
+      }
+      fold(x, n);
     }
   }
 };
@@ -192,37 +273,53 @@ langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, cons
   proto.reset(snapshots);
   const bool walls = o.walls.active();
   const double lo = walls ? o.walls.lower(0) : 0.0, hi = walls ? o.walls.upper(0) : 0.0;
-  const langevin_kernel_1d<S, Train, Diffusion> kernel{U, D, o.temperature, o.dt, std::sqrt(o.dt), walls, lo, hi};
-  const index chunk = chunk_size_for(o.particles);
+  using block_kernel = langevin_block_1d<S, Train, Diffusion>;
+  constexpr index width = block_kernel::width;
+  // Whole blocks per chunk (a function of the particle count only: reproducible summation).
+  const index chunk = std::clamp<index>((chunk_size_for(o.particles) + width - 1) / width * width, width, 4 * width);
   const index chunks = (o.particles + chunk - 1) / chunk;
   const auto& bounds = o.basin_boundaries;
+  const philox_batch noise(o.seed);
 
   auto work = [&](index c, langevin_1d_accumulator& acc, std::atomic<std::uint64_t>& done) {
-    for (index k = c * chunk; k < std::min(o.particles, (c + 1) * chunk); ++k) {
-      const philox_stream rng(o.seed, static_cast<std::uint64_t>(k));
-      double x = o.x0 ? *o.x0 : lo + (hi - lo) * open_uniform(rng.bits(0, 0, random_purpose::initial));
-      index n = 0;
-      std::array<double, 4> z{};
+    block_kernel kernel{U, D, o.temperature, o.dt, std::sqrt(o.dt), walls, lo, hi, {}, {}, {}, {}, {}, {}};
+    const index end = std::min(o.particles, (c + 1) * chunk);
+    for (index k0 = c * chunk; k0 < end; k0 += width) {
+      const index n = std::min(width, end - k0);
+      alignas(64) double x[width], z0[width], z1[width];
+      bool dead[width];
+      for (index j = 0; j < n; ++j) {
+        const philox_stream init(o.seed, static_cast<std::uint64_t>(k0 + j));
+        x[j] = o.x0 ? *o.x0 : lo + (hi - lo) * open_uniform(init.bits(0, 0, random_purpose::initial));
+        dead[j] = false;
+      }
+      index step = 0;
       for (index s = 0; s < snapshots; ++s) {
-        const index until = plan.steps[static_cast<std::size_t>(s)];
-        for (; n < until; ++n) {
-          if ((n & 3) == 0 || n == 0) z = rng.normal_block(static_cast<std::uint64_t>(n >> 2), 0, random_purpose::packed);
-          x = kernel.step(x, z[static_cast<std::size_t>(n & 3)]);
+        for (const index until = plan.steps[static_cast<std::size_t>(s)]; step < until; ++step) {
+          if ((step & 1) == 0)
+            noise.normal_pairs(static_cast<std::uint64_t>(step >> 1), static_cast<std::uint64_t>(k0), n, z0, z1);
+          kernel.step(x, (step & 1) ? z1 : z0, n);
         }
-        if (!std::isfinite(x)) break;
         const auto su = static_cast<std::size_t>(s);
-        acc.train[su].add(value_1d(U, x));
-        acc.test[su].add(value_1d(U_test, x));
-        acc.theta[su].add(x);
-        const auto b = std::upper_bound(bounds.begin(), bounds.end(), x) - bounds.begin();
-        ++acc.occupancy[su * static_cast<std::size_t>(acc.basins) + static_cast<std::size_t>(b)];
-        if (acc.bins > 0) {
-          const index bin = std::clamp<index>(static_cast<index>((x - lo) / (hi - lo) * static_cast<double>(acc.bins)), 0, acc.bins - 1);
-          ++acc.histogram[su * static_cast<std::size_t>(acc.bins) + static_cast<std::size_t>(bin)];
+        for (index j = 0; j < n; ++j) {
+          if (dead[j] || !std::isfinite(x[j])) {  // dropped from this snapshot on
+            dead[j] = true;
+            continue;
+          }
+          acc.train[su].add(value_1d(U, x[j]));
+          acc.test[su].add(value_1d(U_test, x[j]));
+          acc.theta[su].add(x[j]);
+          const auto b = std::upper_bound(bounds.begin(), bounds.end(), x[j]) - bounds.begin();
+          ++acc.occupancy[su * static_cast<std::size_t>(acc.basins) + static_cast<std::size_t>(b)];
+          if (acc.bins > 0) {
+            const index bin = std::clamp<index>(static_cast<index>((x[j] - lo) / (hi - lo) * static_cast<double>(acc.bins)), 0, acc.bins - 1);
+            ++acc.histogram[su * static_cast<std::size_t>(acc.bins) + static_cast<std::size_t>(bin)];
+          }
         }
       }
-      if (!std::isfinite(x)) ++acc.non_finite;
-      done += static_cast<std::uint64_t>(plan.total_steps);
+      for (index j = 0; j < n; ++j)
+        if (dead[j] || !std::isfinite(x[j])) ++acc.non_finite;
+      done += static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(n);
     }
   };
   progress_settings progress;

@@ -1,11 +1,13 @@
 // Internal: the ziggurat method for standard normals from 64-bit random words.
 //
 // Marsaglia & Tsang, "The Ziggurat Method for Generating Random Variables", J. Stat. Softw. 5
-// (2000), with Doornik's 128-layer layout ("An Improved Ziggurat Method to Generate Normal
-// Random Samples", 2005: R = 3.442619855899, V = 9.91256303526217e-3) and Marsaglia's tail
-// algorithm.  One 64-bit word gives the layer (low 7 bits) and a 53-bit uniform (top bits);
-// ≈ 98.8% of words are accepted at once.  The rare rejections draw further words from a
-// caller-supplied source, so the result is a deterministic function of the counter.
+// (2000), 256 layers (R = 3.6541528853610088, V = 4.92867323399e-3 from that paper; the table
+// is built here and closes to 2e-16 in area), Doornik's symmetric fast test ("An Improved
+// Ziggurat Method to Generate Normal Random Samples", 2005) and Marsaglia's tail algorithm.
+// One 64-bit word gives the layer (low 8 bits) and a 53-bit uniform (top bits, disjoint);
+// 99.28% of words are accepted at once (the mean of x[i+1]/x[i]).  The rare rejections draw
+// further words from a caller-supplied source, so the result is a deterministic function of
+// the counter.
 #pragma once
 
 #include <array>
@@ -15,11 +17,13 @@
 namespace shiftcurv::detail {
 
 struct ziggurat_tables {
-  static constexpr int layers = 128;
-  static constexpr double R = 3.442619855899;
-  static constexpr double V = 9.91256303526217e-3;
+  static constexpr int layers = 256;
+  static constexpr std::uint64_t mask = layers - 1;  // the layer is the word's low 8 bits
+  static constexpr double R = 3.6541528853610088;    // the base strip's right edge
+  static constexpr double V = 4.92867323399e-3;      // the area of every layer
   std::array<double, layers + 1> x{};
   std::array<double, layers> ratio{};  // x[i+1] / x[i]
+  std::array<double, layers + 1> height{};  // exp(-x[i]^2 / 2): the density's height at the layer edges
   ziggurat_tables() {
     double f = std::exp(-0.5 * R * R);
     x[0] = V / f;  // the base strip, tail included, as a rectangle of the same area
@@ -30,6 +34,7 @@ struct ziggurat_tables {
       f = std::exp(-0.5 * x[i] * x[i]);
     }
     for (int i = 0; i < layers; ++i) ratio[i] = x[i + 1] / x[i];
+    for (int i = 0; i <= layers; ++i) height[i] = std::exp(-0.5 * x[i] * x[i]);
   }
 };
 
@@ -47,7 +52,7 @@ inline double open_uniform(std::uint64_t w) {
 template <class More>
 double ziggurat_normal(const ziggurat_tables& t, std::uint64_t w, More&& more) {
   for (;;) {
-    const int i = static_cast<int>(w & 0x7F);
+    const int i = static_cast<int>(w & ziggurat_tables::mask);
     const double u = 2 * (static_cast<double>(w >> 11) * 0x1.0p-53) - 1;  // [-1, 1)
     if (std::fabs(u) < t.ratio[i]) return u * t.x[i];
     if (i == 0) {  // the tail beyond R (Marsaglia 1964)
@@ -58,10 +63,10 @@ double ziggurat_normal(const ziggurat_tables& t, std::uint64_t w, More&& more) {
       } while (-2 * y < xt * xt);
       return u < 0 ? xt - ziggurat_tables::R : ziggurat_tables::R - xt;
     }
+    // The wedge: accept xx with probability (f(xx) − f(x_i)) / (f(x_{i+1}) − f(x_i)), i.e. when a
+    // uniform point of the strip's height lies under the density (one exp; the heights f(x_i) tabulated).
     const double xx = u * t.x[i];
-    const double f0 = std::exp(-0.5 * (t.x[i] * t.x[i] - xx * xx));
-    const double f1 = std::exp(-0.5 * (t.x[i + 1] * t.x[i + 1] - xx * xx));
-    if (f1 + open_uniform(more()) * (f0 - f1) < 1.0) return xx;
+    if (t.height[i] + open_uniform(more()) * (t.height[i + 1] - t.height[i]) < std::exp(-0.5 * xx * xx)) return xx;
     w = more();
   }
 }
