@@ -2,6 +2,7 @@
 // generic steppers on the same noise, and bad input.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -31,6 +32,25 @@ struct packed_noise {
     z[0] = s.normal_block(step >> 2, 0, sc::random_purpose::packed)[step & 3];
   }
   void auxiliary(std::uint64_t, double*, sc::index) const {}
+};
+
+// Per-sample least squares U_i(θ) = ½(x_iᵀθ − y_i)², counting gradient evaluations across threads.
+struct counting_samples {
+  sc::matrix X;
+  sc::vector y;
+  mutable std::atomic<long> gradients{0};
+  counting_samples(sc::index n, sc::index p) : X(n, p), y(n) {
+    for (sc::index i = 0; i < n; ++i) {
+      y(i) = 0.5 * std::cos(2.1 * static_cast<double>(i));
+      for (sc::index j = 0; j < p; ++j) X(i, j) = std::cos(0.3 + 1.3 * static_cast<double>(i) - 0.7 * static_cast<double>(j));
+    }
+  }
+  sc::index num_samples() const { return X.rows(); }
+  double value(const sc::vector& th, sc::index i) const { return 0.5 * std::pow(X.row(i).dot(th) - y(i), 2); }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
+    gradients.fetch_add(1, std::memory_order_relaxed);
+    g = (X.row(i).dot(th) - y(i)) * X.row(i).transpose();
+  }
 };
 
 sc::langevin_1d_result run_1d(unsigned threads, sc::sde_scheme scheme) {
@@ -211,4 +231,42 @@ TEST_CASE("progress: shown on the given stream once the run is long enough, sile
   o.progress_stream = &quick;
   (void)sc::langevin_ensemble_1d(U, D, o);
   CHECK(quick.str().empty());
+}
+
+// One per-sample system object shared by the ensemble's threads: its combined drift-and-noise
+// evaluation keeps no state, so two threads give the result of one thread and of the plain pair
+// (separate evaluation), bit for bit, with half the gradient evaluations.
+TEST_CASE("run_ensemble on per_sample_langevin_system: combined evaluation, thread-safe, equal to the plain pair") {
+  const sc::index N = 6, p = 2;
+  const counting_samples data(N, p);
+  const auto combined = sc::per_sample_langevin_system(data, 0.2);
+  const std::pair<sc::per_sample_drift<counting_samples>, sc::per_sample_diffusion<counting_samples>> separate = combined;
+  sc::ensemble_options o;
+  o.particles = 200;
+  o.dt = 0.05;
+  o.t_end = 1.0;  // 20 steps
+  o.seed = 12;
+  o.progress = false;
+  auto obs = sc::mean_observer({[](const sc::vector& x) { return x(0); }, [](const sc::vector& x) { return x(1); }});
+  const auto init = sc::initial_point{sc::vector(sc::vector::Constant(p, 0.3))};
+  auto run = [&](const auto& sys, unsigned threads, long& gradients) {
+    o.threads = threads;
+    const long before = data.gradients;
+    auto r = sc::run_ensemble(sc::euler_maruyama<>(), sys, init, obs, o);
+    gradients = data.gradients - before;
+    return r;
+  };
+  long g_comb2 = 0, g_comb1 = 0, g_sep = 0;
+  const auto a = run(combined, 2, g_comb2);
+  const auto b = run(combined, 1, g_comb1);
+  const auto c = run(separate, 2, g_sep);
+  REQUIRE(a.ok());
+  CHECK(g_comb2 == o.particles * 20 * N);
+  CHECK(g_comb1 == g_comb2);
+  CHECK(g_sep == 2 * g_comb2);
+  for (sc::index q = 0; q < 2; ++q) {
+    CHECK(a.observer.mean(0, q) == b.observer.mean(0, q));
+    CHECK(a.observer.mean(0, q) == c.observer.mean(0, q));
+    CHECK(a.observer.standard_error(0, q) == c.observer.standard_error(0, q));
+  }
 }

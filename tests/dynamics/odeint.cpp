@@ -2,6 +2,7 @@
 // (odeint's stochastic_euler example pattern), and gives the same trajectory as do_step by hand.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -47,6 +48,70 @@ void check_integrate_const_matches_do_step() {
   CHECK((x - y).norm() == 0.0);  // bit-identical: same keys, same arithmetic
   CHECK((states.back() - x).norm() == 0.0);
 }
+
+// Least squares U_i(θ) = ½(x_iᵀθ − y_i)² (state-dependent noise), counting its per-sample
+// gradient evaluations.
+struct counting_least_squares {
+  sc::matrix X;
+  sc::vector y;
+  mutable std::atomic<long> gradients{0};
+  counting_least_squares(sc::index n, sc::index p) : X(n, p), y(n) {
+    for (sc::index i = 0; i < n; ++i) {
+      y(i) = std::cos(1.7 * static_cast<double>(i));
+      for (sc::index j = 0; j < p; ++j) X(i, j) = std::sin(1.0 + static_cast<double>(i) + 2.3 * static_cast<double>(j));
+    }
+  }
+  sc::index num_samples() const { return X.rows(); }
+  double value(const sc::vector& th, sc::index i) const { return 0.5 * std::pow(X.row(i).dot(th) - y(i), 2); }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
+    ++gradients;
+    g = (X.row(i).dot(th) - y(i)) * X.row(i).transpose();
+  }
+};
+
+// `steps` steps of Stepper from a fixed start and noise; the gradients per step in `per_step`.
+template <class Stepper, class System>
+sc::vector run_counted(const System& sys, const counting_least_squares& loss, int steps, long& per_step) {
+  Stepper st(sc::philox_noise(3, 1));
+  sc::vector x = sc::vector::LinSpaced(loss.X.cols(), -0.5, 0.5);
+  const long before = loss.gradients;
+  for (int n = 0; n < steps; ++n) st.do_step(sys, x, 0.02 * n, 0.02);
+  per_step = (loss.gradients - before) / steps;
+  return x;
+}
+
+// A user system (not a std::pair) with time-dependent diagonal noise and a combined evaluation
+// that counts its calls.
+struct diagonal_system_with_combined {
+  struct drift {
+    void operator()(const sc::vector& x, sc::vector& f, double t) const { f = -x * (1 + t); }
+  } first;
+  struct diffusion {
+    void operator()(const sc::vector& x, sc::vector& g, double t) const {
+      g = (0.3 + 0.1 * t + 0.2 * x.array().square()).matrix();
+    }
+  } second;
+  mutable long combined_calls = 0;
+  void drift_and_noise(const sc::vector& x, sc::vector& f, sc::vector& g, double t) const {
+    ++combined_calls;
+    first(x, f, t);
+    second(x, g, t);
+  }
+};
+
+template <class Stepper>
+void check_diagonal_combined(long expected_combined_calls_per_step) {
+  const diagonal_system_with_combined sys;
+  const auto pair = std::make_pair(sys.first, sys.second);
+  Stepper a(sc::philox_noise(8, 2)), b(sc::philox_noise(8, 2));
+  sc::vector x = sc::vector::Constant(2, 0.4), y = x;
+  for (int n = 0; n < 10; ++n) {
+    a.do_step(sys, x, 0.05 * n, 0.05);
+    b.do_step(pair, y, 0.05 * n, 0.05);
+  }
+  CHECK(sys.combined_calls == 10 * expected_combined_calls_per_step);
+  CHECK(x == y);
+}
 }  // namespace
 
 TEST_CASE("odeint::integrate_const drives the steppers with an observer") {
@@ -91,4 +156,77 @@ TEST_CASE("steppers reject a non-positive step") {
   CHECK_THROWS_AS(sc::langevin_system(sc::quadratic(Eigen::MatrixXd::Identity(1, 1)), sc::constant_diffusion(1.0, 1), -1.0),
                   sc::domain_error);
   CHECK_THROWS_AS(sc::reflecting_box(1.0, 1.0), sc::invalid_argument);
+}
+
+// The per-sample system's combined evaluation: drift −ḡ and noise √T·Aᵀ from ONE sweep over the
+// N per-sample gradients, where a plain pair sweeps twice.  Per step (m = N noise columns):
+//   Euler–Maruyama 2N → N,  Milstein (N + 2)N → (N + 1)N,  weak-2 (4N + 3)N → (4N + 2)N.
+// Trajectories are bit-identical to the separate evaluation (the plain std::pair it converts to).
+TEST_CASE("per_sample_langevin_system: one gradient sweep for drift and noise, bit-identical to separate evaluation") {
+  const sc::index N = 5, p = 3;
+  const counting_least_squares loss(N, p);
+  const auto combined = sc::per_sample_langevin_system(loss, 0.3);
+  const std::pair<sc::per_sample_drift<counting_least_squares>, sc::per_sample_diffusion<counting_least_squares>>
+      separate = combined;
+  static_assert(sc::detail::sde_combined<decltype(combined), sc::vector, sc::matrix>);
+  static_assert(!sc::detail::sde_combined<decltype(separate), sc::vector, sc::matrix>);
+
+  const sc::vector theta = sc::vector::LinSpaced(p, 0.2, -0.7);
+  sc::vector f1, f2;
+  sc::matrix G1, G2;
+  const long before = loss.gradients;
+  combined.drift_and_noise(theta, f1, G1);
+  CHECK(loss.gradients - before == N);
+  combined.first(theta, f2);
+  combined.second(theta, G2);
+  CHECK(loss.gradients - before == 3 * N);
+  CHECK(f1 == f2);
+  CHECK(G1 == G2);
+  // √T·Aᵀ: p×N with centred columns, and −ḡ the mean gradient.
+  CHECK(G1.rows() == p);
+  CHECK(G1.cols() == N);
+  CHECK(G1.rowwise().sum().norm() < 1e-14);
+  sc::vector gbar = sc::vector::Zero(p), g(p);
+  for (sc::index i = 0; i < N; ++i) {
+    loss.gradient(theta, i, g);
+    gbar += g / static_cast<double>(N);
+  }
+  CHECK((f1 + gbar).norm() < 1e-14);
+
+  long per_step_combined = 0, per_step_separate = 0;
+  const int steps = 20;
+  {
+    const sc::vector a = run_counted<sc::euler_maruyama<>>(combined, loss, steps, per_step_combined);
+    const sc::vector b = run_counted<sc::euler_maruyama<>>(separate, loss, steps, per_step_separate);
+    CHECK(per_step_combined == N);
+    CHECK(per_step_separate == 2 * N);
+    CHECK(a == b);
+  }
+  {
+    const sc::vector a = run_counted<sc::milstein<>>(combined, loss, steps, per_step_combined);
+    const sc::vector b = run_counted<sc::milstein<>>(separate, loss, steps, per_step_separate);
+    CHECK(per_step_combined == (N + 1) * N);
+    CHECK(per_step_separate == (N + 2) * N);
+    CHECK(a == b);
+  }
+  {
+    const sc::vector a = run_counted<sc::weak_order2<>>(combined, loss, steps, per_step_combined);
+    const sc::vector b = run_counted<sc::weak_order2<>>(separate, loss, steps, per_step_separate);
+    CHECK(per_step_combined == (4 * N + 2) * N);
+    CHECK(per_step_separate == (4 * N + 3) * N);
+    CHECK(a == b);
+  }
+  // odeint's integrate_const passes the system through unchanged: the combined path there too.
+  sc::euler_maruyama<> em(sc::philox_noise(3, 1));
+  sc::vector x = sc::vector::LinSpaced(p, -0.5, 0.5);
+  const long start = loss.gradients;
+  odeint::integrate_const(std::ref(em), combined, x, 0.0, 0.4, 0.02);
+  CHECK(loss.gradients - start == 20 * N);
+  CHECK(x == run_counted<sc::euler_maruyama<>>(separate, loss, steps, per_step_separate));
+}
+
+TEST_CASE("a user system's drift_and_noise (diagonal noise, with time) is used once per step and matches its parts") {
+  check_diagonal_combined<sc::euler_maruyama<>>(1);
+  check_diagonal_combined<sc::milstein<>>(1);
+  check_diagonal_combined<sc::weak_order2<>>(1);
 }

@@ -14,7 +14,13 @@
 // (general noise, dW ∈ Rᵐ) or diffusion(x, g[, t]) with g a vector (diagonal noise).
 //
 // For a per-sample loss use `per_sample_langevin_system(loss, T)`: drift −ḡ, noise factor
-// √T·Aᵀ (p×N, A = (G − 1ḡᵀ)/√N), so D = AᵀA is never formed (THEORY.md "Objects").
+// √T·Aᵀ (p×N, A = (G − 1ḡᵀ)/√N), so D = AᵀA is never formed (THEORY.md "Objects").  Both need
+// all N per-sample gradients; the returned object is a std::pair (drift, diffusion) that also
+// has `drift_and_noise(θ, f, G)`, which the steppers call at the start of each step, so
+// Euler–Maruyama evaluates the N gradients once per step instead of twice (Milstein: (N + 1)·N
+// instead of (N + 2)·N, weak-2: (4N + 2)·N instead of (4N + 3)·N).  Separate and combined
+// evaluation share one summation order, so they give bit-identical results; the combined call
+// keeps no state (its workspace is local), so one system object is safe across ensemble threads.
 //
 // The functors keep references to the loss and the noise model: those must outlive the pair.
 // They are called concurrently from ensemble threads, so they must be safe to call const.
@@ -56,20 +62,39 @@ std::pair<langevin_drift<Loss>, langevin_diffusion<Model>> langevin_system(const
   return {langevin_drift<Loss>{std::cref(loss)}, langevin_diffusion<Model>{std::cref(noise), std::sqrt(T)}};
 }
 
+namespace detail {
+
+/// ḡ(θ) = (1/N) Σ g_i(θ), summed in sample order; with `columns`, g_i is also stored as column
+/// i of it (p×N).  The drift, the diffusion and their combined evaluation all go through here,
+/// so they agree bit for bit.
+template <class F>
+vector per_sample_mean_gradient(const F& s, const vector& theta, matrix* columns) {
+  const index n = static_cast<index>(s.num_samples());
+  vector g(theta.size());
+  vector sum = vector::Zero(theta.size());
+  if (columns != nullptr) columns->resize(theta.size(), n);
+  for (index i = 0; i < n; ++i) {
+    s.gradient(theta, i, g);
+    if (columns != nullptr) columns->col(i) = g;
+    sum += g;
+  }
+  return sum / static_cast<double>(n);
+}
+
+/// G ← √T·(G − ḡ1ᵀ)/√N: the per-sample gradient columns turned into √T·Aᵀ.
+inline void per_sample_noise_from_columns(matrix& G, const vector& mean, double sqrt_temperature) {
+  G.colwise() -= mean;
+  G *= sqrt_temperature / std::sqrt(static_cast<double>(G.cols()));
+}
+
+}  // namespace detail
+
 /// −ḡ(θ) = −(1/N) Σ g_i(θ) of a per-sample loss.
 template <class F>
 struct per_sample_drift {
   std::reference_wrapper<const F> samples;
   void operator()(const vector& theta, vector& f) const {
-    const F& s = samples.get();
-    const index n = static_cast<index>(s.num_samples());
-    vector g(theta.size());
-    f.setZero(theta.size());
-    for (index i = 0; i < n; ++i) {
-      s.gradient(theta, i, g);
-      f -= g;
-    }
-    f /= static_cast<double>(n);
+    f = -detail::per_sample_mean_gradient(samples.get(), theta, nullptr);
   }
 };
 
@@ -79,27 +104,34 @@ struct per_sample_diffusion {
   std::reference_wrapper<const F> samples;
   double sqrt_temperature;
   void operator()(const vector& theta, matrix& G) const {
-    const F& s = samples.get();
-    const index n = static_cast<index>(s.num_samples());
-    G.resize(theta.size(), n);
-    vector g(theta.size());
-    for (index i = 0; i < n; ++i) {
-      s.gradient(theta, i, g);
-      G.col(i) = g;
-    }
-    const vector mean = G.rowwise().mean();
-    G.colwise() -= mean;
-    G *= sqrt_temperature / std::sqrt(static_cast<double>(n));
+    const vector mean = detail::per_sample_mean_gradient(samples.get(), theta, &G);
+    detail::per_sample_noise_from_columns(G, mean, sqrt_temperature);
   }
 };
 
-/// The pair (−ḡ, √T·Aᵀ) of a per-sample loss; throws unless T > 0 and N ≥ 1.
+/// The system of per_sample_langevin_system: the pair (−ḡ, √T·Aᵀ) plus their combined
+/// evaluation from one sweep over the N per-sample gradients (see sde_steppers.hpp).
+template <class F>
+struct per_sample_langevin_pair : std::pair<per_sample_drift<F>, per_sample_diffusion<F>> {
+  using std::pair<per_sample_drift<F>, per_sample_diffusion<F>>::pair;
+  /// f = −ḡ(θ) and G = √T·Aᵀ(θ), equal bit for bit to first(θ, f) and second(θ, G) (it uses
+  /// first's loss and second's √T, which per_sample_langevin_system makes the same loss).
+  void drift_and_noise(const vector& theta, vector& f, matrix& G) const {
+    const vector mean = detail::per_sample_mean_gradient(this->first.samples.get(), theta, &G);
+    f = -mean;
+    detail::per_sample_noise_from_columns(G, mean, this->second.sqrt_temperature);
+  }
+};
+
+/// The pair (−ḡ, √T·Aᵀ) of a per-sample loss, with combined evaluation; throws unless T > 0
+/// and N ≥ 1.  It converts to the plain std::pair (which evaluates the parts separately).
 template <class F>
   requires per_sample_loss<F>
-std::pair<per_sample_drift<F>, per_sample_diffusion<F>> per_sample_langevin_system(const F& samples, double T) {
+per_sample_langevin_pair<F> per_sample_langevin_system(const F& samples, double T) {
   require_temperature("per_sample_langevin_system", T);
   detail::checked_num_samples("per_sample_langevin_system", samples);
-  return {per_sample_drift<F>{std::cref(samples)}, per_sample_diffusion<F>{std::cref(samples), std::sqrt(T)}};
+  return per_sample_langevin_pair<F>(per_sample_drift<F>{std::cref(samples)},
+                                     per_sample_diffusion<F>{std::cref(samples), std::sqrt(T)});
 }
 
 }  // namespace shiftcurv

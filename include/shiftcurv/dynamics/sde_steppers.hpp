@@ -16,6 +16,14 @@
 // trajectory and the stepper's own step counter), so a trajectory is reproducible bit for bit.
 // odeint copies steppers by value: pass std::ref(stepper) to keep its step counter advancing.
 //
+// Combined evaluation: a system may also offer a member `drift_and_noise(x, f, G[, t])` (G of
+// the diffusion's output type: matrix or diagonal vector) that writes both parts at one point in
+// one call, for models where they share work — per_sample_langevin_system computes the N
+// per-sample gradients once for −ḡ and √T·Aᵀ.  The steppers call it wherever drift and
+// diffusion are needed at the same point (the start of every step), and the separate `first`/
+// `second` elsewhere; its results must equal theirs (bit for bit, if trajectories are to match
+// a plain pair's).  A plain std::pair has no such member and is evaluated part by part.
+//
 // Schemes (Kloeden & Platen, "Numerical Solution of Stochastic Differential Equations", 1992):
 //  * euler_maruyama — X += f h + G ΔW.  Strong order ½, weak order 1.
 //  * milstein — derivative-free Milstein (KP §11.1, eqs 11.1.3 and 11.1.7): the Milstein
@@ -77,6 +85,29 @@ void call_sde_part(const F& f, const X& x, Out& out, double t) {
     f(x, out);
 }
 
+/// The system offers `drift_and_noise(x, f, g[, t])` for the diffusion output type Out.
+template <class System, class X, class Out>
+concept sde_combined_with_time = requires(const System& s, const X& x, X& f, Out& g, double t) {
+  s.drift_and_noise(x, f, g, t);
+};
+template <class System, class X, class Out>
+concept sde_combined = sde_combined_with_time<System, X, Out> ||
+                       requires(const System& s, const X& x, X& f, Out& g) { s.drift_and_noise(x, f, g); };
+
+/// Drift f and diffusion g (a matrix or a diagonal, as the system writes it) at the same point:
+/// one combined call when the system offers it, else `first` then `second`.
+template <class System, class X, class Out>
+void call_drift_and_noise(const System& sys, const X& x, X& f, Out& g, double t) {
+  if constexpr (sde_combined_with_time<System, X, Out>) {
+    sys.drift_and_noise(x, f, g, t);
+  } else if constexpr (sde_combined<System, X, Out>) {
+    sys.drift_and_noise(x, f, g);
+  } else {
+    call_sde_part(sys.first, x, f, t);
+    call_sde_part(sys.second, x, g, t);
+  }
+}
+
 /// True when the diffusion functor writes a p×m matrix; false when it writes a diagonal.
 template <class Diffusion, class State>
 inline constexpr bool general_noise_v = sde_part<Diffusion, State, noise_matrix_t<State>>;
@@ -89,6 +120,21 @@ void diffusion_matrix_of(const Diffusion& d, const State& x, noise_matrix_t<Stat
     static_assert(sde_part<Diffusion, State, State>,
                   "the diffusion functor must take (x, G[, t]) with G a matrix or (x, g[, t]) with g a vector");
     call_sde_part(d, x, diag, t);
+    G = diag.asDiagonal();
+  }
+}
+
+/// drift f and the p×m diffusion matrix G at one point (diagonal noise expanded), through the
+/// system's combined evaluation when it has one.
+template <class System, class State>
+void drift_and_diffusion_matrix_of(const System& sys, const State& x, State& f, noise_matrix_t<State>& G, State& diag,
+                                   double t) {
+  if constexpr (general_noise_v<decltype(sys.second), State>) {
+    call_drift_and_noise(sys, x, f, G, t);
+  } else {
+    static_assert(sde_part<decltype(sys.second), State, State>,
+                  "the diffusion functor must take (x, G[, t]) with G a matrix or (x, g[, t]) with g a vector");
+    call_drift_and_noise(sys, x, f, diag, t);
     G = diag.asDiagonal();
   }
 }
@@ -151,14 +197,13 @@ class euler_maruyama : public detail::sde_stepper_base<State, Noise> {
   void do_step(const System& system, State& x, double t, double dt) {
     this->check_step("euler_maruyama::do_step", dt);
     const double sq = std::sqrt(dt);
-    detail::call_sde_part(system.first, x, f_, t);
     if constexpr (detail::general_noise_v<decltype(system.second), State>) {
-      detail::call_sde_part(system.second, x, G_, t);
+      detail::call_drift_and_noise(system, x, f_, G_, t);
       z_.resize(G_.cols());
       this->noise_.increments(this->step_, z_.data(), z_.size());
       x += dt * f_ + G_ * (sq * z_);
     } else {
-      detail::call_sde_part(system.second, x, g_, t);
+      detail::call_drift_and_noise(system, x, f_, g_, t);
       z_.resize(x.size());
       this->noise_.increments(this->step_, z_.data(), z_.size());
       x += dt * f_ + sq * g_.cwiseProduct(z_);
@@ -190,9 +235,8 @@ class milstein : public detail::sde_stepper_base<State, Noise> {
   void do_step(const System& system, State& x, double t, double dt) {
     this->check_step("milstein::do_step", dt);
     const double sq = std::sqrt(dt);
-    detail::call_sde_part(system.first, x, f_, t);
     if constexpr (detail::general_noise_v<decltype(system.second), State>) {
-      detail::call_sde_part(system.second, x, G_, t);
+      detail::call_drift_and_noise(system, x, f_, G_, t);
       const index m = G_.cols();
       z_.resize(m);
       this->noise_.increments(this->step_, z_.data(), m);
@@ -208,7 +252,7 @@ class milstein : public detail::sde_stepper_base<State, Noise> {
       }
       x = next;
     } else {
-      detail::call_sde_part(system.second, x, g_, t);
+      detail::call_drift_and_noise(system, x, f_, g_, t);
       z_.resize(x.size());
       this->noise_.increments(this->step_, z_.data(), z_.size());
       support_ = x + dt * f_ + sq * g_;
@@ -246,8 +290,7 @@ class weak_order2 : public detail::sde_stepper_base<State, Noise> {
     this->check_step("weak_order2::do_step", dt);
     const double sq = std::sqrt(dt);
     const double t1 = t + dt;
-    detail::call_sde_part(system.first, x, f_, t);
-    detail::diffusion_matrix_of(system.second, x, G_, diag_, t);
+    detail::drift_and_diffusion_matrix_of(system, x, f_, G_, diag_, t);
     const index m = G_.cols();
     z_.resize(m);
     this->noise_.increments(this->step_, z_.data(), m);

@@ -20,11 +20,19 @@
 // Strong error: E|X_N − X(t_end)| (Euclidean).  Weak error: |E f(X_N) − E f(X(t_end))|,
 // estimated by the mean of the coupled differences f(X_N) − f(X(t_end)) (unbiased: X(t_end) is
 // an exact sample, no closed-form expectation needed).
+//
+// Without a pathwise exact solution (non-commutative noise: X(t) depends on the Lévy areas, not
+// on W(t) alone), `weak_level_differences` estimates E f(X_N) on every level and the successive
+// differences E[f(X_{N_l}) − f(X_{N_{l+1}})] on the same Brownian paths.  A difference has the
+// variance of the strong error between two levels, far below Var f, so it resolves a weak error
+// that the plain estimates cannot; compare it with exact values (e.g. exact scheme moments of a
+// linear SDE, tests/dynamics/convergence_general.cpp) and the finest estimate with E f(X(t_end)).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -190,6 +198,70 @@ convergence_study weak_convergence(const MakeStepper& make, const System& sys, c
   return detail_convergence::study(make, sys, x0, exact, o,
                                    [&f](const State& x, const State& y) { return static_cast<double>(f(x)) - static_cast<double>(f(y)); },
                                    true);
+}
+
+/// Per-level estimates for weak convergence without a pathwise exact solution (see the header).
+struct weak_level_study {
+  std::vector<double> dt;               ///< per level, in the order of `steps`
+  std::vector<mc_estimate> value;       ///< E f(X_N) per level (the same paths on every level)
+  std::vector<mc_estimate> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
+  /// Order of |difference[l]| against dt[l]: the weak order p when consecutive levels have one
+  /// ratio r (then difference[l] = C dt_l^p (1 − r^{−p}) + higher order); noise_limited when
+  /// some |difference| < 3 of its standard errors.  Needs ≥ 3 levels.
+  order_fit fit;
+};
+
+/// E f(X_N) per level and the coupled differences of consecutive levels; `steps` must increase
+/// and divide the largest.  Throws invalid_argument on < 3 levels, < 2 trajectories, t_end ≤ 0.
+template <class MakeStepper, class System, class State, class Functional>
+weak_level_study weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
+                                        const Functional& f, const convergence_options& o) {
+  constexpr const char* fn = "testing::weak_level_differences";
+  if (o.steps.size() < 3) shiftcurv::detail::throw_invalid(fn, "need at least 3 levels, got ", o.steps.size());
+  if (o.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
+  if (!(o.t_end > 0) || !std::isfinite(o.t_end)) shiftcurv::detail::throw_invalid(fn, "t_end must be > 0, got ", o.t_end);
+  const index fine = o.steps.back();
+  for (std::size_t l = 0; l < o.steps.size(); ++l) {
+    if (o.steps[l] < 1) shiftcurv::detail::throw_invalid(fn, "steps must be >= 1, got ", o.steps[l]);
+    if (l > 0 && o.steps[l] <= o.steps[l - 1]) shiftcurv::detail::throw_invalid(fn, "steps must increase");
+    if (fine % o.steps[l]) shiftcurv::detail::throw_invalid(fn, "every level must divide the finest (", fine, "), got ", o.steps[l]);
+  }
+  const std::size_t levels = o.steps.size();
+  std::vector<mc_accumulator> values(levels), differences(levels - 1);
+  for (index k = 0; k < o.trajectories; ++k) {
+    double previous = 0;
+    for (std::size_t l = 0; l < levels; ++l) {
+      const index n = o.steps[l];
+      auto stepper = make(brownian_refinement(o.seed, static_cast<std::uint64_t>(k), fine / n));
+      State x = x0;
+      const double h = o.t_end / static_cast<double>(n);
+      for (index i = 0; i < n; ++i) stepper.do_step(sys, x, static_cast<double>(i) * h, h);
+      const double v = static_cast<double>(f(x));
+      values[l].add(v);
+      if (l > 0) differences[l - 1].add(previous - v);
+      previous = v;
+    }
+  }
+  weak_level_study s;
+  std::vector<double> dt_diff, abs_diff;
+  for (std::size_t l = 0; l < levels; ++l) {
+    s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));
+    s.value.push_back(values[l].estimate());
+  }
+  for (std::size_t l = 0; l + 1 < levels; ++l) {
+    s.difference.push_back(differences[l].estimate());
+    dt_diff.push_back(s.dt[l]);
+    abs_diff.push_back(std::fabs(s.difference[l].mean));
+  }
+  if (std::all_of(abs_diff.begin(), abs_diff.end(), [](double d) { return d > 0 && std::isfinite(d); })) {
+    s.fit = fit_convergence_order(dt_diff, abs_diff);
+  } else {
+    s.fit.order = std::numeric_limits<double>::quiet_NaN();
+    s.fit.noise_limited = true;
+  }
+  for (const auto& d : s.difference)
+    if (std::fabs(d.mean) < 3 * d.standard_error) s.fit.noise_limited = true;
+  return s;
 }
 
 }  // namespace shiftcurv::testing
