@@ -50,7 +50,7 @@ TEST_CASE("ziggurat normals: KS distance to Φ and first four moments") {
 }
 
 TEST_CASE("philox_batch: the SIMD Philox4x32-10 equals Random123's, word for word") {
-  std::uint32_t w[4][64];
+  std::uint64_t w[4][64];
   const std::uint64_t first = 0xFFFFFFE0ULL;  // the trajectory counter crosses 2^32 inside the block
   shiftcurv::detail::philox4x32_lanes<64>(0x9u, 0x04000003u, first, 0xDEADBEEFu, 0x01234567u, w);
   int mismatches = 0;
@@ -80,7 +80,7 @@ TEST_CASE("philox_batch: normal_pairs equals the scalar normal(), rejections inc
     }
   }
   CHECK(mismatches == 0);
-  CHECK(compared > 10000);  // ≈ 0.7% of them (≈ 90) went through the ziggurat's slow path
+  CHECK(compared > 10000);  // ≈ 1.5% of them (≈ 190) went through the ziggurat's slow path
   // Different seed, trajectory, step or purpose: different numbers.
   const double a = g.normal(5, 8);
   CHECK(a != shiftcurv::philox_batch(1).normal(5, 8));

@@ -171,7 +171,7 @@ struct langevin_block_1d {
   void fold(double* x, index n) const {
     if (!walls) return;
     int outside = 0;
-    for (index j = 0; j < n; ++j) outside |= (x[j] >= lo && x[j] <= hi) ? 0 : 1;
+    for (index j = 0; j < n; ++j) outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
     if (outside)
       for (index j = 0; j < n; ++j)
         if (!(x[j] >= lo && x[j] <= hi)) x[j] = reflect_into(x[j], lo, hi);
@@ -201,13 +201,21 @@ struct langevin_block_1d {
   void step(double* x, const double* z, index n) {
     derivatives_1d(U, x, f, n);
     if constexpr (S == sde_scheme::euler_maruyama) {
+      // Update and wall check in one pass; the rare fold in a second.
+      int outside = 0;
       if (amplitude(x, b, n)) {
         const double b0 = b[0];
-        for (index j = 0; j < n; ++j) x[j] = x[j] - f[j] * h + b0 * (sqrt_h * z[j]);
+        for (index j = 0; j < n; ++j) {
+          x[j] = x[j] - f[j] * h + b0 * (sqrt_h * z[j]);
+          outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
+        }
       } else {
-        for (index j = 0; j < n; ++j) x[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
+        for (index j = 0; j < n; ++j) {
+          x[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
+          outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
+        }
       }
-      fold(x, n);
+      if (outside && walls) fold(x, n);
       return;
     }
     amplitude_all(x, b, n);

@@ -13,7 +13,7 @@
 // a 256-bit counter.  Counter = (step, trajectory, block, purpose), key = (seed, constant), so
 // every (seed, trajectory, step, purpose) owns an independent, random-access block sequence.
 // Normals come from the ziggurat method (Marsaglia & Tsang 2000, 256 layers,
-// detail/ziggurat.hpp), one 64-bit word each; the rare rejections (≈0.7%) draw further words
+// detail/ziggurat.hpp), one 64-bit word each; the rare rejections (≈1.5%) draw further words
 // from a separate counter range, so a normal is still a pure function of its counter.  It is
 // exact in distribution up to the 2^-53 granularity of the uniforms; about 5x faster than
 // Box–Muller (log + sincos) here.  tests/dynamics/random.cpp checks it against Φ.
@@ -144,12 +144,13 @@ class philox_stream {
 /// halves of the seed, counter = (m mod 2³², ⌊m/2³²⌋ mod 2¹⁶ | extra << 16 | purpose << 24,
 /// trajectory mod 2³², ⌊trajectory/2³²⌋) for the step pair m = ⌊step/2⌋: words (0, 1) give the
 /// normal of step 2m, words (2, 3) that of step 2m+1, one 64-bit word each through the ziggurat
-/// (detail/ziggurat.hpp).  The ≈0.7% of words the ziggurat's fast test rejects continue, one
+/// (detail/ziggurat.hpp).  The ≈1.5% of words the ziggurat's fast test rejects continue, one
 /// trajectory at a time, from the same counter with `extra` = 1 + 2⌊k/2⌋ + (step mod 2), k
 /// the extra word's index, and purpose + 64 — so every normal stays a pure function of (seed,
 /// trajectory, step, purpose).  Valid for step < 2⁴⁹ and purposes < 64.  The loop over
 /// trajectories is written so that GCC/Clang vectorize it (Philox4x32 needs only 32×32→64-bit
-/// products); it is ≈ 3× faster than philox_stream's Philox4x64 one trajectory at a time.
+/// products); with AVX-512 it is ≈ 2× faster than philox_stream's Philox4x64 one trajectory at
+/// a time (benchmarks/README.md).
 class philox_batch {
  public:
   static constexpr index lanes = 64;  ///< trajectories per call of normal_pairs
@@ -164,7 +165,7 @@ class philox_batch {
   /// j < count (1 ≤ count ≤ lanes).
   void normal_pairs(std::uint64_t pair, std::uint64_t first, index count, double* z0, double* z1,
                     random_purpose purpose = random_purpose::increments) const {
-    alignas(64) std::uint32_t w[4][lanes];
+    alignas(64) std::uint64_t w[4][lanes];
     const std::uint32_t c0 = static_cast<std::uint32_t>(pair);
     const std::uint32_t c1 = counter_word1(pair, 0, purpose);
     detail::philox4x32_lanes<lanes>(c0, c1, first, k0_, k1_, w);
@@ -172,10 +173,10 @@ class philox_batch {
     detail::ziggurat_quick_lanes(w[0], w[1], t, z0, count);
     detail::ziggurat_quick_lanes(w[2], w[3], t, z1, count);
     detail::for_each_rejected(z0, count, [&](index j) {
-      z0[j] = slow(pair, 0, first + static_cast<std::uint64_t>(j), w[0][j], w[1][j], purpose);
+      z0[j] = slow(pair, 0, first + static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(w[0][j]), static_cast<std::uint32_t>(w[1][j]), purpose);
     });
     detail::for_each_rejected(z1, count, [&](index j) {
-      z1[j] = slow(pair, 1, first + static_cast<std::uint64_t>(j), w[2][j], w[3][j], purpose);
+      z1[j] = slow(pair, 1, first + static_cast<std::uint64_t>(j), static_cast<std::uint32_t>(w[2][j]), static_cast<std::uint32_t>(w[3][j]), purpose);
     });
   }
 

@@ -111,16 +111,21 @@ class gaussian_wells_1d {
     const auto n = static_cast<index>(theta.size());
     const Eigen::Map<const Eigen::ArrayXd> x(theta.data(), n);
     Eigen::Map<Eigen::ArrayXd> d(out.data(), n);
-    if (c_ != 0)
-      d = (2 * c_) * (x + shift_);
-    else
-      d.setZero();
-    for (std::size_t i = 0; i < m_.size(); ++i) {
-      // −w·φ' = w (x − m)/σ² · exp(−(x−m)²/(2σ²)) / (σ√(2π))
+    // −w·φ' = w (x − m)/σ² · exp(−(x−m)²/(2σ²)) / (σ√(2π)); one pass per well.
+    const auto well = [&](std::size_t i) {
       const double s = s_[i], a = w_[i] / (s * s * s * std::sqrt(2 * std::numbers::pi)), b = -0.5 / (s * s);
       const double offset = shift_ - m_[i];
-      d += a * (x + offset) * (b * (x + offset).square()).exp();
+      return a * (x + offset) * (b * (x + offset).square()).exp();
+    };
+    if (m_.empty()) {
+      d = (2 * c_) * (x + shift_);
+      return;
     }
+    if (c_ != 0)
+      d = (2 * c_) * (x + shift_) + well(0);
+    else
+      d = well(0);
+    for (std::size_t i = 1; i < m_.size(); ++i) d += well(i);
   }
 
   template <class Derived>

@@ -16,16 +16,20 @@
 
 namespace shiftcurv::detail {
 
-/// out[q][j] = word q of Philox4x32-10(counter = (c0, c1, lo(first + j), hi(first + j)), key).
+/// out[q][j] = word q of Philox4x32-10(counter = (c0, c1, lo(first + j), hi(first + j)), key),
+/// each 32-bit word in a 64-bit slot (what the ziggurat stage consumes without conversion).
 template <index L>
 inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint64_t first, std::uint32_t k0,
-                             std::uint32_t k1, std::uint32_t (&out)[4][L]) {
+                             std::uint32_t k1, std::uint64_t (&out)[4][L]) {
   constexpr std::uint64_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;  // PHILOX_M4x32_0/1
   constexpr std::uint64_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;  // PHILOX_W32_0/1 (key schedule)
   constexpr std::uint64_t low = 0xFFFFFFFFu;
   // 32-bit words held in 64-bit lanes: the products are then plain 64-bit lane multiplies of
   // zero-extended values (pmuludq), with no shuffles between 32- and 64-bit layouts.
-  alignas(64) std::uint64_t x0[L], x1[L], x2[L], x3[L];
+  std::uint64_t* __restrict x0 = out[0];
+  std::uint64_t* __restrict x1 = out[1];
+  std::uint64_t* __restrict x2 = out[2];
+  std::uint64_t* __restrict x3 = out[3];
   for (index j = 0; j < L; ++j) {
     const std::uint64_t t = first + static_cast<std::uint64_t>(j);
     x0[j] = c0;
@@ -46,12 +50,6 @@ inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint64_t f
     key0 = (key0 + w0) & low;
     key1 = (key1 + w1) & low;
   }
-  for (index j = 0; j < L; ++j) {
-    out[0][j] = static_cast<std::uint32_t>(x0[j]);
-    out[1][j] = static_cast<std::uint32_t>(x1[j]);
-    out[2][j] = static_cast<std::uint32_t>(x2[j]);
-    out[3][j] = static_cast<std::uint32_t>(x3[j]);
-  }
 }
 
 /// The ziggurat's fast path on the word w: u·x_i when accepted (≈ 98.8%), NaN otherwise.
@@ -62,12 +60,12 @@ inline double ziggurat_quick(const ziggurat_tables& t, std::uint64_t w) {
 }
 
 /// z[j] = ziggurat_quick(hi[j]·2³² + lo[j]) for j < n: NaN where the fast test failed.
-inline void ziggurat_quick_lanes(const std::uint32_t* __restrict hi, const std::uint32_t* __restrict lo,
+inline void ziggurat_quick_lanes(const std::uint64_t* __restrict hi, const std::uint64_t* __restrict lo,
                                  const ziggurat_tables& t, double* __restrict z, index n) {
   const double* __restrict tx = t.x.data();
   const double* __restrict tr = t.ratio.data();
   for (index j = 0; j < n; ++j) {
-    const std::uint64_t w = (static_cast<std::uint64_t>(hi[j]) << 32) | lo[j];
+    const std::uint64_t w = (hi[j] << 32) | lo[j];
     const auto i = static_cast<std::int64_t>(w & ziggurat_tables::mask);
     const double u = 2 * (static_cast<double>(static_cast<std::int64_t>(w >> 11)) * 0x1.0p-53) - 1;
     z[j] = std::fabs(u) < tr[i] ? u * tx[i] : std::numeric_limits<double>::quiet_NaN();
