@@ -95,9 +95,14 @@ void hand_loop_no_rng(benchmark::State& state) {
           for (sc::index j = 0; j < block; ++j) f[j] = U.derivative(x[j], 1);
         }
         const double* z = &table[static_cast<std::size_t>((n * block) & 4095)];
-        for (sc::index j = 0; j < block; ++j) x[j] = x[j] - f[j] * dt + b * (sq * z[j]);
-        for (sc::index j = 0; j < block; ++j)
-          if (!(x[j] >= -4.0 && x[j] <= 4.0)) x[j] = sc::reflect_into(x[j], -4.0, 4.0);
+        int outside = 0;  // update and wall check in one vectorized pass, the rare fold after
+        for (sc::index j = 0; j < block; ++j) {
+          x[j] = x[j] - f[j] * dt + b * (sq * z[j]);
+          outside |= static_cast<int>(x[j] < -4.0) | static_cast<int>(x[j] > 4.0);
+        }
+        if (outside)
+          for (sc::index j = 0; j < block; ++j)
+            if (!(x[j] >= -4.0 && x[j] <= 4.0)) x[j] = sc::reflect_into(x[j], -4.0, 4.0);
       }
       for (sc::index j = 0; j < block; ++j) acc += U.value(x[j]);
     }
