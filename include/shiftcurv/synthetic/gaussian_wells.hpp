@@ -104,7 +104,7 @@ class gaussian_wells_1d {
 
   /// out[j] = U'(theta[j]) for all j (the spans must have equal sizes): the same formula as
   /// derivative(θ, 1), evaluated SIMD-wide (one vectorizable pass per well, exp by
-  /// detail::vector_exp, < 2⁻⁵² relative to std::exp, or by Eigen's packet exp on plain SSE2)
+  /// detail::vector_exp, < 2⁻⁵² relative to std::exp, with AVX-512; Eigen's packet exp else)
   /// — what ensembles of many particles call (langevin_1d.hpp).
   void derivative_batch(std::span<const double> theta, std::span<double> out) const {
     if (out.size() != theta.size())
@@ -124,7 +124,7 @@ class gaussian_wells_1d {
         const double u = x[j] + offset;
         d[j] += a * u * detail::vector_exp(b * u * u);
       }
-#else  // plain SSE2: Eigen's packet exp (vector_exp would not vectorize there)
+#else  // without AVX-512: Eigen's packet exp (a loop over vector_exp would not vectorize)
       const Eigen::Map<const Eigen::ArrayXd> xs(x, static_cast<index>(n));
       Eigen::Map<Eigen::ArrayXd> ds(d, static_cast<index>(n));
       ds += a * (xs + offset) * (b * (xs + offset).square()).exp();

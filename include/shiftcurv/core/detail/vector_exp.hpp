@@ -3,7 +3,8 @@
 //
 // Why not std::exp: GCC/Clang vectorize std::exp only under -ffast-math (glibc's libmvec),
 // which a header library cannot impose.  Why not Eigen's ArrayXd::exp: its Padé form needs a
-// division per call, which dominates on AVX-512 (≈ 1.3× slower in benchmarks/langevin.cpp).
+// division per call, which dominates on AVX-512 (the 1-D fast path's Euler–Maruyama step is
+// ≈ 15% faster with this one, benchmarks/README.md).
 //
 // Method (Cody & Waite, "Software Manual for the Elementary Functions", 1980; the reduction of
 // Tang, ACM TOMS 15, 1989): k = round(x/ln2), r = x − k·ln2 with ln2 split in two (r exact to
@@ -13,16 +14,17 @@
 // Accuracy against std::exp over [−745, 709.8] (tests/core/vector_exp.cpp sweeps 4 million
 // points): relative error < 2⁻⁵² (0.999·2⁻⁵² measured, with and without FMA); subnormal
 // results within one 2⁻¹⁰⁷⁴; exactly 0 below −745.2, +inf above 709.8, NaN for NaN.
-// Vectorizes with SSE4.1 and up (GCC 12 keeps a branch for the selects on plain SSE2, where
-// callers use Eigen's packet exp instead: see SHIFTCURV_VECTOR_EXP).
+// See SHIFTCURV_VECTOR_EXP for the targets where a loop over it vectorizes.
 #pragma once
 
 #include <bit>
 #include <cmath>
 #include <cstdint>
 
-// Whether vector_exp vectorizes on this target (else Eigen's SSE2 exp is the faster choice).
-#if defined(__SSE4_1__) || defined(__AVX__) || defined(__ARM_NEON) || defined(__aarch64__)
+// Whether loops over vector_exp vectorize on this target (checked with GCC 12: AVX-512F+DQ,
+// which has masked selects and 64-bit integer conversions; with AVX2 or SSE4.1 the selects stay
+// branches).  Elsewhere callers use Eigen's packet exp.
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define SHIFTCURV_VECTOR_EXP 1
 #else
 #define SHIFTCURV_VECTOR_EXP 0
@@ -38,11 +40,7 @@ inline double vector_exp(double x) {
   // NaN goes to −746 here, so the conversion below is defined, and is restored at the end.
   const double lo = x > -746.0 ? x : -746.0;
   const double xc = lo < 710.0 ? lo : 710.0;
-  // Round to nearest through a 32-bit conversion (SIMD on every x86 level, unlike nearbyint,
-  // which needs SSE4.1; and safe under -ffast-math, unlike the 1.5·2⁵² trick).
-  const double v = xc * log2e;
-  const int ki = static_cast<int>(v + std::copysign(0.5, v));
-  const double kd = ki;
+  const double kd = std::nearbyint(xc * log2e);
   const double r = (xc - kd * ln2_hi) - kd * ln2_lo;
   double p = 1.0 / 6227020800.0;  // 1/13!
   p = p * r + 1.0 / 479001600.0;
@@ -58,7 +56,7 @@ inline double vector_exp(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  const auto k = static_cast<std::int64_t>(ki);
+  const auto k = static_cast<std::int64_t>(kd);
   const std::int64_t k1 = k / 2, k2 = k - k1;  // each in [−538, 512]: 2^k1, 2^k2 are normal
   const double s1 = std::bit_cast<double>(static_cast<std::uint64_t>(k1 + 1023) << 52);
   const double s2 = std::bit_cast<double>(static_cast<std::uint64_t>(k2 + 1023) << 52);
