@@ -130,4 +130,46 @@ void FP2D_steady_state(benchmark::State& state) {
 }
 BENCHMARK(FP2D_steady_state)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
 
+// 2-D with a constant NON-diagonal D (the 7-point stencil with exponentially fitted diagonal
+// edges): the same ∇U, D = [[1, 0.4], [0.4, 0.5]], square cells (hx/hy = 1 is admissible).
+sc::fokker_planck_2d& solver_2d_mixed(sc::index n) {
+  static std::map<sc::index, std::unique_ptr<sc::fokker_planck_2d>> cache;
+  auto& p = cache[n];
+  if (!p) {
+    Eigen::Matrix2d D;
+    D << 1.0, 0.4, 0.4, 0.5;
+    p = std::make_unique<sc::fokker_planck_2d>(
+        [](double x, double y) { return Eigen::Vector2d(x + 0.5 * y, 2 * y + 0.5 * x); }, D, 0.5,
+        std::array<double, 2>{-3, -3}, std::array<double, 2>{3, 3}, std::array<sc::index, 2>{n, n});
+  }
+  return *p;
+}
+
+void FP2D_mixed_step(benchmark::State& state) {
+  const sc::index n = state.range(0);
+  auto& fp = solver_2d_mixed(n);
+  fp.set_uniform();
+  const sc::fp_evolve_options opt{.scheme = sc::fp_scheme::backward_euler, .dt = 1e-2, .estimate_error = false};
+  fp.evolve(1e-2, opt);  // factorization outside the timing
+  for (auto _ : state) {
+    auto r = fp.evolve(1e-2, opt);
+    benchmark::DoNotOptimize(r.time);
+  }
+  set_items(state, n * n);
+}
+BENCHMARK(FP2D_mixed_step)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMicrosecond);
+
+void FP2D_mixed_steady_state(benchmark::State& state) {
+  const sc::index n = state.range(0);
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto& fp = solver_2d_mixed(n);
+    state.ResumeTiming();
+    auto r = fp.steady_state();
+    benchmark::DoNotOptimize(r.residual);
+  }
+  set_items(state, n * n);
+}
+BENCHMARK(FP2D_mixed_steady_state)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
+
 }  // namespace
