@@ -81,6 +81,8 @@ TEST_CASE("philox_batch: normal_pairs equals the scalar normal(), rejections inc
   }
   CHECK(mismatches == 0);
   CHECK(compared > 10000);  // ≈ 1.5% of them (≈ 190) went through the ziggurat's slow path
+  CHECK_THROWS_AS(g.normal_pairs(0, 0, 0, z0, z1), shiftcurv::invalid_argument);
+  CHECK_THROWS_AS(g.normal_pairs(0, 0, 65, z0, z1), shiftcurv::invalid_argument);
   // Different seed, trajectory, step or purpose: different numbers.
   const double a = g.normal(5, 8);
   CHECK(a != shiftcurv::philox_batch(1).normal(5, 8));

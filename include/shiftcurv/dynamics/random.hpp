@@ -27,6 +27,7 @@
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
 
+#include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/dynamics/detail/philox_lanes.hpp"
 #include "shiftcurv/dynamics/detail/ziggurat.hpp"
@@ -163,8 +164,11 @@ class philox_batch {
 
   /// z0[j], z1[j]: the normals of steps 2·pair and 2·pair + 1 of trajectory first + j, for
   /// j < count (1 ≤ count ≤ lanes).
+  /// Throws invalid_argument for count outside [1, lanes].
   void normal_pairs(std::uint64_t pair, std::uint64_t first, index count, double* z0, double* z1,
                     random_purpose purpose = random_purpose::increments) const {
+    if (count < 1 || count > lanes)
+      detail::throw_invalid("philox_batch::normal_pairs", "count must be in [1, ", lanes, "], got ", count);
     alignas(64) std::uint64_t w[4][lanes];
     const std::uint32_t c0 = static_cast<std::uint32_t>(pair);
     const std::uint32_t c1 = counter_word1(pair, 0, purpose);
