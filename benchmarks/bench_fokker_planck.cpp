@@ -101,9 +101,10 @@ sc::fokker_planck_2d& solver_2d(sc::index n) {
   return *p;
 }
 
-void FP2D_step(benchmark::State& state) {
+// One backward-Euler step with the cached sparse LU; `solver` picks the diffusion.
+void FP2D_step(benchmark::State& state, sc::fokker_planck_2d& (*solver)(sc::index)) {
   const sc::index n = state.range(0);
-  auto& fp = solver_2d(n);
+  auto& fp = solver(n);
   fp.set_uniform();
   const sc::fp_evolve_options opt{.scheme = sc::fp_scheme::backward_euler, .dt = 1e-2, .estimate_error = false};
   fp.evolve(1e-2, opt);  // factorization outside the timing
@@ -113,22 +114,20 @@ void FP2D_step(benchmark::State& state) {
   }
   set_items(state, n * n);
 }
-BENCHMARK(FP2D_step)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMicrosecond);
 
 // 2-D steady state with a current (∇U has a mixed term and D is anisotropic: V has curl), by
 // inverse iteration with a sparse LU factorization (factorization included).
-void FP2D_steady_state(benchmark::State& state) {
+void FP2D_steady_state(benchmark::State& state, sc::fokker_planck_2d& (*solver)(sc::index)) {
   const sc::index n = state.range(0);
   for (auto _ : state) {
     state.PauseTiming();
-    auto& fp = solver_2d(n);
+    auto& fp = solver(n);
     state.ResumeTiming();
     auto r = fp.steady_state();
     benchmark::DoNotOptimize(r.residual);
   }
   set_items(state, n * n);
 }
-BENCHMARK(FP2D_steady_state)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
 
 // 2-D with a constant NON-diagonal D (the 7-point stencil with exponentially fitted diagonal
 // edges): the same ∇U, D = [[1, 0.4], [0.4, 0.5]], square cells (hx/hy = 1 is admissible).
@@ -145,31 +144,9 @@ sc::fokker_planck_2d& solver_2d_mixed(sc::index n) {
   return *p;
 }
 
-void FP2D_mixed_step(benchmark::State& state) {
-  const sc::index n = state.range(0);
-  auto& fp = solver_2d_mixed(n);
-  fp.set_uniform();
-  const sc::fp_evolve_options opt{.scheme = sc::fp_scheme::backward_euler, .dt = 1e-2, .estimate_error = false};
-  fp.evolve(1e-2, opt);  // factorization outside the timing
-  for (auto _ : state) {
-    auto r = fp.evolve(1e-2, opt);
-    benchmark::DoNotOptimize(r.time);
-  }
-  set_items(state, n * n);
-}
-BENCHMARK(FP2D_mixed_step)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMicrosecond);
-
-void FP2D_mixed_steady_state(benchmark::State& state) {
-  const sc::index n = state.range(0);
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto& fp = solver_2d_mixed(n);
-    state.ResumeTiming();
-    auto r = fp.steady_state();
-    benchmark::DoNotOptimize(r.residual);
-  }
-  set_items(state, n * n);
-}
-BENCHMARK(FP2D_mixed_steady_state)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(FP2D_step, diagonal, solver_2d)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(FP2D_step, mixed, solver_2d_mixed)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(FP2D_steady_state, diagonal, solver_2d)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(FP2D_steady_state, mixed, solver_2d_mixed)->RangeMultiplier(2)->Range(32, 512)->Unit(benchmark::kMillisecond);
 
 }  // namespace
