@@ -24,9 +24,9 @@
 // Speed: particles advance in blocks of 64, step by step, so that every stage is a loop over
 // independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
 // update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
-// out)` (out[j] = U'(θ[j]); gaussian_wells_1d does, with Eigen's SIMD exp) gets the drift
-// SIMD-wide; otherwise U' is called per particle.  Build with -O3 -march=native (or at least
-// -mavx2 -mfma) to get AVX2/AVX-512 code: benchmarks/README.md has the numbers.
+// out)` (out[j] = U'(θ[j]); gaussian_wells_1d does) gets the drift SIMD-wide; otherwise U' is
+// called per particle.  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
+// baseline is ≈ 3.8× slower): benchmarks/README.md has the numbers.
 //
 // Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
 // Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any thread count.
@@ -168,13 +168,18 @@ struct langevin_block_1d {
   double lo, hi;
   alignas(64) double f[width], b[width], y[width], f2[width], bp[width], bm[width];
 
+  /// 1 when v lies outside [lo, hi] (NaN too); a select-free form the compiler vectorizes.
+  int outside(double v) const { return static_cast<int>(!(v >= lo)) | static_cast<int>(!(v <= hi)); }
+  /// Fold the particles that left the walls back in (the rare second pass).
+  void fold_outside(double* x, index n) const {
+    for (index j = 0; j < n; ++j)
+      if (outside(x[j])) x[j] = reflect_into(x[j], lo, hi);
+  }
   void fold(double* x, index n) const {
     if (!walls) return;
-    int outside = 0;
-    for (index j = 0; j < n; ++j) outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
-    if (outside)
-      for (index j = 0; j < n; ++j)
-        if (!(x[j] >= lo && x[j] <= hi)) x[j] = reflect_into(x[j], lo, hi);
+    int any = 0;
+    for (index j = 0; j < n; ++j) any |= outside(x[j]);
+    if (any) fold_outside(x, n);
   }
   /// out[j] = √(T·D(x[j])) (NaN where D < 0: the particle is then dropped and reported);
   /// returns true when all n values are the same (then out[0] holds it and the rest is unset).
@@ -202,20 +207,20 @@ struct langevin_block_1d {
     derivatives_1d(U, x, f, n);
     if constexpr (S == sde_scheme::euler_maruyama) {
       // Update and wall check in one pass; the rare fold in a second.
-      int outside = 0;
-      if (amplitude(x, b, n)) {
+      int any = 0;
+      if (amplitude(x, b, n)) {  // constant amplitude: no per-particle load of b
         const double b0 = b[0];
         for (index j = 0; j < n; ++j) {
           x[j] = x[j] - f[j] * h + b0 * (sqrt_h * z[j]);
-          outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
+          any |= outside(x[j]);
         }
       } else {
         for (index j = 0; j < n; ++j) {
           x[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
-          outside |= static_cast<int>(!(x[j] >= lo)) | static_cast<int>(!(x[j] <= hi));  // NaN too
+          any |= outside(x[j]);
         }
       }
-      if (outside && walls) fold(x, n);
+      if (any && walls) fold_outside(x, n);
       return;
     }
     amplitude_all(x, b, n);

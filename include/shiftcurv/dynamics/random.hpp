@@ -108,7 +108,7 @@ class philox_stream {
   // ((4b + l) << 16) + k, k = 0, 1, ...: disjoint from every other counter in use.
   double normal_from(const detail::ziggurat_tables& t, std::uint64_t w, std::uint64_t step,
                      std::uint64_t b, std::uint64_t lane, random_purpose purpose) const {
-    const double quick = quick_normal(t, w);
+    const double quick = detail::ziggurat_quick(t, w);
     if (!std::isnan(quick)) return quick;  // not the NaN marker: accepted at once
     std::uint64_t k = 0;
     std::array<std::uint64_t, 4> buf{};
@@ -120,13 +120,6 @@ class philox_stream {
     };
     return detail::ziggurat_normal(t, w, more);
   }
-  static double quick_normal(const detail::ziggurat_tables& t, std::uint64_t w) {
-    const int i = static_cast<int>(w & detail::ziggurat_tables::mask);
-    const double u = 2 * (static_cast<double>(w >> 11) * 0x1.0p-53) - 1;
-    return std::fabs(u) < t.ratio[static_cast<std::size_t>(i)] ? u * t.x[static_cast<std::size_t>(i)]
-                                                               : std::numeric_limits<double>::quiet_NaN();
-  }
-
   key_type key_{{0, 0x5348494654435552ULL}};
   std::uint64_t trajectory_ = 0;
 };

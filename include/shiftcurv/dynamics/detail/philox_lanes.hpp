@@ -52,13 +52,6 @@ inline void philox4x32_lanes(std::uint32_t c0, std::uint32_t c1, std::uint64_t f
   }
 }
 
-/// The ziggurat's fast path on the word w: u·x_i when accepted (≈ 98.8%), NaN otherwise.
-inline double ziggurat_quick(const ziggurat_tables& t, std::uint64_t w) {
-  const auto i = static_cast<std::size_t>(w & ziggurat_tables::mask);
-  const double u = 2 * (static_cast<double>(static_cast<std::int64_t>(w >> 11)) * 0x1.0p-53) - 1;
-  return std::fabs(u) < t.ratio[i] ? u * t.x[i] : std::numeric_limits<double>::quiet_NaN();
-}
-
 /// z[j] = ziggurat_quick(hi[j]·2³² + lo[j]) for j < n: NaN where the fast test failed.
 inline void ziggurat_quick_lanes(const std::uint64_t* __restrict hi, const std::uint64_t* __restrict lo,
                                  const ziggurat_tables& t, double* __restrict z, index n) {
