@@ -28,6 +28,10 @@
 //   vector divergence(const vector& th) const;
 //   matrix noise_factor(const vector& th) const;
 //   vector apply(const vector& th, const vector& v) const;   // optional D·v
+//
+// Any loss or diffusion model may also declare its dimension, which every public entry point
+// then checks θ against (shiftcurv::invalid_argument naming the function the user called):
+//   index dimension() const;                                  // optional: p
 #pragma once
 
 #include <concepts>
@@ -120,6 +124,12 @@ concept diffusion_model = requires(const M& m, const Vec& theta) {
 template <class M, class Vec = vector>
 concept has_diffusion_apply = diffusion_model<M, Vec> && requires(const M& m, const Vec& theta, const Vec& v) {
   { m.apply(theta, v) } -> std::convertible_to<vector>;
+};
+
+/// The functor declares its dimension p: `f.dimension()`.
+template <class F>
+concept has_dimension = requires(const F& f) {
+  { f.dimension() } -> std::convertible_to<index>;
 };
 
 }  // namespace shiftcurv

@@ -84,6 +84,17 @@ inline void require_size(std::string_view function, std::string_view name, Eigen
     detail::throw_invalid(function, name, " has size ", size, ", expected ", expected);
 }
 
+/// Throws invalid_argument when `f` declares a dimension (an optional `dimension()` member,
+/// core/concepts.hpp) and θ's size differs from it; does nothing for functors without one.
+template <class F>
+void require_dimension(std::string_view function, std::string_view name, const F& f, Eigen::Index size) {
+  if constexpr (requires { { f.dimension() } -> std::convertible_to<Eigen::Index>; }) {
+    const auto p = static_cast<Eigen::Index>(f.dimension());
+    if (size != p)
+      detail::throw_invalid(function, name, " has size ", size, ", but the loss (or diffusion model) declares dimension() = ", p);
+  }
+}
+
 /// Throws domain_error unless the temperature is finite and > 0.
 inline void require_temperature(std::string_view function, double T) {
   if (!std::isfinite(T)) detail::throw_invalid(function, "T must be finite, got ", T);
