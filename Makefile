@@ -2,6 +2,9 @@
 #   make demo   install what is missing, build (Release), run the main example
 #   make test   install what is missing, build (Release, and an ASan+UBSan build), run all tests
 #
+# While developing: `make test-box BOX=basins` builds and runs one folder's tests (tests/basins)
+# in the Release build; `make bench` builds the benchmarks (not part of `make test`).
+#
 # Variables: BUILD (build dir, default build), JOBS (parallel jobs), WERROR=ON (CI: warnings
 # are errors), SANITIZE=OFF (skip the sanitizer pass of `make test`).
 
@@ -17,7 +20,7 @@ BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbench
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 
-.PHONY: demo test deps demo-deps configure build asan clean
+.PHONY: demo test test-box bench deps demo-deps configure build build-tests asan clean
 
 # The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
 # $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
@@ -27,12 +30,22 @@ demo: demo-deps build
 	  ./$(BUILD)/examples/synthetic_basins --preset=$$p --outdir=$(BUILD)/demo/$$p >/dev/null || exit 1; done
 	@echo "demo: CSVs and figures in $(BUILD)/demo/<preset>/ (fig4-left, fig4-right, fig6-left, fig6-right)"
 
-test: deps build
+# The test pass builds only what the tests run (test executables, the example programs the CLI
+# tests drive), not the benchmarks.
+test: deps build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(SANITIZE),ON)
 	$(MAKE) asan
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 endif
+
+# One folder's tests, e.g. `make test-box BOX=dynamics` (its slow suites included).
+test-box: configure
+	cmake --build $(BUILD) -j $(JOBS) --target test_$(BOX)
+	cd $(BUILD) && ctest --output-on-failure -R '^$(BOX)(_slow)?$$'
+
+bench: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target shiftcurv_benchmarks
 
 deps:
 	@sh tools/install-deps.sh $(BUILD_PACKAGES)
@@ -47,6 +60,9 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+build-tests: configure
+	cmake --build $(BUILD) -j $(JOBS) --target shiftcurv_test_programs
+
 # The demo needs only its program (tests and benchmarks are built by `make test`).
 build-demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
@@ -58,7 +74,7 @@ asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-O1 -DSHIFTCURV_SANITIZE=ON \
 	      -DSHIFTCURV_BUILD_EXAMPLES=ON -DSHIFTCURV_BUILD_BENCHMARKS=OFF \
 	      -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

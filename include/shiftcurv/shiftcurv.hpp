@@ -37,6 +37,7 @@
 #include "shiftcurv/generalization/shift.hpp"
 #include "shiftcurv/generalization/line_curvature.hpp"
 #include "shiftcurv/generalization/reparametrization.hpp"
+#include "shiftcurv/generalization/test_loss_prediction.hpp"
 // end generalization
 // fokker-planck
 #include "shiftcurv/dynamics/fokker_planck_1d.hpp"
