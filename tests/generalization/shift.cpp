@@ -110,7 +110,7 @@ TEST_CASE("the rank tolerance decides nearly dependent gradients") {
   // Dropping a direction of relative size 1e-11 moves the projector by ~1e-11 in its other
   // directions: asserted 1e-9.
   CHECK((r.shift - P2 * s).norm() <= 1e-9 * s.norm());
-  const auto r0 = sc::project_shift(s, G, 0.0);
+  const auto r0 = sc::project_shift(s, G, {.rank_tolerance = 0.0});
   CHECK(r0.rank == 3);
   // An exactly duplicated row: rank 2 even at tolerance 0 up to rounding (σ_3 ≈ 1e-16·σ_1),
   // so use the default.
@@ -158,9 +158,9 @@ TEST_CASE("project_shift rejects bad input") {
   sc::vector sn = s;
   sn(0) = std::numeric_limits<double>::infinity();
   CHECK_THROWS_AS(sc::projected_shift(sn, G), ia);
-  CHECK_THROWS_AS(sc::project_shift(s, G, -1e-3), de);
-  CHECK_THROWS_AS(sc::project_shift(s, G, 1.0), de);
-  CHECK_THROWS_AS(sc::project_shift(s, G, std::nan("")), ia);
+  CHECK_THROWS_AS(sc::project_shift(s, G, {.rank_tolerance = -1e-3}), de);
+  CHECK_THROWS_AS(sc::project_shift(s, G, {.rank_tolerance = 1.0}), de);
+  CHECK_THROWS_AS(sc::project_shift(s, G, {.rank_tolerance = std::nan("")}), ia);
   const least_squares test_set{G, sc::vector::Zero(3)};
   CHECK_THROWS_AS(sc::project_shift(s, test_set, sc::vector::Zero(4)), ia);
 }

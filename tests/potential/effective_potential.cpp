@@ -50,7 +50,7 @@ TEST_CASE("V = D^-1 (grad U + (T/2) div D) against hand-derived formulas") {
   const double kappa = 0.8, T = 0.3;
   sc::b1_case3 c(h, kappa);
   const VectorXd th = vec({0.4, -1.1});
-  const VectorXd V = sc::potential_gradient(c.loss, c.noise, th, T);
+  const VectorXd V = sc::potential_gradient(c.loss, c.noise, T, th);
   for (int i = 0; i < 2; ++i) {
     const double Ui = 0.5 * h(i) * th(i) * th(i);
     const double want = h(i) * th(i) * (1 + kappa * Ui) - 0.5 * T * kappa * h(i) * th(i) / (1 + kappa * Ui);
@@ -61,7 +61,7 @@ TEST_CASE("V = D^-1 (grad U + (T/2) div D) against hand-derived formulas") {
   D << 0.5, 0.2, 0.2, 0.3;
   const double alpha = 0.05, beta = 0.4;
   const auto op = sc::overparametrized(sc::quadratic(spd2()), sc::constant_diffusion(D), alpha, beta);
-  const VectorXd Vop = sc::potential_gradient(op, th, T);
+  const VectorXd Vop = sc::potential_gradient(op, T, th);
   const MatrixXd Db = D + beta * beta * MatrixXd::Identity(2, 2);
   const VectorXd want = Db.fullPivLu().solve(spd2() * th + alpha * th);
   CHECK((Vop - want).norm() < 1e-13 * want.norm());
@@ -133,9 +133,9 @@ TEST_CASE("curl diagnostics: curl-free on B.1 cases, violated for non-commuting 
   sc::b1_case2 c2(spd2());
   sc::b1_case3 c3(vec({1.5, 0.7}), 0.8);
   // Central differences: relative antisymmetry ≈ 1e-10 at most on these O(1) problems.
-  const auto d1 = sc::curl_diagnostic(c1.loss, c1.noise, th, T);
-  const auto d2 = sc::curl_diagnostic(c2.loss, c2.noise, th, T);
-  const auto d3 = sc::curl_diagnostic(c3.loss, c3.noise, th, T);
+  const auto d1 = sc::curl_diagnostic(c1.loss, c1.noise, T, th);
+  const auto d2 = sc::curl_diagnostic(c2.loss, c2.noise, T, th);
+  const auto d3 = sc::curl_diagnostic(c3.loss, c3.noise, T, th);
   CHECK(d1.ok());
   CHECK(d2.ok());
   CHECK(d3.ok());
@@ -154,7 +154,7 @@ TEST_CASE("curl diagnostics: curl-free on B.1 cases, violated for non-commuting 
   sc::quadratic U(H);
   sc::constant_diffusion noise(D);
   const MatrixXd A = D.inverse() * H;
-  const auto bad = sc::curl_diagnostic(U, noise, th, T);
+  const auto bad = sc::curl_diagnostic(U, noise, T, th);
   CHECK(bad.status == sc::status::assumption_violated);
   CHECK(!bad.message.empty());
   const double want = 0.5 * (A - A.transpose()).norm() / A.norm();
@@ -176,9 +176,9 @@ TEST_CASE("bad input throws the documented types") {
   sc::b1_case2 c(spd2());
   const VectorXd th = vec({0.1, 0.2});
   const VectorXd nan = vec({std::numeric_limits<double>::quiet_NaN(), 0.0});
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, nan, 0.1), sc::invalid_argument);
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, th, 0.0), sc::domain_error);
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, th, -1.0), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, 0.1, nan), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, 0.0, th), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, -1.0, th), sc::domain_error);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, 0.1, th, nan), sc::invalid_argument);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, 0.1, th, vec({1.0})), sc::invalid_argument);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, -0.1, th, th), sc::domain_error);
@@ -189,12 +189,12 @@ TEST_CASE("bad input throws the documented types") {
   // D(θ) = 1 − θ0 is not positive definite for θ0 ≥ 1.
   auto d = [](const auto& x) { return 1.0 - x(0); };
   sc::scalar_field_diffusion neg{d};
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, neg, vec({1.5, 0.0}), 0.1), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, neg, 0.1, vec({1.5, 0.0})), sc::domain_error);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, neg, 0.1, vec({0.0, 0.0}), vec({2.0, 0.0})), sc::domain_error);
   sc::curl_options co;
   co.threshold = -1;
-  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, th, 0.1, co), sc::domain_error);
-  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, nan, 0.1), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, th, co), sc::domain_error);
+  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, nan), sc::invalid_argument);
   CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, 0.1, std::vector<VectorXd>{th, vec({1.0, 1.0})},
                                std::vector<VectorXd>{th, vec({1.0, 2.0})}),
                   sc::invalid_argument);

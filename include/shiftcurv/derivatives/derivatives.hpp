@@ -29,8 +29,9 @@
 //  The HVP without an `hvp` member: AD if templated, else finite differences of the best
 //  gradient (one extra pair of gradient evaluations), or H·v if only `hessian` is given.
 //
-// Every accessor checks θ (and v) for NaN/Inf and size agreement and throws
-// shiftcurv::invalid_argument naming the function and the offending entry.
+// Every accessor checks θ (and v) for NaN/Inf, emptiness and size agreement (with v, and with
+// the loss's optional `dimension()`), and throws shiftcurv::invalid_argument naming the
+// function and the offending entry.
 #pragma once
 
 #include <string_view>
@@ -69,9 +70,12 @@ inline constexpr route hvp_route = has_hvp<F, Vec> || has_hessian<F, Vec> ? rout
 
 namespace detail {
 
-template <class Vec>
-void check_point(std::string_view fn, const Vec& theta) {
+/// θ non-empty, finite and of the loss's declared dimension() (if it declares one).
+template <class F, class Vec>
+void check_point(std::string_view fn, const F& f, const Vec& theta) {
+  if (theta.size() < 1) throw_invalid(fn, "theta must not be empty");
   require_finite(fn, "theta", theta);
+  require_dimension(fn, "theta", f, theta.size());
 }
 
 // Unchecked versions for inner loops (integrators, quadrature): the public accessors below
@@ -125,7 +129,7 @@ auto hvp_unchecked(const F& f, const Vec& theta, const V& v) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 double value(const F& f, const Vec& theta) {
-  detail::check_point("value", theta);
+  detail::check_point("value", f, theta);
   return detail::value_unchecked(f, theta);
 }
 
@@ -133,7 +137,7 @@ double value(const F& f, const Vec& theta) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 auto gradient(const F& f, const Vec& theta) {
-  detail::check_point("gradient", theta);
+  detail::check_point("gradient", f, theta);
   auto g = detail::gradient_unchecked(f, theta);
   require_size("gradient", "the functor's gradient", g.size(), theta.size());
   return g;
@@ -143,7 +147,7 @@ auto gradient(const F& f, const Vec& theta) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 auto hessian(const F& f, const Vec& theta) {
-  detail::check_point("hessian", theta);
+  detail::check_point("hessian", f, theta);
   auto H = detail::hessian_unchecked(f, theta);
   if (H.rows() != theta.size() || H.cols() != theta.size())
     detail::throw_invalid("hessian", "the functor's Hessian is ", H.rows(), "x", H.cols(),
@@ -155,7 +159,7 @@ auto hessian(const F& f, const Vec& theta) {
 template <class F, real_vector Vec, class V>
   requires loss_function<F, Vec>
 auto hvp(const F& f, const Vec& theta, const Eigen::MatrixBase<V>& v) {
-  detail::check_point("hvp", theta);
+  detail::check_point("hvp", f, theta);
   require_size("hvp", "v", v.size(), theta.size());
   require_finite("hvp", "v", v);
   const Vec vv = v;

@@ -7,6 +7,7 @@
 //   shiftcurv::b1_case3 c3(h, /*kappa=*/0.7);    // U = Σ ½h_iθ_i², f(u) = u + κu²/2,
 //                                                // D = diag(1/f'(U_i)): v = Σ f(U_i) − (T/2)Σ log f'(U_i)
 //   c3.loss, c3.noise                            // a loss functor and a diffusion model
+//                                                // (both declare dimension() = p)
 //
 // v is defined up to an additive constant; `potential` returns the closed form as written, so
 // compare differences v(θ) − v(θ₀).  `log_density` is −(2/T)·v (unnormalized log ρ).
@@ -15,11 +16,12 @@
 #include <cmath>
 #include <utility>
 
-#include <Eigen/LU>
+#include <Eigen/Cholesky>
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/noise/detail/spd.hpp"
 #include "shiftcurv/noise/matrix_field.hpp"
 #include "shiftcurv/noise/scalar_field.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
@@ -30,6 +32,7 @@ namespace shiftcurv {
 struct positive_quadratic {
   quadratic q;
   double a;
+  index dimension() const { return q.dimension(); }
   template <class Derived>
   typename Derived::Scalar operator()(const Eigen::MatrixBase<Derived>& theta) const {
     return typename Derived::Scalar(a) + q(theta);
@@ -51,7 +54,9 @@ struct b1_case1 {
 };
 
 struct b1_case2 {
-  explicit b1_case2(const matrix& H) : loss(H), noise(H.inverse()) {}
+  /// Throws invalid_argument (H not square or not finite), domain_error (H not positive definite).
+  explicit b1_case2(const matrix& H)
+      : loss(H), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
   quadratic loss;
   constant_diffusion noise;
   double potential(const vector& theta, double /*T*/) const {
@@ -64,6 +69,7 @@ struct b1_case2 {
 struct b1_case3_field {
   vector h;
   double kappa;
+  index dimension() const { return h.size(); }
   template <class S>
   Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& theta) const {
     const index p = theta.size();
