@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include <Eigen/LU>
 
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/noise/overparametrized.hpp"
@@ -198,4 +201,114 @@ TEST_CASE("bad input throws the documented types") {
   CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, 0.1, std::vector<VectorXd>{th, vec({1.0, 1.0})},
                                std::vector<VectorXd>{th, vec({1.0, 2.0})}),
                   sc::invalid_argument);
+}
+
+namespace {
+// The message of the exception of type E that f throws ("" if none or another type).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (...) {
+    return "(another exception type)";
+  }
+  return "(nothing thrown)";
+}
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// D(θ) = [[1, 2], [2, 1]] everywhere: symmetric, eigenvalues 3 and −1 (trace 2, det −3).
+struct indefinite_field {
+  MatrixXd operator()(const VectorXd&) const {
+    MatrixXd D(2, 2);
+    D << 1, 2, 2, 1;
+    return D;
+  }
+};
+// A diffusion model that returns a D of the wrong size.
+struct wrong_size_model {
+  MatrixXd matrix(const VectorXd&) const { return MatrixXd::Identity(3, 3); }
+  VectorXd divergence(const VectorXd&) const { return VectorXd::Zero(3); }
+  MatrixXd noise_factor(const VectorXd&) const { return MatrixXd::Identity(3, 3); }
+};
+}  // namespace
+
+TEST_CASE("bad input: potential_jacobian, divergence_jacobian, potential_hessian_at name themselves") {
+  sc::b1_case2 c(spd2());  // loss and noise declare dimension 2
+  const VectorXd th = vec({0.1, 0.2});
+  const VectorXd nan = vec({std::numeric_limits<double>::quiet_NaN(), 0.0});
+  const VectorXd three = vec({0.1, 0.2, 0.3});
+  using ia = sc::invalid_argument;
+  using de = sc::domain_error;
+  for (double T : {0.0, -1.0}) {
+    CHECK(starts_with(message_of<de>([&] { (void)sc::potential_jacobian(c.loss, c.noise, T, th); }),
+                      "shiftcurv::potential_jacobian: T must be > 0"));
+    CHECK(starts_with(message_of<de>([&] { (void)sc::potential_hessian_at(c.loss, c.noise, T, th); }),
+                      "shiftcurv::potential_hessian_at: T must be > 0"));
+  }
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, std::nan(""), th), ia);
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, 0.1, nan), ia);
+  CHECK_THROWS_AS(sc::potential_hessian_at(c.loss, c.noise, 0.1, nan), ia);
+  CHECK_THROWS_AS(sc::divergence_jacobian(c.noise, nan), ia);
+  CHECK_THROWS_AS(sc::divergence_jacobian(c.noise, VectorXd()), ia);
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, 0.1, VectorXd()), ia);
+  // θ of the wrong size against the declared dimension: an invalid_argument naming the function.
+  const std::string mj = message_of<ia>([&] { (void)sc::potential_jacobian(c.loss, c.noise, 0.1, three); });
+  CHECK_MESSAGE(starts_with(mj, "shiftcurv::potential_jacobian: theta has size 3"), mj);
+  CHECK_MESSAGE(contains(mj, "dimension() = 2"), mj);
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::divergence_jacobian(c.noise, three); }),
+                    "shiftcurv::divergence_jacobian: theta has size 3"));
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::potential_hessian_at(c.loss, c.noise, 0.1, vec({0.1})); }),
+                    "shiftcurv::potential_hessian_at: theta has size 1"));
+  // D not positive definite: domain_error, naming the function and the smallest eigenvalue −1.
+  const sc::matrix_field_diffusion<indefinite_field> bad{indefinite_field{}};
+  const sc::quadratic q(spd2());
+  const std::string mh = message_of<de>([&] { (void)sc::potential_hessian_at(q, bad, 0.1, th); });
+  CHECK_MESSAGE(starts_with(mh, "shiftcurv::potential_hessian_at: D(theta) must be positive definite"), mh);
+  CHECK_MESSAGE(contains(mh, "smallest eigenvalue is -1 "), mh);
+  CHECK(starts_with(message_of<de>([&] { (void)sc::potential_jacobian(q, bad, 0.1, th); }),
+                    "shiftcurv::potential_jacobian: D(theta) must be positive definite"));
+  // A model whose D is 3x3 at a 2-vector.
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::potential_gradient(q, wrong_size_model{}, 0.1, th); }),
+                    "shiftcurv::potential_gradient: the diffusion model's D(theta) is 3x3, expected 2x2"));
+  CHECK_THROWS_AS(sc::divergence_jacobian(wrong_size_model{}, th), ia);
+}
+
+TEST_CASE("bad input: curl_diagnostic and path_gap with T <= 0 name themselves") {
+  sc::b1_case2 c(spd2());
+  const VectorXd a = vec({0.1, 0.2}), b = vec({0.5, -0.3});
+  for (double T : {0.0, -0.5}) {
+    const std::string mc = message_of<sc::domain_error>([&] { (void)sc::curl_diagnostic(c.loss, c.noise, T, a); });
+    CHECK_MESSAGE(starts_with(mc, "shiftcurv::curl_diagnostic: T must be > 0"), mc);
+    const std::string mp = message_of<sc::domain_error>([&] { (void)sc::path_gap(c.loss, c.noise, T, a, b); });
+    CHECK_MESSAGE(starts_with(mp, "shiftcurv::path_gap: T must be > 0"), mp);
+  }
+  CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, std::nan(""), a, b), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, 0.1, a, vec({0.5, std::nan("")})), sc::invalid_argument);
+  CHECK(starts_with(message_of<sc::invalid_argument>([&] { (void)sc::curl_diagnostic(c.loss, c.noise, 0.1, vec({1.0, 2.0, 3.0})); }),
+                    "shiftcurv::curl_diagnostic: theta has size 3"));
+  // An indefinite D met on the path: the message names path_gap, not an internal step.
+  const sc::matrix_field_diffusion<indefinite_field> bad{indefinite_field{}};
+  const std::string mb = message_of<sc::domain_error>([&] { (void)sc::path_gap(c.loss, bad, 0.1, a, b); });
+  CHECK_MESSAGE(starts_with(mb, "shiftcurv::path_gap: D(theta) must be positive definite"), mb);
+}
+
+TEST_CASE("an indefinite constant D is reported as not positive definite, with its smallest eigenvalue") {
+  // [[1, 2], [2, 1]] has eigenvalues 3 and −1 (closed form); its diagonal is positive, so a
+  // message quoting the diagonal would mislead.
+  MatrixXd D(2, 2);
+  D << 1, 2, 2, 1;
+  const std::string m = message_of<sc::domain_error>([&] { sc::constant_diffusion bad(D); });
+  CHECK_MESSAGE(starts_with(m, "shiftcurv::constant_diffusion: D must be positive definite"), m);
+  CHECK_MESSAGE(contains(m, "smallest eigenvalue is -1 "), m);
+  CHECK_MESSAGE(!contains(m, "diagonal"), m);
+  // A 3x3 with eigenvalues {−2, 1, 4}: Q diag Qᵀ with a Householder Q = I − 2wwᵀ/|w|².
+  const VectorXd w = vec({1.0, 2.0, 2.0});
+  const MatrixXd Q = MatrixXd::Identity(3, 3) - 2 * w * w.transpose() / w.squaredNorm();
+  const MatrixXd D3 = Q * vec({-2.0, 1.0, 4.0}).asDiagonal() * Q.transpose();
+  const std::string m3 = message_of<sc::domain_error>([&] { sc::constant_diffusion bad(D3); });
+  CHECK_MESSAGE(contains(m3, "smallest eigenvalue is -2 "), m3);
+  CHECK(std::abs(sc::detail::smallest_eigenvalue(D3) + 2) < 1e-13);  // Jacobi converges to ≈ ε‖D‖
 }

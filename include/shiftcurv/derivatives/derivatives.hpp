@@ -12,23 +12,15 @@
 //   auto Hv = shiftcurv::hvp(well{}, th, g);       // exact, p second-order passes
 //   static_assert(shiftcurv::gradient_route<well> == shiftcurv::route::automatic);
 //
-// Routes, in order of preference:
+// Contract — routes, in order of preference (gradient_route / hessian_route / hvp_route say
+// which one a functor gets):
 //  1. analytic — the functor's own member (`gradient(θ)`, `hessian(θ)`, `hvp(θ, v)`);
 //  2. automatic — forward-mode dual numbers when the functor is templated on its scalar
 //     (core/dual.hpp): exact to rounding;
-//  3. finite_difference — central differences of the best lower-order route.
-//     Step rule: h_i = fl(θ_i + s·max(1,|θ_i|)) − θ_i (exactly representable), with
-//       s = ε^{1/3} ≈ 6.1e-6 for first differences (gradient from values; Hessian and HVP
-//         from a gradient): truncation O(h²), rounding O(ε/h): error ≈ ε^{2/3}·scale ≈ 1e-10
-//         relative to the scale of U and its third derivatives;
-//       s = ε^{1/4} ≈ 1.2e-4 for second differences of values (Hessian without any gradient):
-//         error ≈ ε^{1/2}·scale ≈ 1e-8.
-//     Tests hold the first-order routes to 1e-7 relative and the value-only Hessian to 1e-5
-//     on O(1)-scaled functions (a margin of 100–1000 over the estimates above, for
-//     derivatives of order 3–4 that are larger than U).
-//  The HVP without an `hvp` member: AD if templated, else finite differences of the best
-//  gradient (one extra pair of gradient evaluations), or H·v if only `hessian` is given.
-//
+//  3. finite_difference — central differences of the best lower-order route, step
+//     h = ε^{1/3}·max(1,|θ_i|) (error ≈ 1e-10 relative) for first differences, ε^{1/4}·max(1,|θ_i|)
+//     (≈ 1e-8) for a Hessian from values only.  The HVP without an `hvp` member is AD, H·v,
+//     or differences of the gradient along v.  No options.
 // Every accessor checks θ (and v) for NaN/Inf, emptiness and size agreement (with v, and with
 // the loss's optional `dimension()`), and throws shiftcurv::invalid_argument naming the
 // function and the offending entry.
