@@ -83,34 +83,34 @@ TEST_CASE("effective potential along segments and polylines matches B.1 closed f
       const auto r = sc::effective_potential(c1.loss, c1.noise, T, a, b, opt);
       CHECK(r.ok());
       CHECK(r.evaluations > 0);
-      CHECK(rel(r.value, c1.potential(b, T) - c1.potential(a, T)) < 1e-10);
+      CHECK(rel(r.value, c1.potential(T, b) - c1.potential(T, a)) < 1e-10);
       sc::b1_case1 c2(spd2(), 0.4);
       const VectorXd a2 = vec({-0.3, 0.8}), m2 = vec({1.2, 1.5}), b2 = vec({1.7, -0.9});
       const auto s = sc::effective_potential(c2.loss, c2.noise, T, a2, b2, opt);
       const auto q = sc::effective_potential(c2.loss, c2.noise, T, std::vector<VectorXd>{a2, m2, b2}, opt);
-      const double want = c2.potential(b2, T) - c2.potential(a2, T);
+      const double want = c2.potential(T, b2) - c2.potential(T, a2);
       CHECK(rel(s.value, want) < 1e-10);
       CHECK(rel(q.value, want) < 1e-10);
       // ρ(b)/ρ(a) = exp(−(2/T)Δv): compare the log, i.e. the relative error of the ratio.
-      CHECK(std::abs(-2 / T * q.value - (c2.log_density(b2, T) - c2.log_density(a2, T))) < 1e-10 * std::abs(2 / T * want));
+      CHECK(std::abs(-2 / T * q.value - (c2.log_density(T, b2) - c2.log_density(T, a2))) < 1e-10 * std::abs(2 / T * want));
     }
     {  // case 2: U = ½θᵀHθ, D = H⁻¹ constant anisotropic: v = ½|∇U|²
       sc::b1_case2 c(spd2());
       const VectorXd a = vec({0.5, -0.2}), m = vec({-1.0, 0.3}), b = vec({1.1, 0.9});
-      const double want = c.potential(b, T) - c.potential(a, T);
+      const double want = c.potential(T, b) - c.potential(T, a);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, a, b, opt).value, want) < 1e-10);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, std::vector<VectorXd>{a, m, b}, opt).value, want) < 1e-10);
     }
     {  // case 3: non-constant anisotropic diagonal D
       sc::b1_case3 c(vec({1.5, 0.7}), 0.8);
       const VectorXd a = vec({0.1, -0.4}), m = vec({1.3, 0.2}), b = vec({-0.9, 1.6});
-      const double want = c.potential(b, T) - c.potential(a, T);
+      const double want = c.potential(T, b) - c.potential(T, a);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, a, b, opt).value, want) < 1e-10);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, std::vector<VectorXd>{a, m, b}, opt).value, want) < 1e-10);
       sc::b1_case3 c1(vec({1.5}), 0.8);
       const VectorXd x = vec({-0.4}), y = vec({1.9});
       CHECK(rel(sc::effective_potential(c1.loss, c1.noise, T, x, y, opt).value,
-                c1.potential(y, T) - c1.potential(x, T)) < 1e-10);
+                c1.potential(T, y) - c1.potential(T, x)) < 1e-10);
     }
   }
 }

@@ -104,7 +104,7 @@ void check_potential_gradient(const Case& c, const Eigen::VectorXd& t, double T)
     Eigen::VectorXd tp = t, tm = t;
     tp(j) += h;
     tm(j) -= h;
-    gv(j) = (c.potential(tp, T) - c.potential(tm, T)) / (2 * h);
+    gv(j) = (c.potential(T, tp) - c.potential(T, tm)) / (2 * h);
   }
   CHECK((V - gv).norm() < 1e-8 * std::max(1.0, gv.norm()));
 }

@@ -260,7 +260,7 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
       break;
     }
     matrix M = hessian_unchecked(loss, th);
-    M.noalias() += (0.5 * T) * divergence_jacobian(noise, th);
+    M.noalias() += (0.5 * T) * detail::divergence_jacobian(noise, th);
     const vector d = potential_newton_direction(M, n);
     if (n.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance) {
       // polish with one full Newton step if it reduces ‖N‖ (see find_minimum)

@@ -26,7 +26,7 @@ namespace shiftcurv {
 namespace detail {
 template <class F>
 matrix low_rank_factor(std::string_view fn, const F& f, const vector& theta) {
-  matrix G = sample_gradients(fn, f, theta);
+  matrix G = detail::sample_gradients(fn, f, theta);
   const double n = static_cast<double>(G.rows());
   const vector mean = G.colwise().mean().transpose();
   G.rowwise() -= mean.transpose();

@@ -114,7 +114,7 @@ template <class Loss, class Noise>
 matrix potential_hessian_at(std::string_view fn, const Loss& loss, const Noise& noise, double T,
                             const vector& theta) {
   matrix M = hessian_unchecked(loss, theta);
-  M.noalias() += (0.5 * T) * divergence_jacobian(noise, theta);
+  M.noalias() += (0.5 * T) * detail::divergence_jacobian(noise, theta);
   const matrix D = checked_diffusion_matrix(fn, noise, theta);
   if (D.isDiagonal(0.0) && D.allFinite() && (D.diagonal().array() > 0).all())
     return D.diagonal().cwiseInverse().asDiagonal() * M;  // diagonal D: a row scaling, O(p²)

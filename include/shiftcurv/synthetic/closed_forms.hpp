@@ -2,7 +2,7 @@
 // potential is known in closed form (THEORY.md, "Closed forms for tests").
 //
 //   shiftcurv::b1_case1 c1(H, /*a=*/0.5);        // U = a + ½θᵀHθ > 0, D = U·I
-//   c1.potential(theta, T);                      // v = (1 + T/2) log U
+//   c1.potential(T, theta);                      // v = (1 + T/2) log U
 //   shiftcurv::b1_case2 c2(H);                   // U = ½θᵀHθ, D = H⁻¹: v = ½|∇U|²
 //   shiftcurv::b1_case3 c3(h, /*kappa=*/0.7);    // U = Σ ½h_iθ_i², f(u) = u + κu²/2,
 //                                                // D = diag(1/f'(U_i)): v = Σ f(U_i) − (T/2)Σ log f'(U_i)
@@ -47,10 +47,10 @@ struct b1_case1 {
   }
   positive_quadratic loss;
   scalar_field_diffusion<positive_quadratic> noise;
-  double potential(const vector& theta, double T) const {
+  double potential(double T, const vector& theta) const {
     return (1 + T / 2) * std::log(loss(theta));
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 };
 
 struct b1_case2 {
@@ -59,10 +59,10 @@ struct b1_case2 {
       : loss(H), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
   quadratic loss;
   constant_diffusion noise;
-  double potential(const vector& theta, double /*T*/) const {
+  double potential(double /*T*/, const vector& theta) const {
     return 0.5 * loss.gradient(theta).squaredNorm();
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 };
 
 /// The diagonal field D = diag(1/(1 + κ·½h_iθ_i²)), templated on the scalar (AD divergence).
@@ -93,7 +93,7 @@ struct b1_case3 {
   }
   quadratic loss;
   matrix_field_diffusion<b1_case3_field> noise;
-  double potential(const vector& theta, double T) const {
+  double potential(double T, const vector& theta) const {
     double v = 0;
     for (index i = 0; i < theta.size(); ++i) {
       const double Ui = 0.5 * h_(i) * theta(i) * theta(i);
@@ -101,7 +101,7 @@ struct b1_case3 {
     }
     return v;
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 
  private:
   vector h_;
