@@ -41,7 +41,7 @@ void line_integral(benchmark::State& state, const Case& c) {
     r = sc::effective_potential(c.loss, c.noise, T, a, b, opt);
     benchmark::DoNotOptimize(r.value);
   }
-  const double want = c.potential(b, T) - c.potential(a, T);
+  const double want = c.potential(T, b) - c.potential(T, a);
   state.counters["V_evals"] = static_cast<double>(r.evaluations);
   state.counters["rel_error"] = std::abs(r.value - want) / std::abs(want);
 }

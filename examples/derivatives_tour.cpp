@@ -1,4 +1,4 @@
-// derivatives_tour — write a loss functor, get ∇U, ∇²U, D and ∇·D from it.
+// derivatives_tour — write a loss functor, get ∇U, ∇²U, D, ∇·D and the drift V from it.
 //
 //   ./derivatives_tour
 #include <iostream>
@@ -29,5 +29,9 @@ int main() {
   std::cout << "Hessian U     =\n" << sc::hessian(U, theta) << "\n";
   std::cout << "D(theta)      =\n" << sc::diffusion_matrix(D, theta) << "\n";
   std::cout << "div D(theta)  = " << sc::divergence(D, theta).transpose() << "  (= grad U)\n";
+  // Everything that also needs a temperature takes (loss, noise, T, theta, options).
+  const double T = 0.1;
+  std::cout << "V(theta, T)   = " << sc::potential_gradient(U, D, T, theta).transpose() << "\n";
+  std::cout << "curl-free?    " << sc::to_string(sc::curl_diagnostic(U, D, T, theta).status) << "\n";
   return 0;
 }

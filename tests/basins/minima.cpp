@@ -127,3 +127,47 @@ TEST_CASE("find_potential_minimum: zeros of V against closed forms") {
   bad.max_iterations = 0;
   CHECK_THROWS_AS(sc::find_minimum(U, vec({1.0}), bad), sc::invalid_argument);
 }
+
+namespace {
+// D(θ) = [[1, 2], [2, 1]] everywhere: eigenvalues 3 and −1, not positive definite.
+struct indefinite_field {
+  Eigen::MatrixXd operator()(const VectorXd&) const {
+    Eigen::MatrixXd D(2, 2);
+    D << 1, 2, 2, 1;
+    return D;
+  }
+};
+}  // namespace
+
+TEST_CASE("minima: messages name the function called, or the caller passed in by a wrapper") {
+  Eigen::MatrixXd H(2, 2);
+  H << 2.0, 0.6, 0.6, 1.0;
+  const sc::quadratic U(H);  // declares dimension 2
+  const sc::constant_diffusion D(0.5, 2);
+  const VectorXd three = vec({0.1, 0.2, 0.3});
+  CHECK_THROWS_WITH_AS(sc::find_minimum(U, three),
+                       "shiftcurv::find_minimum: seed has size 3, but the loss (or diffusion model) declares dimension() = 2",
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::find_potential_minimum(U, D, 0.1, three),
+                       "shiftcurv::find_potential_minimum: seed has size 3, but the loss (or diffusion model) declares dimension() = 2",
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::local_minima_1d(U, -1.0, 1.0),
+                       "shiftcurv::local_minima_1d: theta has size 1, but the loss (or diffusion model) declares dimension() = 2",
+                       sc::invalid_argument);
+  // An indefinite D: the public function names itself; a wrapper (gaussian_mixture) passes its name.
+  const sc::matrix_field_diffusion<indefinite_field> bad{indefinite_field{}};
+  CHECK_THROWS_WITH_AS(sc::find_potential_minimum(U, bad, 0.1, vec({0.1, 0.2})),
+                       doctest::Contains("shiftcurv::find_potential_minimum: D(theta) must be positive definite, but its smallest eigenvalue is -1 "),
+                       sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::detail::find_potential_minimum("gaussian_mixture", U, bad, 0.1, vec({0.1, 0.2}), {}),
+                       doctest::Contains("shiftcurv::gaussian_mixture: D(theta) must be positive definite"),
+                       sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::detail::find_potential_minimum("gaussian_mixture", U, D, -1.0, vec({0.1, 0.2}), {}),
+                       "shiftcurv::gaussian_mixture: T must be > 0, got -1", sc::domain_error);
+  // A non-converged status message names the wrapper too.
+  sc::minimize_options few;
+  few.max_iterations = 2;
+  const auto r = sc::detail::find_minimum("predict_test_loss", linear{}, vec({0.0}), few);
+  CHECK(!r.ok());
+  CHECK(r.message.rfind("shiftcurv::predict_test_loss: ", 0) == 0);
+}

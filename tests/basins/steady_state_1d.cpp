@@ -89,7 +89,7 @@ TEST_CASE("1-D potential and density against the B.1 closed forms") {
     REQUIRE(s1.status() == sc::status::success);
     REQUIRE(s3.status() == sc::status::success);
     REQUIRE(s2.status() == sc::status::success);
-    auto closed = [T](const auto& c, double t) { return c.potential((VectorXd(1) << t).finished(), T); };
+    auto closed = [T](const auto& c, double t) { return c.potential(T, (VectorXd(1) << t).finished()); };
     for (double t : {-1.7, -0.6, 0.35, 1.1, 2.9}) {
       CAPTURE(t);
       CHECK(rel(s1.potential(t), closed(c1, t) - closed(c1, lo)) < 1e-10);

@@ -96,4 +96,14 @@ static_assert(sc::diffusion_model<sc::gradient_covariance<per_sample>>);
 static_assert(!sc::diffusion_model<not_a_model>, "a model needs divergence and noise_factor");
 static_assert(!sc::diffusion_model<value_only>);
 
-TEST_CASE("concepts are checked at compile time") { CHECK(true); }
+// ---- optional dimension() ------------------------------------------------------------------
+static_assert(sc::has_dimension<sc::constant_diffusion> && !sc::has_dimension<value_only>);
+
+TEST_CASE("require_dimension checks a declared dimension and ignores functors without one") {
+  const sc::constant_diffusion iso(1.0, 3);
+  CHECK_NOTHROW(sc::require_dimension("f", "theta", iso, 3));
+  CHECK_THROWS_WITH_AS(sc::require_dimension("f", "theta", iso, 2),
+                       "shiftcurv::f: theta has size 2, but the loss (or diffusion model) declares dimension() = 3",
+                       sc::invalid_argument);
+  CHECK_NOTHROW(sc::require_dimension("f", "theta", value_only{}, 7));
+}

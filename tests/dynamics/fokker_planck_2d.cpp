@@ -72,7 +72,7 @@ TEST_CASE("FP 2-D steady state, B.1 case 3 (position-dependent diagonal D): exp(
   REQUIRE(ss.ok());
   CHECK(ss.detailed_balance);
   const auto ref = reference_log_density(fp, [&](double x, double y) {
-    return c3.log_density(Eigen::Vector2d(x, y), T);
+    return c3.log_density(T, Eigen::Vector2d(x, y));
   });
   const double err = (ss.log_density - ref).cwiseAbs().maxCoeff();
   INFO("B.1 case 3: max |log rho - closed form| = " << err << ", circulation " << ss.circulation

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/noise/diffusion.hpp"
@@ -119,4 +120,45 @@ TEST_CASE("diffusion matrices that are not positive definite, not symmetric or n
   sc::matrix_field_diffusion f{indefinite{}};
   CHECK_THROWS_AS(f.noise_factor((Eigen::VectorXd(2) << -1.0, 0.0).finished()), sc::domain_error);
   CHECK_THROWS_AS(sc::divergence(f, (Eigen::VectorXd(2) << std::nan(""), 0.0).finished()), sc::invalid_argument);
+}
+
+TEST_CASE("bad input: diffusion_matrix, divergence and diffusion_times check theta and the model's output") {
+  const sc::constant_diffusion iso(0.5, 2);  // declares dimension 2
+  const Eigen::VectorXd t2 = Eigen::Vector2d(0.3, -0.1);
+  const Eigen::VectorXd nan = Eigen::Vector2d(std::nan(""), 0.0);
+  CHECK_THROWS_WITH_AS(sc::diffusion_matrix(iso, nan), doctest::Contains("shiftcurv::diffusion_matrix: theta must be finite"),
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::diffusion_matrix(iso, Eigen::VectorXd()), doctest::Contains("shiftcurv::diffusion_matrix: theta must not be empty"),
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::diffusion_matrix(iso, Eigen::Vector3d(1, 2, 3)),
+                       doctest::Contains("shiftcurv::diffusion_matrix: theta has size 3, but the loss (or diffusion model) declares dimension() = 2"),
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::divergence(iso, Eigen::VectorXd(Eigen::VectorXd::Zero(1))),
+                       doctest::Contains("shiftcurv::divergence: theta has size 1"), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::diffusion_times(iso, t2, Eigen::Vector3d(1, 2, 3)), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::diffusion_times(iso, t2, nan), sc::invalid_argument);
+  // A user field that returns a 3x3 D at a 2-vector (no dimension declared): caught on output.
+  struct wrong_size {
+    Eigen::MatrixXd operator()(const Eigen::VectorXd&) const { return Eigen::MatrixXd::Identity(3, 3); }
+  };
+  const sc::matrix_field_diffusion f{wrong_size{}};
+  CHECK_THROWS_AS(sc::diffusion_matrix(f, t2), sc::invalid_argument);
+  // Models built from something that knows its dimension declare it.
+  CHECK(iso.dimension() == 2);
+  CHECK(sc::overparametrized(sc::quadratic(Eigen::Matrix3d::Identity()), sc::constant_diffusion(1.0, 3), 0.0, 0.1)
+            .noise.dimension() == 3);
+}
+
+TEST_CASE("bad input: overparametrized with NaN or infinite alpha, beta") {
+  const sc::quadratic q(Eigen::Matrix2d::Identity());
+  const sc::constant_diffusion iso(0.5, 2);
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS(sc::overparametrized(q, iso, 0.1, nan), doctest::Contains("shiftcurv::overparametrized: beta must be finite"),
+                       sc::invalid_argument);
+  CHECK_THROWS_AS(sc::overparametrized(q, iso, 0.1, inf), sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::overparametrized(q, iso, nan, 0.1), doctest::Contains("shiftcurv::overparametrized: alpha must be finite"),
+                       sc::invalid_argument);
+  // β = 0 and a negative β are legal (only β² enters): D + β²I.
+  const auto op = sc::overparametrized(q, iso, 0.0, -0.5);
+  CHECK((op.noise.matrix(Eigen::Vector2d(0.1, 0.2)) - 0.75 * Eigen::Matrix2d::Identity()).norm() == 0.0);
 }

@@ -4,7 +4,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
+
+#include <Eigen/LU>
 
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/noise/overparametrized.hpp"
@@ -50,7 +53,7 @@ TEST_CASE("V = D^-1 (grad U + (T/2) div D) against hand-derived formulas") {
   const double kappa = 0.8, T = 0.3;
   sc::b1_case3 c(h, kappa);
   const VectorXd th = vec({0.4, -1.1});
-  const VectorXd V = sc::potential_gradient(c.loss, c.noise, th, T);
+  const VectorXd V = sc::potential_gradient(c.loss, c.noise, T, th);
   for (int i = 0; i < 2; ++i) {
     const double Ui = 0.5 * h(i) * th(i) * th(i);
     const double want = h(i) * th(i) * (1 + kappa * Ui) - 0.5 * T * kappa * h(i) * th(i) / (1 + kappa * Ui);
@@ -61,7 +64,7 @@ TEST_CASE("V = D^-1 (grad U + (T/2) div D) against hand-derived formulas") {
   D << 0.5, 0.2, 0.2, 0.3;
   const double alpha = 0.05, beta = 0.4;
   const auto op = sc::overparametrized(sc::quadratic(spd2()), sc::constant_diffusion(D), alpha, beta);
-  const VectorXd Vop = sc::potential_gradient(op, th, T);
+  const VectorXd Vop = sc::potential_gradient(op, T, th);
   const MatrixXd Db = D + beta * beta * MatrixXd::Identity(2, 2);
   const VectorXd want = Db.fullPivLu().solve(spd2() * th + alpha * th);
   CHECK((Vop - want).norm() < 1e-13 * want.norm());
@@ -80,34 +83,34 @@ TEST_CASE("effective potential along segments and polylines matches B.1 closed f
       const auto r = sc::effective_potential(c1.loss, c1.noise, T, a, b, opt);
       CHECK(r.ok());
       CHECK(r.evaluations > 0);
-      CHECK(rel(r.value, c1.potential(b, T) - c1.potential(a, T)) < 1e-10);
+      CHECK(rel(r.value, c1.potential(T, b) - c1.potential(T, a)) < 1e-10);
       sc::b1_case1 c2(spd2(), 0.4);
       const VectorXd a2 = vec({-0.3, 0.8}), m2 = vec({1.2, 1.5}), b2 = vec({1.7, -0.9});
       const auto s = sc::effective_potential(c2.loss, c2.noise, T, a2, b2, opt);
       const auto q = sc::effective_potential(c2.loss, c2.noise, T, std::vector<VectorXd>{a2, m2, b2}, opt);
-      const double want = c2.potential(b2, T) - c2.potential(a2, T);
+      const double want = c2.potential(T, b2) - c2.potential(T, a2);
       CHECK(rel(s.value, want) < 1e-10);
       CHECK(rel(q.value, want) < 1e-10);
       // ρ(b)/ρ(a) = exp(−(2/T)Δv): compare the log, i.e. the relative error of the ratio.
-      CHECK(std::abs(-2 / T * q.value - (c2.log_density(b2, T) - c2.log_density(a2, T))) < 1e-10 * std::abs(2 / T * want));
+      CHECK(std::abs(-2 / T * q.value - (c2.log_density(T, b2) - c2.log_density(T, a2))) < 1e-10 * std::abs(2 / T * want));
     }
     {  // case 2: U = ½θᵀHθ, D = H⁻¹ constant anisotropic: v = ½|∇U|²
       sc::b1_case2 c(spd2());
       const VectorXd a = vec({0.5, -0.2}), m = vec({-1.0, 0.3}), b = vec({1.1, 0.9});
-      const double want = c.potential(b, T) - c.potential(a, T);
+      const double want = c.potential(T, b) - c.potential(T, a);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, a, b, opt).value, want) < 1e-10);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, std::vector<VectorXd>{a, m, b}, opt).value, want) < 1e-10);
     }
     {  // case 3: non-constant anisotropic diagonal D
       sc::b1_case3 c(vec({1.5, 0.7}), 0.8);
       const VectorXd a = vec({0.1, -0.4}), m = vec({1.3, 0.2}), b = vec({-0.9, 1.6});
-      const double want = c.potential(b, T) - c.potential(a, T);
+      const double want = c.potential(T, b) - c.potential(T, a);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, a, b, opt).value, want) < 1e-10);
       CHECK(rel(sc::effective_potential(c.loss, c.noise, T, std::vector<VectorXd>{a, m, b}, opt).value, want) < 1e-10);
       sc::b1_case3 c1(vec({1.5}), 0.8);
       const VectorXd x = vec({-0.4}), y = vec({1.9});
       CHECK(rel(sc::effective_potential(c1.loss, c1.noise, T, x, y, opt).value,
-                c1.potential(y, T) - c1.potential(x, T)) < 1e-10);
+                c1.potential(T, y) - c1.potential(T, x)) < 1e-10);
     }
   }
 }
@@ -133,9 +136,9 @@ TEST_CASE("curl diagnostics: curl-free on B.1 cases, violated for non-commuting 
   sc::b1_case2 c2(spd2());
   sc::b1_case3 c3(vec({1.5, 0.7}), 0.8);
   // Central differences: relative antisymmetry ≈ 1e-10 at most on these O(1) problems.
-  const auto d1 = sc::curl_diagnostic(c1.loss, c1.noise, th, T);
-  const auto d2 = sc::curl_diagnostic(c2.loss, c2.noise, th, T);
-  const auto d3 = sc::curl_diagnostic(c3.loss, c3.noise, th, T);
+  const auto d1 = sc::curl_diagnostic(c1.loss, c1.noise, T, th);
+  const auto d2 = sc::curl_diagnostic(c2.loss, c2.noise, T, th);
+  const auto d3 = sc::curl_diagnostic(c3.loss, c3.noise, T, th);
   CHECK(d1.ok());
   CHECK(d2.ok());
   CHECK(d3.ok());
@@ -154,7 +157,7 @@ TEST_CASE("curl diagnostics: curl-free on B.1 cases, violated for non-commuting 
   sc::quadratic U(H);
   sc::constant_diffusion noise(D);
   const MatrixXd A = D.inverse() * H;
-  const auto bad = sc::curl_diagnostic(U, noise, th, T);
+  const auto bad = sc::curl_diagnostic(U, noise, T, th);
   CHECK(bad.status == sc::status::assumption_violated);
   CHECK(!bad.message.empty());
   const double want = 0.5 * (A - A.transpose()).norm() / A.norm();
@@ -176,9 +179,9 @@ TEST_CASE("bad input throws the documented types") {
   sc::b1_case2 c(spd2());
   const VectorXd th = vec({0.1, 0.2});
   const VectorXd nan = vec({std::numeric_limits<double>::quiet_NaN(), 0.0});
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, nan, 0.1), sc::invalid_argument);
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, th, 0.0), sc::domain_error);
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, th, -1.0), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, 0.1, nan), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, 0.0, th), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, c.noise, -1.0, th), sc::domain_error);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, 0.1, th, nan), sc::invalid_argument);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, 0.1, th, vec({1.0})), sc::invalid_argument);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, c.noise, -0.1, th, th), sc::domain_error);
@@ -189,13 +192,123 @@ TEST_CASE("bad input throws the documented types") {
   // D(θ) = 1 − θ0 is not positive definite for θ0 ≥ 1.
   auto d = [](const auto& x) { return 1.0 - x(0); };
   sc::scalar_field_diffusion neg{d};
-  CHECK_THROWS_AS(sc::potential_gradient(c.loss, neg, vec({1.5, 0.0}), 0.1), sc::domain_error);
+  CHECK_THROWS_AS(sc::potential_gradient(c.loss, neg, 0.1, vec({1.5, 0.0})), sc::domain_error);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, neg, 0.1, vec({0.0, 0.0}), vec({2.0, 0.0})), sc::domain_error);
   sc::curl_options co;
   co.threshold = -1;
-  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, th, 0.1, co), sc::domain_error);
-  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, nan, 0.1), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, th, co), sc::domain_error);
+  CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, nan), sc::invalid_argument);
   CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, 0.1, std::vector<VectorXd>{th, vec({1.0, 1.0})},
                                std::vector<VectorXd>{th, vec({1.0, 2.0})}),
                   sc::invalid_argument);
+}
+
+namespace {
+// The message of the exception of type E that f throws ("" if none or another type).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (...) {
+    return "(another exception type)";
+  }
+  return "(nothing thrown)";
+}
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// D(θ) = [[1, 2], [2, 1]] everywhere: symmetric, eigenvalues 3 and −1 (trace 2, det −3).
+struct indefinite_field {
+  MatrixXd operator()(const VectorXd&) const {
+    MatrixXd D(2, 2);
+    D << 1, 2, 2, 1;
+    return D;
+  }
+};
+// A diffusion model that returns a D of the wrong size.
+struct wrong_size_model {
+  MatrixXd matrix(const VectorXd&) const { return MatrixXd::Identity(3, 3); }
+  VectorXd divergence(const VectorXd&) const { return VectorXd::Zero(3); }
+  MatrixXd noise_factor(const VectorXd&) const { return MatrixXd::Identity(3, 3); }
+};
+}  // namespace
+
+TEST_CASE("bad input: potential_jacobian, divergence_jacobian, potential_hessian_at name themselves") {
+  sc::b1_case2 c(spd2());  // loss and noise declare dimension 2
+  const VectorXd th = vec({0.1, 0.2});
+  const VectorXd nan = vec({std::numeric_limits<double>::quiet_NaN(), 0.0});
+  const VectorXd three = vec({0.1, 0.2, 0.3});
+  using ia = sc::invalid_argument;
+  using de = sc::domain_error;
+  for (double T : {0.0, -1.0}) {
+    CHECK(starts_with(message_of<de>([&] { (void)sc::potential_jacobian(c.loss, c.noise, T, th); }),
+                      "shiftcurv::potential_jacobian: T must be > 0"));
+    CHECK(starts_with(message_of<de>([&] { (void)sc::potential_hessian_at(c.loss, c.noise, T, th); }),
+                      "shiftcurv::potential_hessian_at: T must be > 0"));
+  }
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, std::nan(""), th), ia);
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, 0.1, nan), ia);
+  CHECK_THROWS_AS(sc::potential_hessian_at(c.loss, c.noise, 0.1, nan), ia);
+  CHECK_THROWS_AS(sc::divergence_jacobian(c.noise, nan), ia);
+  CHECK_THROWS_AS(sc::divergence_jacobian(c.noise, VectorXd()), ia);
+  CHECK_THROWS_AS(sc::potential_jacobian(c.loss, c.noise, 0.1, VectorXd()), ia);
+  // θ of the wrong size against the declared dimension: an invalid_argument naming the function.
+  const std::string mj = message_of<ia>([&] { (void)sc::potential_jacobian(c.loss, c.noise, 0.1, three); });
+  CHECK_MESSAGE(starts_with(mj, "shiftcurv::potential_jacobian: theta has size 3"), mj);
+  CHECK_MESSAGE(contains(mj, "dimension() = 2"), mj);
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::divergence_jacobian(c.noise, three); }),
+                    "shiftcurv::divergence_jacobian: theta has size 3"));
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::potential_hessian_at(c.loss, c.noise, 0.1, vec({0.1})); }),
+                    "shiftcurv::potential_hessian_at: theta has size 1"));
+  // D not positive definite: domain_error, naming the function and the smallest eigenvalue −1.
+  const sc::matrix_field_diffusion<indefinite_field> bad{indefinite_field{}};
+  const sc::quadratic q(spd2());
+  const std::string mh = message_of<de>([&] { (void)sc::potential_hessian_at(q, bad, 0.1, th); });
+  CHECK_MESSAGE(starts_with(mh, "shiftcurv::potential_hessian_at: D(theta) must be positive definite"), mh);
+  CHECK_MESSAGE(contains(mh, "smallest eigenvalue is -1 "), mh);
+  CHECK(starts_with(message_of<de>([&] { (void)sc::potential_jacobian(q, bad, 0.1, th); }),
+                    "shiftcurv::potential_jacobian: D(theta) must be positive definite"));
+  // A model whose D is 3x3 at a 2-vector.
+  CHECK(starts_with(message_of<ia>([&] { (void)sc::potential_gradient(q, wrong_size_model{}, 0.1, th); }),
+                    "shiftcurv::potential_gradient: the diffusion model's D(theta) is 3x3, expected 2x2"));
+  CHECK_THROWS_AS(sc::divergence_jacobian(wrong_size_model{}, th), ia);
+}
+
+TEST_CASE("bad input: curl_diagnostic and path_gap with T <= 0 name themselves") {
+  sc::b1_case2 c(spd2());
+  const VectorXd a = vec({0.1, 0.2}), b = vec({0.5, -0.3});
+  for (double T : {0.0, -0.5}) {
+    const std::string mc = message_of<sc::domain_error>([&] { (void)sc::curl_diagnostic(c.loss, c.noise, T, a); });
+    CHECK_MESSAGE(starts_with(mc, "shiftcurv::curl_diagnostic: T must be > 0"), mc);
+    const std::string mp = message_of<sc::domain_error>([&] { (void)sc::path_gap(c.loss, c.noise, T, a, b); });
+    CHECK_MESSAGE(starts_with(mp, "shiftcurv::path_gap: T must be > 0"), mp);
+  }
+  CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, std::nan(""), a, b), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::path_gap(c.loss, c.noise, 0.1, a, vec({0.5, std::nan("")})), sc::invalid_argument);
+  CHECK(starts_with(message_of<sc::invalid_argument>([&] { (void)sc::curl_diagnostic(c.loss, c.noise, 0.1, vec({1.0, 2.0, 3.0})); }),
+                    "shiftcurv::curl_diagnostic: theta has size 3"));
+  // An indefinite D met on the path: the message names path_gap, not an internal step.
+  const sc::matrix_field_diffusion<indefinite_field> bad{indefinite_field{}};
+  const std::string mb = message_of<sc::domain_error>([&] { (void)sc::path_gap(c.loss, bad, 0.1, a, b); });
+  CHECK_MESSAGE(starts_with(mb, "shiftcurv::path_gap: D(theta) must be positive definite"), mb);
+}
+
+TEST_CASE("an indefinite constant D is reported as not positive definite, with its smallest eigenvalue") {
+  // [[1, 2], [2, 1]] has eigenvalues 3 and −1 (closed form); its diagonal is positive, so a
+  // message quoting the diagonal would mislead.
+  MatrixXd D(2, 2);
+  D << 1, 2, 2, 1;
+  const std::string m = message_of<sc::domain_error>([&] { sc::constant_diffusion bad(D); });
+  CHECK_MESSAGE(starts_with(m, "shiftcurv::constant_diffusion: D must be positive definite"), m);
+  CHECK_MESSAGE(contains(m, "smallest eigenvalue is -1 "), m);
+  CHECK_MESSAGE(!contains(m, "diagonal"), m);
+  // A 3x3 with eigenvalues {−2, 1, 4}: Q diag Qᵀ with a Householder Q = I − 2wwᵀ/|w|².
+  const VectorXd w = vec({1.0, 2.0, 2.0});
+  const MatrixXd Q = MatrixXd::Identity(3, 3) - 2 * w * w.transpose() / w.squaredNorm();
+  const MatrixXd D3 = Q * vec({-2.0, 1.0, 4.0}).asDiagonal() * Q.transpose();
+  const std::string m3 = message_of<sc::domain_error>([&] { sc::constant_diffusion bad(D3); });
+  CHECK_MESSAGE(contains(m3, "smallest eigenvalue is -2 "), m3);
+  CHECK(std::abs(sc::detail::smallest_eigenvalue(D3) + 2) < 1e-13);  // Jacobi converges to ≈ ε‖D‖
 }

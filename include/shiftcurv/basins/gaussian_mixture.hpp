@@ -235,7 +235,7 @@ gaussian_mixture_result gaussian_mixture(const Loss& loss, const Noise& noise, d
       c.bias_first_order = b1;
     }
     // ∇²v(µ), Σ, orders, log-determinant part of the mass.
-    const matrix Hv = potential_hessian_at(loss, noise, c.mu, T);
+    const matrix Hv = potential_hessian_at(loss, noise, T, c.mu);
     c.hessian_v = 0.5 * (Hv + Hv.transpose());
     double log_factor = 0;  // Σ_i log[2Γ(1+1/J)(T J!/(2λ))^{1/J}]
     if (eigen_route) {

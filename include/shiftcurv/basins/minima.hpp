@@ -6,31 +6,28 @@
 //   auto ys = shiftcurv::local_maxima_1d(wells, -4, 4);        // interior maxima
 //   auto mu = shiftcurv::find_potential_minimum(loss, noise, T, m.theta);  // zero of V near θ_k
 //
-// * `find_minimum`: a trust-region Newton method (Nocedal & Wright, Numerical Optimization,
-//   2nd ed., ch. 4): the step solves (H + τI)d = −g with τ ≥ 0 raised (Cholesky, never an
-//   inverse) until H + τI is positive definite and ‖d‖ ≤ the trust radius; the radius starts
-//   at `initial_radius` (default 0.1·max(1, ‖seed‖∞)) and adapts to the ratio of actual to
-//   predicted decrease, so a seed on the shoulder of a narrow well stays in that well.  Once
-//   ‖∇U‖∞ ≤ gradient_tolerance, one more full Newton step polishes θ to rounding where H is
-//   positive definite (a flat, higher-order minimum converges only linearly: there θ is
-//   accurate to ≈ (gradient_tolerance/|U^(J)|)^{1/(J−1)}).  Converged when ‖∇U‖∞ ≤
-//   gradient_tolerance or the step is below step_tolerance·(1 + ‖θ‖) with no negative
-//   curvature; a stationary point whose Hessian has a negative eigenvalue, a collapsed trust
-//   region or the iteration budget give a non-success status (never a throw).  Derivatives come from the loss's
-//   routes (derivatives/derivatives.hpp).  `value` is U(θ), `gradient` ∇U(θ).
-// * `local_minima_1d` / `local_maxima_1d`: sign changes of U' on a uniform grid of
-//   `scan_points` points, each refined by Boost.Math's TOMS 748 bracketing solver (Alefeld,
-//   Potra & Shi, ACM TOMS 21, 1995) to a bracket
-//   of a few ulps (≈ 1e-15·max(1,|θ|)).  Two extrema closer than the grid spacing can be
-//   missed: raise scan_points for features narrower than (hi − lo)/scan_points.
-// * `find_potential_minimum`: Newton on N(θ) = ∇U + (T/2)∇·D (zero exactly where V = 0,
-//   since D is positive definite), Jacobian ∇²U + (T/2)∇(∇·D) (the latter by central
-//   differences of the divergence), backtracking on ‖N‖, polished like find_minimum.  The result's `gradient` is V(µ),
-//   `value` is v(µ) − v(seed) by a line integral.  Status not_converged if the zero found is
-//   not a minimum of v (∇²v has a negative eigenvalue; flat, higher-order minima pass).
+// Contract:
+// * `find_minimum(loss, seed, opt)`: a trust-region Newton method (Nocedal & Wright, ch. 4;
+//   steps (H + τI)d = −g by Cholesky, τ raised until ‖d‖ ≤ the radius), so a seed on the
+//   shoulder of a narrow well stays in that well.  Converged when ‖∇U‖∞ ≤ gradient_tolerance
+//   (then polished by one full Newton step to rounding where H is positive definite) or the
+//   step is below step_tolerance·(1 + ‖θ‖), with no negative curvature.  A saddle, a
+//   collapsed trust region or the iteration budget give a non-success status, never a throw.
+//   `value` is U(θ), `gradient` ∇U(θ).  A flat, higher-order minimum converges linearly.
+// * `local_minima_1d` / `local_maxima_1d(loss, lo, hi, scan_points = 2001)`: sign changes of
+//   U' on a uniform grid, each refined by TOMS 748 to a few ulps.  Two extrema closer than
+//   the grid spacing can be missed.
+// * `find_potential_minimum(loss, noise, T, seed, opt)`: damped Newton on N = ∇U + (T/2)∇·D
+//   (zero exactly where V = 0), polished like find_minimum.  `gradient` is V(µ), `value` is
+//   v(µ) − v(seed).  Status not_converged if the zero is not a minimum of v.
 //
-// Throws invalid_argument (NaN seed, empty or non-finite interval, scan_points < 3),
-// domain_error (T ≤ 0, D not positive definite at µ).
+// minimize_options: gradient_tolerance (on ‖∇U‖∞ or ‖N‖∞, default 1e-10), step_tolerance
+// (relative step counted as converged, 1e-14), max_iterations (200), initial_radius (trust
+// radius of find_minimum; 0: 0.1·max(1, ‖seed‖∞)).
+//
+// Throws invalid_argument (seed empty, NaN or of a size other than a declared dimension(),
+// empty or non-finite interval, scan_points < 3), domain_error (T ≤ 0, D not positive
+// definite), naming the function called.
 #pragma once
 
 #include <algorithm>
@@ -79,7 +76,8 @@ inline void check_minimize_options(std::string_view fn, const minimize_options& 
 
 /// Solve (M + τI) d = −g with τ ≥ 0 raised until the Cholesky factorization succeeds.
 /// Returns τ used (0 if M itself is positive definite).
-inline double modified_newton_step(const matrix& M, const vector& g, vector& d) {
+template <class = void>
+double modified_newton_step(const matrix& M, const vector& g, vector& d) {
   const matrix S = 0.5 * (M + M.transpose());
   // Shift scale: the Hessian's size, or the gradient's where the Hessian vanishes.
   const double beta = std::max({S.cwiseAbs().maxCoeff(), g.cwiseAbs().maxCoeff(), 1e-300});
@@ -100,13 +98,222 @@ inline double modified_newton_step(const matrix& M, const vector& g, vector& d) 
 /// No clearly negative eigenvalue in the symmetric part of M: the signs of an LDLᵀ
 /// factorization's D are those of the eigenvalues (Sylvester), compared with −1e-10·max|M|.
 /// Semi-definite (flat, higher-order) minima pass.
-inline bool no_negative_curvature(const matrix& M) {
+template <class = void>
+bool no_negative_curvature(const matrix& M) {
   const matrix S = 0.5 * (M + M.transpose());
   if (!S.allFinite()) return false;
   if (Eigen::LLT<matrix>(S).info() == Eigen::Success) return true;  // fast (blocked) path
   const double scale = S.cwiseAbs().maxCoeff();
   Eigen::LDLT<matrix> ldlt(S);
   return ldlt.info() == Eigen::Success && ldlt.vectorD().minCoeff() >= -1e-10 * scale;
+}
+
+/// The iterate of find_minimum: θ, U(θ), ∇U(θ) and the evaluations spent.
+struct descent_state {
+  vector theta;
+  double value = 0;
+  vector gradient;
+  long evaluations = 0;
+};
+
+/// Replace θ by θ + d if that reduces ‖∇U‖ (a polishing Newton step: quadratic convergence
+/// takes θ from ‖∇U‖ ≈ tolerance to rounding; U's own rounding would hide the decrease).
+template <class Loss>
+void polish_if_better(const Loss& loss, descent_state& x, const vector& d) {
+  if (!d.allFinite()) return;
+  const vector trial = x.theta + d;
+  const vector gt = gradient_unchecked(loss, trial);
+  if (gt.allFinite() && gt.norm() < x.gradient.norm()) {
+    x.theta = trial;
+    x.gradient = gt;
+    x.value = value_unchecked(loss, trial);
+    ++x.evaluations;
+  }
+}
+
+/// The trust-region step: (S + τI)d = −g with τ ≥ 0 raised (×4) until ‖d‖ ≤ radius, then
+/// scaled back onto the sphere if needed.  `newton` is the unshifted (or minimally shifted) step.
+template <class = void>
+vector trust_region_step(const matrix& S, const vector& g, const vector& newton, double radius) {
+  vector d = newton;
+  const double beta = std::max({S.cwiseAbs().maxCoeff(), g.cwiseAbs().maxCoeff(), 1e-300});
+  double tau = 0;
+  for (int k = 0; k < 200 && d.norm() > radius; ++k) {
+    tau = tau == 0 ? 1e-3 * beta : 4 * tau;
+    Eigen::LLT<matrix> llt(S + tau * matrix::Identity(S.rows(), S.rows()));
+    if (llt.info() == Eigen::Success) d = -llt.solve(g);
+  }
+  if (d.norm() > radius) d *= radius / d.norm();
+  return d;
+}
+
+/// find_minimum for callers that name themselves `fn` in messages.
+template <class Loss>
+minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector& seed,
+                            const minimize_options& opt) {
+  if (seed.size() < 1) throw_invalid(fn, "seed must not be empty");
+  require_finite(fn, "seed", seed);
+  require_dimension(fn, "seed", loss, seed.size());
+  check_minimize_options(fn, opt);
+  minimum_result r;
+  descent_state x{seed, value_unchecked(loss, seed), gradient_unchecked(loss, seed), 1};
+  double radius = opt.initial_radius > 0 ? opt.initial_radius : 0.1 * std::max(1.0, seed.lpNorm<Eigen::Infinity>());
+  bool done = false;
+  for (int it = 0; it < opt.max_iterations && !done; ++it) {
+    r.iterations = it + 1;
+    if (!std::isfinite(x.value) || !x.gradient.allFinite()) {
+      r.status = status::numerical_issue;
+      r.message = message(fn, "U or its gradient is not finite at iteration ", it);
+      break;
+    }
+    const matrix H = hessian_unchecked(loss, x.theta);
+    const matrix S = 0.5 * (H + H.transpose());
+    const Eigen::LLT<matrix> llt(S);  // one factorization: PD test and Newton step
+    const bool pd = llt.info() == Eigen::Success;
+    // 1. converged: polish with one full Newton step where H is positive definite.
+    if (x.gradient.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance && (pd || no_negative_curvature(H))) {
+      if (pd) polish_if_better(loss, x, vector(-llt.solve(x.gradient)));
+      done = true;
+      break;
+    }
+    // 2. the step: Newton where H is PD, else modified; then cut to the trust region.
+    vector newton;
+    if (pd) newton = -llt.solve(x.gradient);
+    if (!pd || !newton.allFinite()) modified_newton_step(H, x.gradient, newton);
+    const vector d = trust_region_step(S, x.gradient, newton, radius);
+    // 3. accept or shrink, by the ratio of actual to predicted decrease.
+    const double predicted = -(x.gradient.dot(d) + 0.5 * d.dot(S * d));
+    const vector trial = x.theta + d;
+    const double ut = value_unchecked(loss, trial);
+    ++x.evaluations;
+    const double actual = x.value - ut;
+    const double ratio = predicted > 0 ? actual / predicted : -1.0;
+    if (std::isfinite(ut) && actual > 0 && ratio > 0.1) {
+      const double step = d.norm();
+      x.theta = trial;
+      x.value = ut;
+      x.gradient = gradient_unchecked(loss, x.theta);
+      if (ratio > 0.75 && step >= 0.99 * radius) radius *= 2;
+      done = step <= opt.step_tolerance * (1 + x.theta.norm()) &&
+             no_negative_curvature(hessian_unchecked(loss, x.theta));
+      continue;
+    }
+    // No decrease representable: at a minimum to rounding if the full Newton step is
+    // negligible (polish with it); otherwise shrink the trust region.
+    if (newton.norm() <= 1e-8 * (1 + x.theta.norm()) && no_negative_curvature(H)) {
+      if (pd) polish_if_better(loss, x, newton);
+      done = true;
+      break;
+    }
+    radius = 0.25 * std::min(radius, d.norm());
+    if (radius <= 1e-15 * (1 + x.theta.norm())) {
+      r.status = status::not_converged;
+      r.message = message(fn, "the trust region collapsed at iteration ", it, ", |grad| = ",
+                          x.gradient.lpNorm<Eigen::Infinity>());
+      break;
+    }
+  }
+  r.theta = x.theta;
+  r.value = x.value;
+  r.gradient = x.gradient;
+  r.evaluations = x.evaluations;
+  if (r.status == status::success && !done) {
+    r.status = status::max_iterations;
+    r.message = message(fn, "no convergence in ", opt.max_iterations, " iterations, |grad| = ",
+                        x.gradient.lpNorm<Eigen::Infinity>());
+  }
+  if (r.status == status::success && !no_negative_curvature(hessian_unchecked(loss, x.theta))) {
+    r.status = status::not_converged;
+    r.message = message(fn, "the stationary point found is not a minimum (Hessian has a negative eigenvalue)");
+  }
+  return r;
+}
+
+/// The Newton direction −M⁻¹n for the potential minimum: Cholesky where M is symmetric
+/// positive definite (e.g. constant D), partial-pivot LU otherwise.
+template <class = void>
+vector potential_newton_direction(const matrix& M, const vector& n) {
+  const double scale = M.cwiseAbs().maxCoeff();
+  if ((M - M.transpose()).cwiseAbs().maxCoeff() <= 1e-12 * scale) {
+    Eigen::LLT<matrix> llt(0.5 * (M + M.transpose()));
+    if (llt.info() == Eigen::Success) return -llt.solve(n);
+  }
+  return -Eigen::PartialPivLU<matrix>(M).solve(n);
+}
+
+/// find_potential_minimum for callers that name themselves `fn` (e.g. gaussian_mixture).
+template <class Loss, class Noise>
+minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, const Noise& noise, double T,
+                                      const vector& seed, const minimize_options& opt) {
+  require_temperature(fn, T);
+  check_model_point(fn, "seed", loss, noise, seed);
+  check_minimize_options(fn, opt);
+  minimum_result r;
+  vector th = seed;
+  vector n = drift_numerator(loss, noise, th, T);
+  bool done = false;
+  for (int it = 0; it < opt.max_iterations && !done; ++it) {
+    r.iterations = it + 1;
+    if (!n.allFinite()) {
+      r.status = status::numerical_issue;
+      r.message = message(fn, "grad U + (T/2) div D is not finite at iteration ", it);
+      break;
+    }
+    matrix M = hessian_unchecked(loss, th);
+    M.noalias() += (0.5 * T) * detail::divergence_jacobian(noise, th);
+    const vector d = potential_newton_direction(M, n);
+    if (n.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance) {
+      // polish with one full Newton step if it reduces ‖N‖ (see find_minimum)
+      if (d.allFinite()) {
+        const vector nt = drift_numerator(loss, noise, vector(th + d), T);
+        ++r.evaluations;
+        if (nt.allFinite() && nt.norm() < n.norm()) { th += d; n = nt; }
+      }
+      done = true;
+      break;
+    }
+    if (!d.allFinite()) {
+      r.status = status::numerical_issue;
+      r.message = message(fn, "singular Jacobian of grad U + (T/2) div D at iteration ", it);
+      break;
+    }
+    // Backtracking on ‖N‖ (Armijo-like sufficient decrease).
+    const double n0 = n.norm();
+    double t = 1;
+    bool accepted = false;
+    vector nt;
+    for (int k = 0; k < 60 && !accepted; ++k) {
+      nt = drift_numerator(loss, noise, vector(th + t * d), T);
+      ++r.evaluations;
+      accepted = nt.allFinite() && nt.norm() <= (1 - 1e-4 * t) * n0;
+      if (!accepted) t *= 0.5;
+    }
+    if (!accepted) {
+      if (d.norm() <= 1e-8 * (1 + th.norm())) { done = true; break; }  // at rounding level
+      r.status = status::not_converged;
+      r.message = message(fn, "no decrease of |grad U + (T/2) div D| at iteration ", it, ", its norm is ", n0);
+      break;
+    }
+    th += t * d;
+    n = nt;
+    done = t * d.norm() <= opt.step_tolerance * (1 + th.norm());
+  }
+  r.theta = th;
+  if (r.status == status::success && !done) {
+    r.status = status::max_iterations;
+    r.message = message(fn, "no convergence in ", opt.max_iterations, " iterations");
+  }
+  r.gradient = potential_gradient_unchecked(fn, loss, noise, th, T);
+  if (r.status == status::success && !no_negative_curvature(potential_hessian_at(fn, loss, noise, T, th))) {
+    r.status = status::not_converged;
+    r.message = message(fn, "the zero of V found is not a minimum of v (Hessian of v has a negative eigenvalue)");
+  }
+  if ((th - seed).norm() > 0) {
+    const line_integral_result li = line_integral(fn, loss, noise, T, {seed, th}, line_integral_options{});
+    r.value = li.value;
+    r.evaluations += li.evaluations;
+  }
+  return r;
 }
 
 template <class F>
@@ -116,6 +323,7 @@ std::vector<double> extrema_1d(std::string_view fn, const F& loss, double lo, do
   require_finite(fn, "hi", hi);
   if (!(lo < hi)) throw_invalid(fn, "the interval is empty: lo = ", lo, ", hi = ", hi);
   if (scan_points < 3) throw_invalid(fn, "scan_points must be >= 3, got ", scan_points);
+  require_dimension(fn, "theta", loss, 1);
   vector x(1);
   auto du = [&](double t) {
     x(0) = t;
@@ -163,114 +371,8 @@ std::vector<double> extrema_1d(std::string_view fn, const F& loss, double lo, do
 /// A local minimum of U near `seed` (see the header comment).
 template <class Loss>
   requires loss_function<Loss>
-minimum_result find_minimum(const Loss& loss, const vector& seed, minimize_options opt = {}) {
-  constexpr std::string_view fn = "find_minimum";
-  if (seed.size() < 1) detail::throw_invalid(fn, "seed must not be empty");
-  require_finite(fn, "seed", seed);
-  detail::check_minimize_options(fn, opt);
-  minimum_result r;
-  vector th = seed;
-  double u = detail::value_unchecked(loss, th);
-  vector g = detail::gradient_unchecked(loss, th);
-  r.evaluations = 1;
-  double radius = opt.initial_radius > 0 ? opt.initial_radius : 0.1 * std::max(1.0, seed.lpNorm<Eigen::Infinity>());
-  bool done = false;
-  matrix H;
-  for (int it = 0; it < opt.max_iterations && !done; ++it) {
-    r.iterations = it + 1;
-    if (!std::isfinite(u) || !g.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = detail::message(fn, "U or its gradient is not finite at iteration ", it);
-      break;
-    }
-    H = detail::hessian_unchecked(loss, th);
-    const matrix S = 0.5 * (H + H.transpose());
-    const Eigen::LLT<matrix> llt(S);  // one factorization: PD test and Newton step
-    const bool pd = llt.info() == Eigen::Success;
-    if (g.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance && (pd || detail::no_negative_curvature(H))) {
-      // Polish: one more full Newton step where H is positive definite (quadratic convergence
-      // takes θ from ‖∇U‖ ≈ tolerance to rounding), kept only if it reduces ‖∇U‖.
-      if (pd) {
-        const vector trial = th - llt.solve(g);
-        const vector gt = detail::gradient_unchecked(loss, trial);
-        if (gt.allFinite() && gt.norm() < g.norm()) {
-          th = trial;
-          g = gt;
-          u = detail::value_unchecked(loss, th);
-          ++r.evaluations;
-        }
-      }
-      done = true;
-      break;
-    }
-    // Trust region: the shifted Newton step (H + τI)d = −g with ‖d‖ ≤ radius (τ raised by 4×).
-    vector d;
-    double tau = 0;
-    if (pd) d = -llt.solve(g);
-    if (!pd || !d.allFinite()) tau = detail::modified_newton_step(H, g, d);
-    const double newton_norm = d.norm();
-    const double beta = std::max({S.cwiseAbs().maxCoeff(), g.cwiseAbs().maxCoeff(), 1e-300});
-    for (int k = 0; k < 200 && d.norm() > radius; ++k) {
-      tau = tau == 0 ? 1e-3 * beta : 4 * tau;
-      Eigen::LLT<matrix> llt(S + tau * matrix::Identity(S.rows(), S.rows()));
-      if (llt.info() == Eigen::Success) d = -llt.solve(g);
-    }
-    if (d.norm() > radius) d *= radius / d.norm();
-    const double predicted = -(g.dot(d) + 0.5 * d.dot(S * d));
-    const vector trial = th + d;
-    const double ut = detail::value_unchecked(loss, trial);
-    ++r.evaluations;
-    const double actual = u - ut;
-    const double ratio = predicted > 0 ? actual / predicted : -1.0;
-    if (std::isfinite(ut) && actual > 0 && ratio > 0.1) {
-      const double step = d.norm();
-      th = trial;
-      u = ut;
-      g = detail::gradient_unchecked(loss, th);
-      if (ratio > 0.75 && step >= 0.99 * radius) radius *= 2;
-      if (step <= opt.step_tolerance * (1 + th.norm()) &&
-          detail::no_negative_curvature(detail::hessian_unchecked(loss, th)))
-        done = true;
-    } else {
-      // No decrease representable: at a minimum to rounding if the full Newton step is
-      // negligible; polish with it when it reduces ‖∇U‖ (U's rounding hides the decrease).
-      if (newton_norm <= 1e-8 * (1 + th.norm()) && detail::no_negative_curvature(H)) {
-        Eigen::LLT<matrix> llt(S);
-        if (llt.info() == Eigen::Success) {
-          const vector trial_n = th - llt.solve(g);
-          const vector gt = detail::gradient_unchecked(loss, trial_n);
-          if (gt.allFinite() && gt.norm() < g.norm()) {
-            th = trial_n;
-            g = gt;
-            u = detail::value_unchecked(loss, th);
-            ++r.evaluations;
-          }
-        }
-        done = true;
-        break;
-      }
-      radius = 0.25 * std::min(radius, d.norm());
-      if (radius <= 1e-15 * (1 + th.norm())) {
-        r.status = status::not_converged;
-        r.message = detail::message(fn, "the trust region collapsed at iteration ", it,
-                                    ", |grad| = ", g.lpNorm<Eigen::Infinity>());
-        break;
-      }
-    }
-  }
-  r.theta = th;
-  r.value = u;
-  r.gradient = g;
-  if (r.status == status::success && !done) {
-    r.status = status::max_iterations;
-    r.message = detail::message(fn, "no convergence in ", opt.max_iterations,
-                                " iterations, |grad| = ", g.lpNorm<Eigen::Infinity>());
-  }
-  if (r.status == status::success && !detail::no_negative_curvature(detail::hessian_unchecked(loss, th))) {
-    r.status = status::not_converged;
-    r.message = detail::message(fn, "the stationary point found is not a minimum (Hessian has a negative eigenvalue)");
-  }
-  return r;
+minimum_result find_minimum(const Loss& loss, const vector& seed, const minimize_options& opt = {}) {
+  return detail::find_minimum("find_minimum", loss, seed, opt);
 }
 
 /// Interior local minima of a 1-D loss (U on 1-vectors) in (lo, hi), increasing.
@@ -291,93 +393,8 @@ std::vector<double> local_maxima_1d(const Loss& loss, double lo, double hi, int 
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 minimum_result find_potential_minimum(const Loss& loss, const Noise& noise, double T,
-                                      const vector& seed, minimize_options opt = {}) {
-  constexpr std::string_view fn = "find_potential_minimum";
-  detail::check_theta_T(fn, seed, T);
-  detail::check_minimize_options(fn, opt);
-  minimum_result r;
-  vector th = seed;
-  vector n = detail::drift_numerator(loss, noise, th, T);
-  bool done = false;
-  matrix M;
-  for (int it = 0; it < opt.max_iterations && !done; ++it) {
-    r.iterations = it + 1;
-    if (!n.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = detail::message(fn, "grad U + (T/2) div D is not finite at iteration ", it);
-      break;
-    }
-    const bool small = n.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance;
-    M = detail::hessian_unchecked(loss, th);
-    M.noalias() += (0.5 * T) * divergence_jacobian(noise, th);
-    vector d;
-    {
-      // Symmetric positive definite M (e.g. constant D): Cholesky; otherwise partial-pivot LU.
-      const double asym = (M - M.transpose()).cwiseAbs().maxCoeff();
-      Eigen::LLT<matrix> llt;
-      if (asym <= 1e-12 * M.cwiseAbs().maxCoeff()) llt.compute(0.5 * (M + M.transpose()));
-      if (asym <= 1e-12 * M.cwiseAbs().maxCoeff() && llt.info() == Eigen::Success)
-        d = -llt.solve(n);
-      else
-        d = -Eigen::PartialPivLU<matrix>(M).solve(n);
-    }
-    if (small) {  // polish with one full Newton step if it reduces ‖N‖ (see find_minimum)
-      if (d.allFinite()) {
-        const vector trial = th + d;
-        const vector nt = detail::drift_numerator(loss, noise, trial, T);
-        ++r.evaluations;
-        if (nt.allFinite() && nt.norm() < n.norm()) { th = trial; n = nt; }
-      }
-      done = true;
-      break;
-    }
-    if (!d.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = detail::message(fn, "singular Jacobian at iteration ", it);
-      break;
-    }
-    const double n0 = n.norm();
-    double t = 1;
-    bool accepted = false;
-    vector trial, nt;
-    for (int k = 0; k < 60; ++k) {
-      trial = th + t * d;
-      nt = detail::drift_numerator(loss, noise, trial, T);
-      ++r.evaluations;
-      if (nt.allFinite() && nt.norm() <= (1 - 1e-4 * t) * n0) { accepted = true; break; }
-      t *= 0.5;
-    }
-    const double step = (t * d).norm();
-    if (!accepted) {
-      if ((d).norm() <= 1e-8 * (1 + th.norm())) { done = true; break; }  // at rounding level
-      r.status = status::not_converged;
-      r.message = detail::message(fn, "no decrease of |grad U + (T/2) div D| at iteration ", it,
-                                  ", its norm is ", n0);
-      break;
-    }
-    th = trial;
-    n = nt;
-    if (step <= opt.step_tolerance * (1 + th.norm())) done = true;
-  }
-  r.theta = th;
-  if (r.status == status::success && !done) {
-    r.status = status::max_iterations;
-    r.message = detail::message(fn, "no convergence in ", opt.max_iterations, " iterations");
-  }
-  r.gradient = detail::potential_gradient_unchecked(fn, loss, noise, th, T);
-  if (r.status == status::success) {
-    const matrix Hv = potential_hessian_at(loss, noise, th, T);
-    if (!detail::no_negative_curvature(Hv)) {
-      r.status = status::not_converged;
-      r.message = detail::message(fn, "the zero of V found is not a minimum of v (Hessian of v has a negative eigenvalue)");
-    }
-  }
-  if ((th - seed).norm() > 0) {
-    const line_integral_result li = effective_potential(loss, noise, T, seed, th);
-    r.value = li.value;
-    r.evaluations += li.evaluations;
-  }
-  return r;
+                                      const vector& seed, const minimize_options& opt = {}) {
+  return detail::find_potential_minimum("find_potential_minimum", loss, noise, T, seed, opt);
 }
 
 }  // namespace shiftcurv

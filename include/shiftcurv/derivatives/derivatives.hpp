@@ -12,25 +12,18 @@
 //   auto Hv = shiftcurv::hvp(well{}, th, g);       // exact, p second-order passes
 //   static_assert(shiftcurv::gradient_route<well> == shiftcurv::route::automatic);
 //
-// Routes, in order of preference:
+// Contract — routes, in order of preference (gradient_route / hessian_route / hvp_route say
+// which one a functor gets):
 //  1. analytic — the functor's own member (`gradient(θ)`, `hessian(θ)`, `hvp(θ, v)`);
 //  2. automatic — forward-mode dual numbers when the functor is templated on its scalar
 //     (core/dual.hpp): exact to rounding;
-//  3. finite_difference — central differences of the best lower-order route.
-//     Step rule: h_i = fl(θ_i + s·max(1,|θ_i|)) − θ_i (exactly representable), with
-//       s = ε^{1/3} ≈ 6.1e-6 for first differences (gradient from values; Hessian and HVP
-//         from a gradient): truncation O(h²), rounding O(ε/h): error ≈ ε^{2/3}·scale ≈ 1e-10
-//         relative to the scale of U and its third derivatives;
-//       s = ε^{1/4} ≈ 1.2e-4 for second differences of values (Hessian without any gradient):
-//         error ≈ ε^{1/2}·scale ≈ 1e-8.
-//     Tests hold the first-order routes to 1e-7 relative and the value-only Hessian to 1e-5
-//     on O(1)-scaled functions (a margin of 100–1000 over the estimates above, for
-//     derivatives of order 3–4 that are larger than U).
-//  The HVP without an `hvp` member: AD if templated, else finite differences of the best
-//  gradient (one extra pair of gradient evaluations), or H·v if only `hessian` is given.
-//
-// Every accessor checks θ (and v) for NaN/Inf and size agreement and throws
-// shiftcurv::invalid_argument naming the function and the offending entry.
+//  3. finite_difference — central differences of the best lower-order route, step
+//     h = ε^{1/3}·max(1,|θ_i|) (error ≈ 1e-10 relative) for first differences, ε^{1/4}·max(1,|θ_i|)
+//     (≈ 1e-8) for a Hessian from values only.  The HVP without an `hvp` member is AD, H·v,
+//     or differences of the gradient along v.  No options.
+// Every accessor checks θ (and v) for NaN/Inf, emptiness and size agreement (with v, and with
+// the loss's optional `dimension()`), and throws shiftcurv::invalid_argument naming the
+// function and the offending entry.
 #pragma once
 
 #include <string_view>
@@ -69,9 +62,12 @@ inline constexpr route hvp_route = has_hvp<F, Vec> || has_hessian<F, Vec> ? rout
 
 namespace detail {
 
-template <class Vec>
-void check_point(std::string_view fn, const Vec& theta) {
+/// θ non-empty, finite and of the loss's declared dimension() (if it declares one).
+template <class F, class Vec>
+void check_point(std::string_view fn, const F& f, const Vec& theta) {
+  if (theta.size() < 1) throw_invalid(fn, "theta must not be empty");
   require_finite(fn, "theta", theta);
+  require_dimension(fn, "theta", f, theta.size());
 }
 
 // Unchecked versions for inner loops (integrators, quadrature): the public accessors below
@@ -125,7 +121,7 @@ auto hvp_unchecked(const F& f, const Vec& theta, const V& v) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 double value(const F& f, const Vec& theta) {
-  detail::check_point("value", theta);
+  detail::check_point("value", f, theta);
   return detail::value_unchecked(f, theta);
 }
 
@@ -133,7 +129,7 @@ double value(const F& f, const Vec& theta) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 auto gradient(const F& f, const Vec& theta) {
-  detail::check_point("gradient", theta);
+  detail::check_point("gradient", f, theta);
   auto g = detail::gradient_unchecked(f, theta);
   require_size("gradient", "the functor's gradient", g.size(), theta.size());
   return g;
@@ -143,7 +139,7 @@ auto gradient(const F& f, const Vec& theta) {
 template <class F, real_vector Vec>
   requires loss_function<F, Vec>
 auto hessian(const F& f, const Vec& theta) {
-  detail::check_point("hessian", theta);
+  detail::check_point("hessian", f, theta);
   auto H = detail::hessian_unchecked(f, theta);
   if (H.rows() != theta.size() || H.cols() != theta.size())
     detail::throw_invalid("hessian", "the functor's Hessian is ", H.rows(), "x", H.cols(),
@@ -155,7 +151,7 @@ auto hessian(const F& f, const Vec& theta) {
 template <class F, real_vector Vec, class V>
   requires loss_function<F, Vec>
 auto hvp(const F& f, const Vec& theta, const Eigen::MatrixBase<V>& v) {
-  detail::check_point("hvp", theta);
+  detail::check_point("hvp", f, theta);
   require_size("hvp", "v", v.size(), theta.size());
   require_finite("hvp", "v", v);
   const Vec vv = v;

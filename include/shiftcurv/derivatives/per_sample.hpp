@@ -20,7 +20,10 @@
 // gradient (step rule of derivatives.hpp, error ≈ 1e-10 relative).
 #pragma once
 
+#include <string_view>
+
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/numerics.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/derivatives/detail/finite_difference.hpp"
 
@@ -33,53 +36,30 @@ index checked_num_samples(std::string_view fn, const F& f) {
   if (n <= 0) throw_invalid(fn, "the per-sample loss has ", n, " samples, need at least 1");
   return n;
 }
-}  // namespace detail
 
-/// (1/N) Σ_i U(x_i, θ).
 template <class F>
-  requires per_sample_loss<F>
-double mean_loss(const F& f, const vector& theta) {
-  require_finite("mean_loss", "theta", theta);
-  const index n = detail::checked_num_samples("mean_loss", f);
-  double s = 0;
-  for (index i = 0; i < n; ++i) s += static_cast<double>(f.value(theta, i));
-  return s / static_cast<double>(n);
+void check_sample_point(std::string_view fn, const F& f, const vector& theta) {
+  if (theta.size() < 1) throw_invalid(fn, "theta must not be empty");
+  require_finite(fn, "theta", theta);
+  require_dimension(fn, "theta", f, theta.size());
 }
 
-/// The per-sample gradient matrix G (N×p), row i = g_i(θ)ᵀ.
+/// G (N×p) for callers that name themselves `fn`.
 template <class F>
-  requires per_sample_loss<F>
-matrix sample_gradients(const F& f, const vector& theta) {
-  require_finite("sample_gradients", "theta", theta);
-  const index n = detail::checked_num_samples("sample_gradients", f);
+matrix sample_gradients(std::string_view fn, const F& f, const vector& theta) {
+  check_sample_point(fn, f, theta);
+  const index n = checked_num_samples(fn, f);
   matrix G(n, theta.size());
   vector g(theta.size());
   for (index i = 0; i < n; ++i) {
     f.gradient(theta, i, g);
-    require_size("sample_gradients", "a per-sample gradient", g.size(), theta.size());
+    require_size(fn, "a per-sample gradient", g.size(), theta.size());
     G.row(i) = g.transpose();
   }
   return G;
 }
 
-/// ḡ = ∇U_tr(θ) = (1/N) Σ_i g_i(θ).
 template <class F>
-  requires per_sample_loss<F>
-vector mean_gradient(const F& f, const vector& theta) {
-  require_finite("mean_gradient", "theta", theta);
-  const index n = detail::checked_num_samples("mean_gradient", f);
-  vector s = vector::Zero(theta.size()), g(theta.size());
-  for (index i = 0; i < n; ++i) {
-    f.gradient(theta, i, g);
-    require_size("mean_gradient", "a per-sample gradient", g.size(), theta.size());
-    s += g;
-  }
-  return s / static_cast<double>(n);
-}
-
-/// ∇²U(x_i, θ) for one sample, by the best route (see the header comment).
-template <class F>
-  requires per_sample_loss<F>
 matrix sample_hessian(const F& f, const vector& theta, index i) {
   const index p = theta.size();
   matrix H(p, p);
@@ -93,7 +73,7 @@ matrix sample_hessian(const F& f, const vector& theta, index i) {
     }
     H = 0.5 * (H + H.transpose()).eval();
   } else {
-    H = detail::fd_jacobian_of_gradient(
+    H = fd_jacobian_of_gradient(
         [&](const vector& x) {
           vector g(p);
           f.gradient(x, i, g);
@@ -103,6 +83,56 @@ matrix sample_hessian(const F& f, const vector& theta, index i) {
   }
   return H;
 }
+}  // namespace detail
+
+/// (1/N) Σ_i U(x_i, θ).
+template <class F>
+  requires per_sample_loss<F>
+double mean_loss(const F& f, const vector& theta) {
+  detail::check_sample_point("mean_loss", f, theta);
+  const index n = detail::checked_num_samples("mean_loss", f);
+  detail::compensated_sum s;
+  for (index i = 0; i < n; ++i) s.add(static_cast<double>(f.value(theta, i)));
+  return s.value() / static_cast<double>(n);
+}
+
+/// The per-sample gradient matrix G (N×p), row i = g_i(θ)ᵀ.
+template <class F>
+  requires per_sample_loss<F>
+matrix sample_gradients(const F& f, const vector& theta) {
+  return detail::sample_gradients("sample_gradients", f, theta);
+}
+
+/// ḡ = ∇U_tr(θ) = (1/N) Σ_i g_i(θ).
+template <class F>
+  requires per_sample_loss<F>
+vector mean_gradient(const F& f, const vector& theta) {
+  detail::check_sample_point("mean_gradient", f, theta);
+  const index n = detail::checked_num_samples("mean_gradient", f);
+  vector s = vector::Zero(theta.size()), g(theta.size());
+  for (index i = 0; i < n; ++i) {
+    f.gradient(theta, i, g);
+    require_size("mean_gradient", "a per-sample gradient", g.size(), theta.size());
+    s += g;
+  }
+  return s / static_cast<double>(n);
+}
+
+/// ∇²U(x_i, θ) for one sample, by the best route (see the header comment).  Throws
+/// invalid_argument unless 0 ≤ i < num_samples() and θ is finite and of the loss's dimension.
+template <class F>
+  requires per_sample_loss<F>
+matrix sample_hessian(const F& f, const vector& theta, index i) {
+  constexpr std::string_view fn = "sample_hessian";
+  detail::check_sample_point(fn, f, theta);
+  const index n = detail::checked_num_samples(fn, f);
+  if (i < 0 || i >= n) detail::throw_invalid(fn, "sample index i = ", i, " is outside [0, ", n, ")");
+  matrix H = detail::sample_hessian(f, theta, i);
+  if (H.rows() != theta.size() || H.cols() != theta.size())
+    detail::throw_invalid(fn, "the per-sample Hessian is ", H.rows(), "x", H.cols(), ", expected ",
+                          theta.size(), "x", theta.size());
+  return H;
+}
 
 /// Adapts a per-sample loss to a plain loss functor U_tr(θ) = mean_i U(x_i, θ), with analytic
 /// gradient and Hessian assembled from the per-sample ones.
@@ -110,12 +140,14 @@ template <class F>
   requires per_sample_loss<F>
 struct mean_loss_of {
   F samples;
+  index dimension() const requires has_dimension<F> { return samples.dimension(); }
   double operator()(const vector& theta) const { return mean_loss(samples, theta); }
   vector gradient(const vector& theta) const { return mean_gradient(samples, theta); }
   matrix hessian(const vector& theta) const {
+    detail::check_sample_point("mean_loss_of::hessian", samples, theta);
     const index n = detail::checked_num_samples("mean_loss_of::hessian", samples);
     matrix H = matrix::Zero(theta.size(), theta.size());
-    for (index i = 0; i < n; ++i) H += sample_hessian(samples, theta, i);
+    for (index i = 0; i < n; ++i) H += detail::sample_hessian(samples, theta, i);
     return H / static_cast<double>(n);
   }
 };

@@ -9,46 +9,35 @@
 //   r.order_J;                 // lowest nonzero derivative order along the line (2 if curved)
 //   r.distances, r.test_samples;   // the one-sided curve that was fitted (for plots)
 //
-// The line is Θ(r) = θ_tr + r·s/|s|, s = θ_test − θ_tr, so Θ(0) = θ_tr and Θ(|s|) = θ_test.
-// Symmetrized fit (Appendix F): the test loss is sampled on the side of θ_test that faces
-// θ_tr, f_test(|s| − d) for d ∈ [0, L], mirrored about θ_test (each d > 0 also at −d) and
-// fitted by least squares with f_min + ½ c d²; the train loss is sampled on the side of θ_tr
-// facing away from θ_test, f_train(−d), and mirrored likewise.  L = window·|s| (default |s|:
-// the test fit then spans exactly the segment between the two minima).  `*_residual` is the
-// root-mean-square residual of the fit over the mirrored points, in loss units.
+// The line is Θ(r) = θ_tr + r·s/|s|, s = θ_test − θ_tr (THEORY.md, Appendix F).  Contract:
+// * symmetrized fits: the test loss on the side of θ_test facing θ_tr, f_test(|s| − d) for
+//   d ∈ [0, L], mirrored about θ_test and fitted by least squares with f_min + ½c d²; the train
+//   loss on the side of θ_tr facing away from θ_test, f_train(−d), mirrored likewise.  Exact
+//   for a loss quadratic along the line; otherwise an average curvature of the basin, with
+//   `*_residual` (RMS, loss units) saying how far from a parabola the curve is.
+// * eq 31: U_test(θ_tr) ≈ f_test(|s|) + Σ_{j=2}^{max_order} (−|s|)^j/j! ∂_r^j f_test(|s|), the
+//   derivatives exact by nested duals for a loss templated on its scalar, else O(h²) central
+//   differences (step ε^{1/(j+2)}·|s|); `higher_order_error` = |last term| + the differences'
+//   error estimates.  order_J = the lowest j ≥ 2 whose term exceeds zero_tolerance × the
+//   largest, its error estimate and the rounding of the loss values.
+// * `directional_curvature` = uᵀ∇²U_test(θ_test)u by one HVP (shiftcurv::hvp).
+// Status: assumption_violated when θ_test is not a minimum along the line (lowest nonzero
+// derivative of odd order or negative) or the line is flat to max_order (order_J = 0); every
+// number is still filled in.  numerical_issue when a value on the line is NaN/Inf.
 //
-// Eq 31: U_test(θ_tr) = f_test(0) ≈ f_test(|s|) + Σ_{j=2}^{max_order} (−|s|)^j/j! ∂_r^j f_test(|s|).
-// The derivatives ∂_r^j f_test(|s|) (also reported, j = 0..max_order, in `line_derivatives`)
-// are exact (nested dual numbers, one evaluation) for a loss templated on its scalar that
-// accepts nested duals; otherwise they come from O(h²) central differences along the line
-// with step ε^{1/(j+2)}·|s|.  order_J is the lowest j ≥ 2 whose term |s|^j/j!·|∂^j f| exceeds
-// zero_tolerance times the largest term, its own error estimate, and the rounding level of
-// the loss values (16ε·max|f| along the sampled curve).
+// line_curvature_options: samples (points per one-sided window, 33), window (L = window·|s|,
+// 1.0), max_order (highest order in eq 31, 2..8, default 6), zero_tolerance (1e-6).
 //
-// Error estimates: the fitted curvatures are exact for a loss that is quadratic along the
-// line over the window; otherwise they are a different quantity by design (an average
-// curvature of the basin), and the residual says how far from a parabola the curve is.
-// `higher_order_error` bounds the truncation of eq 31 by the size of its last included term
-// (plus, on the finite-difference route, the Richardson estimates |d(h)−d(2h)|/3 and the
-// rounding of each term: about ε^{2/(j+2)}·max|f| per term, so ≈1e-8·|f| at j = 2 and
-// ≈1e-3·|f| at j = 8).  `test_at_train_minimum` is U_test(θ_tr) evaluated directly, the
-// quantity the series approximates.  The directional curvature uses shiftcurv::hvp (exact
-// for analytic/AD routes, ≈1e-10 relative by finite differences).
-//
-// Status: assumption_violated when θ_test is not a minimum along the line (the lowest
-// nonzero derivative has odd order or is negative) or the test loss is flat along the line to
-// max_order (order_J = 0); every number is still filled in.  numerical_issue when a loss value
-// or derivative on the line is NaN/Inf.
-//
-// Bad input throws: θ's of different sizes, NaN/Inf, θ_train == θ_test, samples < 3,
-// max_order outside 2..8 → shiftcurv::invalid_argument; window ≤ 0 or zero_tolerance outside
-// [0, 1) → shiftcurv::domain_error.
+// Throws shiftcurv::invalid_argument (θ's of different sizes or of a size other than a loss's
+// dimension(), NaN/Inf, θ_train == θ_test, samples < 3, max_order outside 2..8) and
+// shiftcurv::domain_error (window ≤ 0, zero_tolerance outside [0, 1)).
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Eigen/Core>
@@ -100,7 +89,8 @@ struct symmetric_fit {
 };
 
 // Least squares of y ≈ a + ½ c d² over the mirrored points {(±d_i, y_i)} (d = 0 once).
-inline symmetric_fit fit_mirrored_parabola(const std::vector<double>& d, const std::vector<double>& y) {
+template <class = void>
+symmetric_fit fit_mirrored_parabola(const std::vector<double>& d, const std::vector<double>& y) {
   std::vector<double> dm, ym;
   for (std::size_t i = 0; i < d.size(); ++i) {
     dm.push_back(d[i]);
@@ -129,116 +119,147 @@ inline symmetric_fit fit_mirrored_parabola(const std::vector<double>& d, const s
 
 }  // namespace detail::line_curvature_impl
 
-/// Appendix F and eq 31 along the line from θ_train to θ_test (see the header comment).
+namespace detail::line_curvature_impl {
+
 template <class TrainLoss, class TestLoss>
-  requires loss_function<TrainLoss> && loss_function<TestLoss>
-line_curvature_result line_curvature(const TrainLoss& train_loss, const TestLoss& test_loss,
-                                     const vector& theta_train, const vector& theta_test,
-                                     line_curvature_options options = {}) {
-  constexpr const char* fn = "line_curvature";
-  if (theta_train.size() < 1) detail::throw_invalid(fn, "theta_train is empty");
+void check_input(std::string_view fn, const TrainLoss& train_loss, const TestLoss& test_loss,
+                 const vector& theta_train, const vector& theta_test, const line_curvature_options& o) {
+  if (theta_train.size() < 1) throw_invalid(fn, "theta_train is empty");
   require_size(fn, "theta_test", theta_test.size(), theta_train.size());
   require_finite(fn, "theta_train", theta_train);
   require_finite(fn, "theta_test", theta_test);
-  if (options.samples < 3) detail::throw_invalid(fn, "options.samples must be >= 3, got ", options.samples);
-  if (options.max_order < 2 || options.max_order > 8)
-    detail::throw_invalid(fn, "options.max_order must be in 2..8, got ", options.max_order);
-  require_positive(fn, "options.window", options.window);
-  require_finite(fn, "options.zero_tolerance", options.zero_tolerance);
-  if (!(options.zero_tolerance >= 0 && options.zero_tolerance < 1))
-    detail::throw_domain(fn, "options.zero_tolerance must be in [0, 1), got ", options.zero_tolerance);
-  const vector s = theta_test - theta_train;
-  const double norm = s.norm();
-  if (!(norm > 0)) detail::throw_invalid(fn, "theta_train and theta_test coincide: the line is undefined");
-  const vector u = s / norm;
+  require_dimension(fn, "theta_train", train_loss, theta_train.size());
+  require_dimension(fn, "theta_test", test_loss, theta_test.size());
+  if (o.samples < 3) throw_invalid(fn, "options.samples must be >= 3, got ", o.samples);
+  if (o.max_order < 2 || o.max_order > 8)
+    throw_invalid(fn, "options.max_order must be in 2..8, got ", o.max_order);
+  require_positive(fn, "options.window", o.window);
+  require_finite(fn, "options.zero_tolerance", o.zero_tolerance);
+  if (!(o.zero_tolerance >= 0 && o.zero_tolerance < 1))
+    throw_domain(fn, "options.zero_tolerance must be in [0, 1), got ", o.zero_tolerance);
+  if (!((theta_test - theta_train).norm() > 0))
+    throw_invalid(fn, "theta_train and theta_test coincide: the line is undefined");
+}
 
-  line_curvature_result out;
-  out.shift_norm = norm;
-  long evals = 0;
-
-  // ---- symmetrized quadratic fits -------------------------------------------------------
-  const int n = options.samples;
-  const double L = options.window * norm;
+/// Step 1 (Appendix F): sample both losses on their one-sided windows and fit the mirrored
+/// parabolas — the test loss on the side of θ_test facing θ_tr (θ_test − d·u), the train
+/// loss on the side of θ_tr facing away from θ_test (θ_tr − d·u).
+template <class TrainLoss, class TestLoss>
+void symmetrized_fits(const TrainLoss& train_loss, const TestLoss& test_loss, const vector& theta_train,
+                      const vector& theta_test, const vector& u, const line_curvature_options& o,
+                      line_curvature_result& out) {
+  const int n = o.samples;
+  const double L = o.window * out.shift_norm;
   for (int i = 0; i < n; ++i) {
     const double d = L * static_cast<double>(i) / static_cast<double>(n - 1);
     out.distances.push_back(d);
-    out.train_samples.push_back(detail::value_unchecked(train_loss, vector(theta_train - d * u)));
-    out.test_samples.push_back(detail::value_unchecked(test_loss, vector(theta_test - d * u)));
-    evals += 2;
+    out.train_samples.push_back(value_unchecked(train_loss, vector(theta_train - d * u)));
+    out.test_samples.push_back(value_unchecked(test_loss, vector(theta_test - d * u)));
   }
-  const auto train_fit = detail::line_curvature_impl::fit_mirrored_parabola(out.distances, out.train_samples);
-  const auto test_fit = detail::line_curvature_impl::fit_mirrored_parabola(out.distances, out.test_samples);
-  out.train_curvature = train_fit.curvature;
-  out.train_fit_minimum = train_fit.minimum;
-  out.train_residual = train_fit.residual;
-  out.test_curvature = test_fit.curvature;
-  out.test_fit_minimum = test_fit.minimum;
-  out.test_residual = test_fit.residual;
+  out.evaluations += 2L * n;
+  const symmetric_fit train = fit_mirrored_parabola(out.distances, out.train_samples);
+  const symmetric_fit test = fit_mirrored_parabola(out.distances, out.test_samples);
+  out.train_curvature = train.curvature;
+  out.train_fit_minimum = train.minimum;
+  out.train_residual = train.residual;
+  out.test_curvature = test.curvature;
+  out.test_fit_minimum = test.minimum;
+  out.test_residual = test.residual;
+}
 
-  // ---- exact directional curvature ------------------------------------------------------
-  out.directional_curvature = u.dot(vector(hvp(test_loss, theta_test, u)));
-  ++evals;
+/// The terms (−|s|)^j/j!·∂^j f(|s|) of eq 31, j = 2..J, and their error estimates.
+struct series_terms {
+  std::vector<double> term, error;
+  double sum = 0, error_sum = 0, largest = 0;
+};
 
-  // ---- eq 31 ------------------------------------------------------------------------------
-  const int J = options.max_order;
-  const auto der = detail::line_curvature_impl::line_derivatives(test_loss, theta_test, u, J, norm);
-  evals += der.evaluations;
-  out.exact_derivatives = der.exact;
-  out.line_derivatives = der.derivative;
-  out.test_at_test_minimum = der.derivative[0];
-  out.test_slope = der.derivative[1];
-  out.test_at_train_minimum = detail::value_unchecked(test_loss, theta_train);
-  ++evals;
-
-  std::vector<double> term(static_cast<std::size_t>(J) + 1, 0.0), term_error(term.size(), 0.0);
-  double largest = 0, series = der.derivative[0], fd_error = 0;
+inline series_terms eq31_terms(const line_derivative_values& der, double norm, int J) {
+  series_terms t;
+  t.term.assign(static_cast<std::size_t>(J) + 1, 0.0);
+  t.error.assign(t.term.size(), 0.0);
+  t.sum = der.derivative[0];
   for (int j = 2; j <= J; ++j) {
     const auto k = static_cast<std::size_t>(j);
     const double scale = std::pow(norm, j) / boost::math::factorial<double>(static_cast<unsigned>(j));
-    term[k] = ((j % 2 == 0) ? scale : -scale) * der.derivative[k];
-    term_error[k] = scale * der.error[k];
-    series += term[k];
-    fd_error += term_error[k];
-    largest = std::max(largest, std::abs(term[k]));
+    t.term[k] = ((j % 2 == 0) ? scale : -scale) * der.derivative[k];
+    t.error[k] = scale * der.error[k];
+    t.sum += t.term[k];
+    t.error_sum += t.error[k];
+    t.largest = std::max(t.largest, std::abs(t.term[k]));
   }
-  out.higher_order_estimate = series;
-  out.higher_order_error = std::abs(term[static_cast<std::size_t>(J)]) + fd_error;
+  return t;
+}
 
-  // A term is zero below zero_tolerance × the largest term, below its own error estimate, and
-  // below the rounding of the loss values themselves (16ε·max|f| over the sampled curve).
-  double f_scale = std::abs(out.test_at_train_minimum);
-  for (double v : out.test_samples) f_scale = std::max(f_scale, std::abs(v));
+/// The lowest j ≥ 2 whose term exceeds zero_tolerance × the largest term, its own error
+/// estimate and the rounding of the loss values (16ε·max|f| over the sampled curve); 0: flat.
+inline int lowest_nonzero_order(const series_terms& t, double zero_tolerance, double f_scale) {
   const double rounding_floor = 16 * std::numeric_limits<double>::epsilon() * f_scale;
-  out.order_J = 0;
-  for (int j = 2; j <= J; ++j) {
-    const auto k = static_cast<std::size_t>(j);
-    if (std::abs(term[k]) > std::max({options.zero_tolerance * largest, term_error[k], rounding_floor})) {
-      out.order_J = j;
-      break;
-    }
-  }
+  for (std::size_t k = 2; k < t.term.size(); ++k)
+    if (std::abs(t.term[k]) > std::max({zero_tolerance * t.largest, t.error[k], rounding_floor}))
+      return static_cast<int>(k);
+  return 0;
+}
+
+/// Step 3: the status — θ_test not a minimum along the line, a flat line, or non-finite values.
+inline void classify(std::string_view fn, line_curvature_result& out, int max_order) {
   if (out.order_J == 0) {
     out.status = status::assumption_violated;
-    out.message = "the test loss is flat along the line up to order " + std::to_string(J);
+    out.message = message(fn, "the test loss is flat along the line up to order ", max_order);
   } else if (out.order_J % 2 != 0) {
     out.status = status::assumption_violated;
-    out.message = "theta_test is not a minimum along the line: the lowest nonzero derivative has odd order " +
-                  std::to_string(out.order_J);
-  } else if (der.derivative[static_cast<std::size_t>(out.order_J)] < 0) {
+    out.message = message(fn, "theta_test is not a minimum along the line: the lowest nonzero derivative has odd order ",
+                          out.order_J);
+  } else if (out.line_derivatives[static_cast<std::size_t>(out.order_J)] < 0) {
     out.status = status::assumption_violated;
-    out.message = "theta_test is not a minimum along the line: the derivative of order " +
-                  std::to_string(out.order_J) + " is negative";
+    out.message = message(fn, "theta_test is not a minimum along the line: the derivative of order ",
+                          out.order_J, " is negative");
   }
-  // A loss that returned NaN/Inf somewhere on the line: say so rather than hand back NaNs quietly.
   bool finite = std::isfinite(out.directional_curvature) && std::isfinite(out.test_at_train_minimum);
   for (double v : out.line_derivatives) finite = finite && std::isfinite(v);
   for (std::size_t i = 0; i < out.distances.size(); ++i)
     finite = finite && std::isfinite(out.train_samples[i]) && std::isfinite(out.test_samples[i]);
   if (!finite) {
     out.status = status::numerical_issue;
-    out.message = "a loss value or derivative along the line is not finite";
+    out.message = message(fn, "a loss value or derivative along the line is not finite");
   }
-  out.evaluations = evals;
+}
+
+}  // namespace detail::line_curvature_impl
+
+/// Appendix F and eq 31 along the line from θ_train to θ_test (see the header comment).
+template <class TrainLoss, class TestLoss>
+  requires loss_function<TrainLoss> && loss_function<TestLoss>
+line_curvature_result line_curvature(const TrainLoss& train_loss, const TestLoss& test_loss,
+                                     const vector& theta_train, const vector& theta_test,
+                                     const line_curvature_options& options = {}) {
+  namespace impl = detail::line_curvature_impl;
+  constexpr std::string_view fn = "line_curvature";
+  impl::check_input(fn, train_loss, test_loss, theta_train, theta_test, options);
+  line_curvature_result out;
+  out.shift_norm = (theta_test - theta_train).norm();
+  const vector u = (theta_test - theta_train) / out.shift_norm;
+
+  // 1. symmetrized quadratic fits (Appendix F)
+  impl::symmetrized_fits(train_loss, test_loss, theta_train, theta_test, u, options, out);
+  // 2. exact directional curvature uᵀ C_test u (one HVP)
+  out.directional_curvature = u.dot(vector(hvp(test_loss, theta_test, u)));
+  // 3. eq 31 from the line derivatives at θ_test
+  const int J = options.max_order;
+  const auto der = impl::line_derivatives(test_loss, theta_test, u, J, out.shift_norm);
+  out.exact_derivatives = der.exact;
+  out.line_derivatives = der.derivative;
+  out.test_at_test_minimum = der.derivative[0];
+  out.test_slope = der.derivative[1];
+  out.test_at_train_minimum = detail::value_unchecked(test_loss, theta_train);
+  out.evaluations += der.evaluations + 2;
+  const impl::series_terms t = impl::eq31_terms(der, out.shift_norm, J);
+  out.higher_order_estimate = t.sum;
+  out.higher_order_error = std::abs(t.term[static_cast<std::size_t>(J)]) + t.error_sum;
+  double f_scale = std::abs(out.test_at_train_minimum);
+  for (double v : out.test_samples) f_scale = std::max(f_scale, std::abs(v));
+  out.order_J = impl::lowest_nonzero_order(t, options.zero_tolerance, f_scale);
+  // 4. status
+  impl::classify(fn, out, J);
   return out;
 }
 

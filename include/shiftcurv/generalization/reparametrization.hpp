@@ -7,18 +7,12 @@
 //   auto same = shiftcurv::decompose_test_loss({in_y});   // every term equals the θ one
 //   shiftcurv::matrix Cy = shiftcurv::reparametrized_curvature(C, J);
 //
-// Why (Appendix C): at a critical point the Hessian of U∘r is Jᵀ(∇²U)J exactly (the term
-// with ∇U vanishes); displacements map to first order, y_test − y_tr = J⁻¹s + O(|s|²); a
-// Gaussian's covariance maps as J⁻¹ΣJ⁻ᵀ to leading order in Σ.  With these maps every term of
-// eq 4 — ½sᵀCs, ½bᵀCb + sᵀCb, ½Tr(ΣC) — is algebraically invariant, so decompose_test_loss of
-// the mapped basin equals that of the original up to rounding.
-//
-// Error estimate: the maps themselves are exact linear algebra (LU with full pivoting,
-// relative error ≈ ε·cond(J)).  Compared with quantities measured directly in y (minima
-// found in y, Hessian of U∘r, the covariance of the pushed-forward Gaussian), the mapped
-// shift and bias differ by O(|s|²) and O(|b|(|s| + |b|)), the mapped covariance by a
-// relative O(|s| + |b| + Tr Σ): so the shift-curvature agrees to a relative O(|s|), the
-// covariance-curvature to a relative O(|s| + T), the curvature at the minimum exactly.
+// Contract (Appendix C): at a critical point the Hessian of U∘r is JᵀCJ exactly; shifts and
+// biases map to first order (J⁻¹s, J⁻¹b); a covariance as J⁻¹ΣJ⁻ᵀ to leading order.  With
+// these maps every term of eq 4 is algebraically invariant, so decompose_test_loss of the
+// mapped basin equals that of the original up to rounding (LU with full pivoting, ≈ ε·cond(J)).
+// Against quantities measured directly in y, the mapped shift and bias differ by O(|s|²) and
+// O(|b|(|s| + |b|)), the covariance by a relative O(|s| + |b| + Tr Σ).  No options.
 //
 // Bad input throws: J not p×p, sizes that disagree, NaN/Inf → shiftcurv::invalid_argument;
 // J singular (full-pivoting LU rank < p) → shiftcurv::domain_error.
@@ -36,7 +30,8 @@ namespace shiftcurv {
 
 namespace detail::reparametrization_impl {
 
-inline Eigen::FullPivLU<matrix> checked_jacobian(std::string_view fn, const matrix& J, index p) {
+template <class = void>
+Eigen::FullPivLU<matrix> checked_jacobian(std::string_view fn, const matrix& J, index p) {
   if (J.rows() != p || J.cols() != p)
     throw_invalid(fn, "the Jacobian J is ", J.rows(), "x", J.cols(), ", expected ", p, "x", p);
   require_finite(fn, "the Jacobian J", J);
@@ -49,7 +44,8 @@ inline Eigen::FullPivLU<matrix> checked_jacobian(std::string_view fn, const matr
 }  // namespace detail::reparametrization_impl
 
 /// Jᵀ C J: the Hessian of U∘r at a critical point, from the Hessian C of U.
-inline matrix reparametrized_curvature(const matrix& C, const matrix& J) {
+template <class = void>
+matrix reparametrized_curvature(const matrix& C, const matrix& J) {
   constexpr const char* fn = "reparametrized_curvature";
   if (C.rows() != C.cols() || C.rows() < 1)
     detail::throw_invalid(fn, "C must be square and non-empty, got ", C.rows(), "x", C.cols());
@@ -59,7 +55,8 @@ inline matrix reparametrized_curvature(const matrix& C, const matrix& J) {
 }
 
 /// J⁻¹ v: a small displacement (shift s_k or bias b_k) in the y coordinates.
-inline vector reparametrized_displacement(const vector& v, const matrix& J) {
+template <class = void>
+vector reparametrized_displacement(const vector& v, const matrix& J) {
   constexpr const char* fn = "reparametrized_displacement";
   if (v.size() < 1) detail::throw_invalid(fn, "the displacement is empty");
   require_finite(fn, "the displacement", v);
@@ -67,7 +64,8 @@ inline vector reparametrized_displacement(const vector& v, const matrix& J) {
 }
 
 /// J⁻¹ Σ J⁻ᵀ: the covariance of y = r⁻¹(θ) for θ ~ N(µ, Σ) to leading order in Σ.
-inline matrix reparametrized_covariance(const matrix& Sigma, const matrix& J) {
+template <class = void>
+matrix reparametrized_covariance(const matrix& Sigma, const matrix& J) {
   constexpr const char* fn = "reparametrized_covariance";
   if (Sigma.rows() != Sigma.cols() || Sigma.rows() < 1)
     detail::throw_invalid(fn, "Sigma must be square and non-empty, got ", Sigma.rows(), "x", Sigma.cols());
@@ -78,7 +76,8 @@ inline matrix reparametrized_covariance(const matrix& Sigma, const matrix& J) {
 }
 
 /// Every field of one basin mapped to the y coordinates (weight and depth are unchanged).
-inline basin_terms reparametrize(const basin_terms& basin, const matrix& J) {
+template <class = void>
+basin_terms reparametrize(const basin_terms& basin, const matrix& J) {
   constexpr const char* fn = "reparametrize";
   const index p = basin.shift.size();
   if (p < 1) detail::throw_invalid(fn, "basin.shift is empty");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cmath>
+#include <string_view>
 
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
@@ -22,15 +23,23 @@
 
 namespace shiftcurv {
 
-/// A = (G − 1ḡᵀ)/√N (N×p), so that D = AᵀA.
+namespace detail {
 template <class F>
-  requires per_sample_loss<F>
-matrix low_rank_factor(const F& f, const vector& theta) {
-  matrix G = sample_gradients(f, theta);
+matrix low_rank_factor(std::string_view fn, const F& f, const vector& theta) {
+  matrix G = detail::sample_gradients(fn, f, theta);
   const double n = static_cast<double>(G.rows());
   const vector mean = G.colwise().mean().transpose();
   G.rowwise() -= mean.transpose();
   return G / std::sqrt(n);
+}
+}  // namespace detail
+
+/// A = (G − 1ḡᵀ)/√N (N×p), so that D = AᵀA.  Throws invalid_argument (no samples, θ empty,
+/// not finite or of a size other than the loss's dimension()).
+template <class F>
+  requires per_sample_loss<F>
+matrix low_rank_factor(const F& f, const vector& theta) {
+  return detail::low_rank_factor("low_rank_factor", f, theta);
 }
 
 template <class F>
@@ -38,23 +47,29 @@ template <class F>
 struct gradient_covariance {
   F samples;
 
-  shiftcurv::matrix factor(const vector& theta) const { return low_rank_factor(samples, theta); }
+  index dimension() const requires has_dimension<F> { return samples.dimension(); }
+  shiftcurv::matrix factor(const vector& theta) const {
+    return detail::low_rank_factor("gradient_covariance::factor", samples, theta);
+  }
   shiftcurv::matrix matrix(const vector& theta) const {
-    const shiftcurv::matrix A = factor(theta);
+    const shiftcurv::matrix A = detail::low_rank_factor("gradient_covariance::matrix", samples, theta);
     return A.transpose() * A;
   }
   vector apply(const vector& theta, const vector& v) const {
     require_size("gradient_covariance::apply", "v", v.size(), theta.size());
-    const shiftcurv::matrix A = factor(theta);
+    const shiftcurv::matrix A = detail::low_rank_factor("gradient_covariance::apply", samples, theta);
     return A.transpose() * (A * v);
   }
-  shiftcurv::matrix noise_factor(const vector& theta) const { return factor(theta).transpose(); }
+  shiftcurv::matrix noise_factor(const vector& theta) const {
+    return detail::low_rank_factor("gradient_covariance::noise_factor", samples, theta).transpose();
+  }
   vector divergence(const vector& theta) const {
-    const shiftcurv::matrix A = factor(theta);  // rows c_i/√N
+    // rows c_i/√N
+    const shiftcurv::matrix A = detail::low_rank_factor("gradient_covariance::divergence", samples, theta);
     const double n = static_cast<double>(A.rows());
     vector div = vector::Zero(theta.size());
     for (index i = 0; i < A.rows(); ++i) {
-      const shiftcurv::matrix H = sample_hessian(samples, theta, i);
+      const shiftcurv::matrix H = detail::sample_hessian(samples, theta, i);
       const vector c = A.row(i).transpose() * std::sqrt(n);
       div += H * c + c * H.trace();
     }

@@ -49,6 +49,7 @@ template <class Field>
 struct matrix_field_diffusion {
   Field field;
 
+  index dimension() const requires has_dimension<Field> { return field.dimension(); }
   shiftcurv::matrix matrix(const vector& theta) const {
     shiftcurv::matrix D = field(theta);
     if (D.rows() != theta.size() || D.cols() != theta.size())
@@ -69,6 +70,7 @@ struct matrix_field_diffusion {
       }
       return div;
     } else {
+      // (∇·D)_i = Σ_j ∂_j D_ij: only column j of ∂_j D is needed (not a full Jacobian).
       vector div = vector::Zero(p);
       vector x = theta;
       for (index j = 0; j < p; ++j) {

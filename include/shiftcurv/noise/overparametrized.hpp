@@ -18,6 +18,7 @@ template <class L>
 struct with_l2_drift {
   L loss;
   double alpha = 0;
+  index dimension() const requires has_dimension<L> { return loss.dimension(); }
   double operator()(const vector& theta) const {
     return detail::value_unchecked(loss, theta) + 0.5 * alpha * theta.squaredNorm();
   }
@@ -40,6 +41,7 @@ template <class M>
 struct with_isotropic_noise {
   M base;
   double beta = 0;
+  index dimension() const requires has_dimension<M> { return base.dimension(); }
   shiftcurv::matrix matrix(const vector& theta) const {
     shiftcurv::matrix D = base.matrix(theta);
     D.diagonal().array() += beta * beta;
@@ -67,7 +69,8 @@ struct overparametrized_model {
   with_isotropic_noise<M> noise;
 };
 
-/// The pair (U + α|θ|²/2, D + β²I); throws unless α ≥ 0 and β are finite.
+/// The pair (U + α|θ|²/2, D + β²I); throws invalid_argument unless α and β are finite,
+/// domain_error if α < 0.
 template <class L, class M>
   requires loss_function<L> && diffusion_model<M>
 overparametrized_model<L, M> overparametrized(L loss, M noise, double alpha, double beta) {

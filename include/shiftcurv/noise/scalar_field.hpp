@@ -21,6 +21,7 @@ template <class Field>
 struct scalar_field_diffusion {
   Field d;
 
+  index dimension() const requires has_dimension<Field> { return d.dimension(); }
   double scale(const vector& theta) const { return static_cast<double>(d(theta)); }
   shiftcurv::matrix matrix(const vector& theta) const {
     const index p = theta.size();

@@ -1,24 +1,27 @@
 // shiftcurv/potential/curl.hpp — is V curl-free (Assumption 1)?  Two measurements.
 //
-//   auto c = shiftcurv::curl_diagnostic(loss, noise, theta, T);
+//   auto c = shiftcurv::curl_diagnostic(loss, noise, T, theta);
 //   if (c.status == shiftcurv::status::assumption_violated) warn(c.message);
 //   c.relative_antisymmetry;       // ‖(J − Jᵀ)/2‖_F / ‖J‖_F, J = ∂V/∂θ (0 when curl-free)
 //   auto g = shiftcurv::path_gap(loss, noise, T, a, b);  // straight segment vs staircase path
 //   g.relative_gap;                // |v_A − v_B| / max(∫|V·dθ| along A, along B)
 //
-// v(θ) = ∫V·dθ exists (is path independent) iff the Jacobian ∂V_i/∂θ_j is symmetric
-// (the paper's Assumption 1; THEORY.md; on a simply connected domain, Poincaré's lemma).  This is a property of the user's loss and noise, never assumed:
+// v(θ) = ∫V·dθ exists (is path independent) iff ∂V_i/∂θ_j is symmetric (the paper's
+// Assumption 1; THEORY.md).  This is a property of the user's loss and noise, never assumed:
+// * `curl_diagnostic`: J by central differences of V (2p evaluations, step ε^{1/3}·max(1,|θ_j|),
+//   error ≈ ε^{2/3} relative: a curl-free V shows a relative antisymmetry ≲ 1e-8 on an
+//   O(1)-scaled problem).  Above the threshold the status is `assumption_violated`.
+// * `path_gap`: the line integrals along two paths with the same ends (effective_potential);
+//   their difference is compared with threshold·L1 + 10·(sum of the two error estimates).
 //
-// * `curl_diagnostic`: J by central differences of V (2p evaluations of V, step
-//   ε^{1/3}·max(1,|θ_j|)).  The difference error is ≈ ε^{2/3} ≈ 4e-11 relative to V's third
-//   derivatives times the step, so for an O(1)-scaled problem a curl-free V shows a relative
-//   antisymmetry ≲ 1e-8.  Default threshold 1e-6 (100× margin); above it the status is
-//   `assumption_violated` (a failed measurement is never silently ignored).
-// * `path_gap`: the line integrals along two paths with the same ends (effective_potential).
-//   Their difference is compared with threshold·L1 + 10·(sum of the two error estimates); the
-//   default threshold 1e-8 is 100× the default line-integral tolerance.
+// curl_options: threshold (largest relative antisymmetry counted as curl-free, default 1e-6:
+// 100× the difference error).
+// path_gap_options: threshold (relative to the larger L1 norm, default 1e-8: 100× the default
+// line-integral tolerance), integral (line_integral_options, tolerance 1e-12).
 //
-// Throws what effective_potential / potential_gradient throw on bad input.
+// Throws invalid_argument (NaN, sizes, θ's size ≠ a declared dimension(), paths that do not
+// share their ends) and domain_error (T ≤ 0, D not positive definite, threshold ≤ 0), naming
+// the function called.
 #pragma once
 
 #include <algorithm>
@@ -46,12 +49,13 @@ struct curl_diagnostic_result : result_base {
 /// The relative antisymmetric part of ∂V/∂θ at θ; status assumption_violated above threshold.
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
-curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, const vector& theta,
-                                       double T, curl_options opt = {}) {
+curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, double T,
+                                       const vector& theta, const curl_options& opt = {}) {
   constexpr std::string_view fn = "curl_diagnostic";
+  detail::check_T_theta(fn, loss, noise, T, theta);
   require_positive(fn, "threshold", opt.threshold);
   curl_diagnostic_result r;
-  r.jacobian = potential_jacobian(loss, noise, theta, T);
+  r.jacobian = detail::potential_jacobian(fn, loss, noise, T, theta);
   r.evaluations = 2 * theta.size();
   r.threshold = opt.threshold;
   const double norm = r.jacobian.norm();
@@ -86,16 +90,17 @@ template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
                          const std::vector<vector>& path_a, const std::vector<vector>& path_b,
-                         path_gap_options opt = {}) {
+                         const path_gap_options& opt = {}) {
   constexpr std::string_view fn = "path_gap";
+  require_temperature(fn, T);
   require_positive(fn, "threshold", opt.threshold);
   if (path_a.size() < 2 || path_b.size() < 2)
-    detail::throw_invalid(fn, "each path needs at least 2 points");
-  require_size(fn, "path_b point", path_b.front().size(), path_a.front().size());
+    detail::throw_invalid(fn, "each path needs at least 2 points, got ", path_a.size(), " and ", path_b.size());
+  require_size(fn, "path_b's first point", path_b.front().size(), path_a.front().size());
   if ((path_a.front() - path_b.front()).norm() != 0 || (path_a.back() - path_b.back()).norm() != 0)
     detail::throw_invalid(fn, "the two paths must share their first and last points");
-  const line_integral_result a = effective_potential(loss, noise, T, path_a, opt.integral);
-  const line_integral_result b = effective_potential(loss, noise, T, path_b, opt.integral);
+  const line_integral_result a = detail::line_integral(fn, loss, noise, T, path_a, opt.integral);
+  const line_integral_result b = detail::line_integral(fn, loss, noise, T, path_b, opt.integral);
   path_gap_result r;
   r.value_a = a.value;
   r.value_b = b.value;
@@ -120,8 +125,10 @@ path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 path_gap_result path_gap(const Loss& loss, const Noise& noise, double T, const vector& from,
-                         const vector& to, path_gap_options opt = {}) {
+                         const vector& to, const path_gap_options& opt = {}) {
   require_size("path_gap", "to", to.size(), from.size());
+  require_finite("path_gap", "from", from);
+  require_finite("path_gap", "to", to);
   std::vector<vector> staircase{from};
   vector x = from;
   for (index j = 0; j < from.size(); ++j) {

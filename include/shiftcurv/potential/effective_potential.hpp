@@ -6,20 +6,18 @@
 //   if (r) use(r.value, r.error_estimate, r.evaluations);            // evaluations = V calls
 //   auto q = shiftcurv::effective_potential(c.loss, c.noise, 0.1, {a, m, b});  // polyline a→m→b
 //
-// The segment θ(t) = a + t(b − a), t ∈ [0, 1], is integrated with a globally adaptive
-// Gauss–Kronrod rule (Boost.Math's 31-point Kronrod rule on each leaf); where V cannot be
-// evaluated at an end of the segment (D singular there: a non-finite V or domain_error), the
-// segment is integrated by Boost.Math's tanh-sinh instead, which never evaluates the ends
-// (Takahasi & Mori 1974).  A polyline is the sum of its segments.
+// Contract: v(end) − v(start) = ∫V·dθ along the straight segment or the polyline (a sum of
+// segments).  Each segment is integrated by a globally adaptive Gauss–Kronrod rule (31-point
+// Kronrod leaves); where V cannot be evaluated at an end (D singular there) by tanh-sinh,
+// which never evaluates the ends.  `error_estimate` estimates |value − exact|; status is
+// success when it is ≤ tolerance·∫|V·dθ| (relative to the L1 norm, so that integrals that
+// cancel to ~0 still terminate), tolerance_not_met otherwise, numerical_issue if not finite.
 //
-// Error estimate: an estimate of |value − exact| (sum over leaves of |Kronrod − Gauss|, or
-// tanh-sinh's level difference); status is success when it is ≤ tolerance·∫|V·dθ| (relative
-// to the L1 norm of the integrand, so that integrals that cancel to ~0 still terminate),
-// tolerance_not_met otherwise.  V itself is exact (derivative routes of the loss), so for
-// smooth data the true error is usually far below the estimate.
+// line_integral_options: tolerance (relative to ∫|V·dθ|, default 1e-10), max_depth (bisection
+// depth, default 15, ≤ 4096 leaves), rule (automatic / gauss_kronrod / tanh_sinh).
 //
-// Throws invalid_argument (NaN, sizes, a polyline of fewer than 2 points), domain_error
-// (T ≤ 0, D not positive definite at a point the quadrature visits).
+// Throws invalid_argument (NaN, sizes, θ's size ≠ the loss's or model's dimension(), a path of
+// fewer than 2 points), domain_error (T ≤ 0, D not positive definite at a point visited).
 #pragma once
 
 #include <cmath>
@@ -32,6 +30,7 @@
 
 #include <boost/math/quadrature/tanh_sinh.hpp>
 
+#include "shiftcurv/core/detail/numerics.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/noise/constant.hpp"
@@ -141,20 +140,48 @@ inline void check_line_options(std::string_view fn, const line_integral_options&
 
 }  // namespace detail
 
+namespace detail {
+
+/// v(last) − v(first) along a polyline, for public callers; checks and messages name `fn`.
+template <class Loss, class Noise>
+line_integral_result line_integral(std::string_view fn, const Loss& loss, const Noise& noise, double T,
+                                   const std::vector<vector>& polyline, const line_integral_options& opt) {
+  require_temperature(fn, T);
+  if (polyline.size() < 2)
+    throw_invalid(fn, "a path needs at least 2 points, got ", polyline.size());
+  check_model_point(fn, "the path's first point", loss, noise, polyline.front());
+  check_line_options(fn, opt);
+  for (std::size_t i = 1; i < polyline.size(); ++i) {
+    require_size(fn, "a point of the path", polyline[i].size(), polyline.front().size());
+    require_finite(fn, "a point of the path", polyline[i]);
+  }
+  line_integral_result total;
+  compensated_sum sum;
+  for (std::size_t i = 0; i + 1 < polyline.size(); ++i) {
+    const line_integral_result s = segment_integral(fn, loss, noise, T, polyline[i], polyline[i + 1], opt);
+    sum.add(s.value);
+    total.error_estimate += s.error_estimate;
+    total.l1_norm += s.l1_norm;
+    total.evaluations += s.evaluations;
+    total.iterations += s.iterations;
+    if (total.message.empty()) total.message = s.message;
+  }
+  total.value = sum.value();
+  finish_line_result(fn, total, opt.tolerance);
+  return total;
+}
+
+}  // namespace detail
+
 /// v(to) − v(from) along the straight segment.
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 line_integral_result effective_potential(const Loss& loss, const Noise& noise, double T,
                                          const vector& from, const vector& to,
-                                         line_integral_options opt = {}) {
+                                         const line_integral_options& opt = {}) {
   constexpr std::string_view fn = "effective_potential";
-  detail::check_theta_T(fn, from, T);
   require_size(fn, "to", to.size(), from.size());
-  require_finite(fn, "to", to);
-  detail::check_line_options(fn, opt);
-  line_integral_result r = detail::segment_integral(fn, loss, noise, T, from, to, opt);
-  detail::finish_line_result(fn, r, opt.tolerance);
-  return r;
+  return detail::line_integral(fn, loss, noise, T, {from, to}, opt);
 }
 
 /// v(last) − v(first) along the polyline through the given points (≥ 2).
@@ -162,30 +189,8 @@ template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 line_integral_result effective_potential(const Loss& loss, const Noise& noise, double T,
                                          const std::vector<vector>& polyline,
-                                         line_integral_options opt = {}) {
-  constexpr std::string_view fn = "effective_potential";
-  if (polyline.size() < 2)
-    detail::throw_invalid(fn, "a polyline needs at least 2 points, got ", polyline.size());
-  detail::check_theta_T(fn, polyline.front(), T);
-  detail::check_line_options(fn, opt);
-  for (const vector& x : polyline) {
-    require_size(fn, "polyline point", x.size(), polyline.front().size());
-    require_finite(fn, "polyline point", x);
-  }
-  line_integral_result total;
-  detail::compensated_sum sum;
-  for (std::size_t i = 0; i + 1 < polyline.size(); ++i) {
-    const line_integral_result s =
-        detail::segment_integral(fn, loss, noise, T, polyline[i], polyline[i + 1], opt);
-    sum.add(s.value);
-    total.error_estimate += s.error_estimate;
-    total.l1_norm += s.l1_norm;
-    total.evaluations += s.evaluations;
-    total.iterations += s.iterations;
-  }
-  total.value = sum.value();
-  detail::finish_line_result(fn, total, opt.tolerance);
-  return total;
+                                         const line_integral_options& opt = {}) {
+  return detail::line_integral("effective_potential", loss, noise, T, polyline, opt);
 }
 
 }  // namespace shiftcurv

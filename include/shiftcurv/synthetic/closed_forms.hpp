@@ -2,11 +2,12 @@
 // potential is known in closed form (THEORY.md, "Closed forms for tests").
 //
 //   shiftcurv::b1_case1 c1(H, /*a=*/0.5);        // U = a + ½θᵀHθ > 0, D = U·I
-//   c1.potential(theta, T);                      // v = (1 + T/2) log U
+//   c1.potential(T, theta);                      // v = (1 + T/2) log U
 //   shiftcurv::b1_case2 c2(H);                   // U = ½θᵀHθ, D = H⁻¹: v = ½|∇U|²
 //   shiftcurv::b1_case3 c3(h, /*kappa=*/0.7);    // U = Σ ½h_iθ_i², f(u) = u + κu²/2,
 //                                                // D = diag(1/f'(U_i)): v = Σ f(U_i) − (T/2)Σ log f'(U_i)
 //   c3.loss, c3.noise                            // a loss functor and a diffusion model
+//                                                // (both declare dimension() = p)
 //
 // v is defined up to an additive constant; `potential` returns the closed form as written, so
 // compare differences v(θ) − v(θ₀).  `log_density` is −(2/T)·v (unnormalized log ρ).
@@ -15,11 +16,12 @@
 #include <cmath>
 #include <utility>
 
-#include <Eigen/LU>
+#include <Eigen/Cholesky>
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/noise/detail/spd.hpp"
 #include "shiftcurv/noise/matrix_field.hpp"
 #include "shiftcurv/noise/scalar_field.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
@@ -30,6 +32,7 @@ namespace shiftcurv {
 struct positive_quadratic {
   quadratic q;
   double a;
+  index dimension() const { return q.dimension(); }
   template <class Derived>
   typename Derived::Scalar operator()(const Eigen::MatrixBase<Derived>& theta) const {
     return typename Derived::Scalar(a) + q(theta);
@@ -44,26 +47,29 @@ struct b1_case1 {
   }
   positive_quadratic loss;
   scalar_field_diffusion<positive_quadratic> noise;
-  double potential(const vector& theta, double T) const {
+  double potential(double T, const vector& theta) const {
     return (1 + T / 2) * std::log(loss(theta));
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 };
 
 struct b1_case2 {
-  explicit b1_case2(const matrix& H) : loss(H), noise(H.inverse()) {}
+  /// Throws invalid_argument (H not square or not finite), domain_error (H not positive definite).
+  explicit b1_case2(const matrix& H)
+      : loss(H), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
   quadratic loss;
   constant_diffusion noise;
-  double potential(const vector& theta, double /*T*/) const {
+  double potential(double /*T*/, const vector& theta) const {
     return 0.5 * loss.gradient(theta).squaredNorm();
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 };
 
 /// The diagonal field D = diag(1/(1 + κ·½h_iθ_i²)), templated on the scalar (AD divergence).
 struct b1_case3_field {
   vector h;
   double kappa;
+  index dimension() const { return h.size(); }
   template <class S>
   Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic> operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& theta) const {
     const index p = theta.size();
@@ -87,7 +93,7 @@ struct b1_case3 {
   }
   quadratic loss;
   matrix_field_diffusion<b1_case3_field> noise;
-  double potential(const vector& theta, double T) const {
+  double potential(double T, const vector& theta) const {
     double v = 0;
     for (index i = 0; i < theta.size(); ++i) {
       const double Ui = 0.5 * h_(i) * theta(i) * theta(i);
@@ -95,7 +101,7 @@ struct b1_case3 {
     }
     return v;
   }
-  double log_density(const vector& theta, double T) const { return -2 / T * potential(theta, T); }
+  double log_density(double T, const vector& theta) const { return -2 / T * potential(T, theta); }
 
  private:
   vector h_;

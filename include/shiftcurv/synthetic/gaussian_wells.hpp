@@ -10,7 +10,7 @@
 //   fig4_left.derivative_batch(thetas, out);     // U' at many points (spans), SIMD-wide
 //
 // Both classes are templated on nothing but evaluate on any scalar (dual numbers included),
-// and carry analytic gradient and Hessian members.  Constructors throw invalid_argument on
+// carry analytic gradient and Hessian members, and declare their dimension() (1 and p).  Constructors throw invalid_argument on
 // lists of different lengths or non-finite entries, domain_error on σ ≤ 0 / Σ not SPD.
 #pragma once
 
@@ -57,6 +57,7 @@ class gaussian_wells_1d {
     return out;
   }
 
+  index dimension() const { return 1; }
   const std::vector<double>& minima() const { return m_; }
   const std::vector<double>& weights() const { return w_; }
   const std::vector<double>& sigmas() const { return s_; }

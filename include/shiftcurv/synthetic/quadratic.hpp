@@ -3,7 +3,8 @@
 //
 //   Eigen::Matrix2d H; H << 2, 0.5, 0.5, 1;
 //   shiftcurv::quadratic q{H};                 // centre 0
-//   shiftcurv::double_well w;                  // any dimension
+//   shiftcurv::double_well w;                  // any dimension (declares none)
+//   q.dimension();                             // 2: θ of another size throws where checked
 #pragma once
 
 #include <utility>
@@ -23,6 +24,7 @@ class quadratic {
     require_finite("quadratic", "centre", m_);
     H_ = (0.5 * (H_ + H_.transpose())).eval();
   }
+  index dimension() const { return H_.rows(); }
   const matrix& curvature() const { return H_; }
   const vector& centre() const { return m_; }
 

@@ -12,6 +12,7 @@
 
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 
+#include "shiftcurv/core/detail/numerics.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
@@ -83,25 +84,12 @@ inline double fp_bernoulli(double x) noexcept {
   return x / e;
 }
 
-/// Neumaier's compensated sum.
-struct fp_compensated_sum {
-  double sum = 0, c = 0;
-  void add(double x) noexcept {
-    const double t = sum + x;
-    if (std::abs(sum) >= std::abs(x))
-      c += (sum - t) + x;
-    else
-      c += (x - t) + sum;
-    sum = t;
-  }
-  double value() const noexcept { return sum + c; }
-};
+/// Neumaier's compensated sum (core/detail/numerics.hpp).
+using fp_compensated_sum = compensated_sum;
 
 template <class Derived>
 double fp_accurate_sum(const Eigen::DenseBase<Derived>& x) {
-  fp_compensated_sum s;
-  for (index i = 0; i < x.size(); ++i) s.add(x.derived().coeff(i));
-  return s.value();
+  return accurate_sum(x);
 }
 
 /// ∫_a^b f with the 7/15-point Gauss–Kronrod pair, bisecting (at most 10 levels) until

@@ -16,6 +16,8 @@
 
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 
+#include "shiftcurv/core/detail/numerics.hpp"
+
 namespace shiftcurv::detail {
 
 struct adaptive_sum {
@@ -63,34 +65,19 @@ adaptive_sum adaptive_gauss_kronrod(const F& f, double a, double b, double rel_t
     heap.push(right);
   }
   // Re-sum from the leaves (the running sums above accumulate rounding over many updates).
-  double v = 0, e = 0, n = 0, c = 0;  // Neumaier-compensated sum of the leaf values
-  auto add = [&](const leaf& L) {
-    const double t = v + L.value;
-    c += std::abs(v) >= std::abs(L.value) ? (v - t) + L.value : (L.value - t) + v;
-    v = t;
-    e += L.error;
-    n += L.l1;
-  };
+  compensated_sum v;
+  double e = 0, n = 0;
   while (!heap.empty()) {
-    add(heap.top());
+    v.add(heap.top().value);
+    e += heap.top().error;
+    n += heap.top().l1;
     heap.pop();
   }
-  out.value = v + c;
+  out.value = v.value();
   out.error = e;
   out.l1 = n;
   out.converged = e <= std::max(abs_tol, rel_tol * n);
   return out;
 }
-
-/// Neumaier-compensated running sum.
-struct compensated_sum {
-  double sum = 0, comp = 0;
-  void add(double x) {
-    const double t = sum + x;
-    comp += std::abs(sum) >= std::abs(x) ? (sum - t) + x : (x - t) + sum;
-    sum = t;
-  }
-  double value() const { return sum + comp; }
-};
 
 }  // namespace shiftcurv::detail
