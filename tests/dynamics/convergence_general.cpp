@@ -191,7 +191,7 @@ void report(const char* what, const weak_errors& e) {
                 << e.second_fit.order << " ± " << e.second_fit.order_error << "; E XXᵀ errors " << e.second.front()
                 << " … " << e.second.back());
 }
-void report(const char* what, const st::convergence_study& s) {
+void report(const char* what, const st::convergence_result& s) {
   MESSAGE(std::string(what) << ": order " << s.fit.order << " ± " << s.fit.order_error << ", errors " << s.error[0] << " … "
                 << s.error.back() << " (se " << s.standard_error.back() << ")");
 }

@@ -11,8 +11,8 @@
 //   fp.set_uniform();                     // or set_density(ρ0), set_point_mass(θ0)
 //   auto r = fp.evolve(10.0);             // adaptive TR-BDF2 to t = 10 (r.error_estimate)
 //   fp.current();                         // probability current at the N+1 faces
-//   // plain callables instead of library functors: U'(θ) and D(θ), double → double
-//   shiftcurv::fokker_planck_1d ou([](double x) { return x; }, [](double) { return 1.0; }, 0.5, -5, 5, 200);
+//   // plain callables: U(θ) (its VALUE, as everywhere in the library) and D(θ)
+//   shiftcurv::fokker_planck_1d ou([](auto x) { return 0.5 * x * x; }, [](double) { return 1.0; }, 0.5, -5, 5, 200);
 //
 // Equation (THEORY.md): ∂t ρ = ∂θ J, J = U'ρ + (T/2) ∂θ(Dρ), no flux through the walls.  With
 // g = Dρ and φ = (2/T)∫U'/D, J = (T/2) e^{−φ} ∂θ(e^{φ} g).  Between neighbouring centres θ_i,
@@ -58,6 +58,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
@@ -67,7 +68,7 @@
 
 namespace shiftcurv {
 
-/// A plain real function of one real variable (θ ↦ U'(θ), θ ↦ D(θ), θ ↦ ρ₀(θ)).
+/// A plain real function of one real variable (θ ↦ ρ₀(θ)).
 template <class F>
 concept real_function = std::invocable<const F&, double> &&
                         std::convertible_to<std::invoke_result_t<const F&, double>, double>;
@@ -85,49 +86,23 @@ struct fp_steady_result : result_base {
 class fokker_planck_1d {
  public:
   // ---- construction ------------------------------------------------------------------------
-  /// From a library loss (1-vectors) and a 1-D diffusion model, on `cells` equal cells.
+  /// From a 1-D loss (U's value: see loss_1d) and a 1-D diffusion (a diffusion model on
+  /// 1-vectors, or a callable D(θ)), on `cells` equal cells of [lo, hi].
   template <class Loss, class Noise>
-    requires loss_function<Loss> && diffusion_model<Noise>
+    requires loss_1d<Loss> && diffusion_1d_model<Noise>
   fokker_planck_1d(const Loss& loss, const Noise& noise, double T, double lo, double hi, index cells)
       : fokker_planck_1d(loss, noise, T, detail::fp_uniform_faces(fn_, lo, hi, cells)) {}
 
-  /// From a library loss and a 1-D diffusion model on a non-uniform grid (cell faces,
-  /// strictly increasing; the first and last are the walls).
+  /// The same on a non-uniform grid (cell faces, strictly increasing; the first and last are
+  /// the walls).
   template <class Loss, class Noise>
-    requires loss_function<Loss> && diffusion_model<Noise>
+    requires loss_1d<Loss> && diffusion_1d_model<Noise>
   fokker_planck_1d(const Loss& loss, const Noise& noise, double T, const vector& faces) {
+    require_temperature(fn_, T);
     detail::fp_check_faces(fn_, faces);
-    vector th(1);
-    th(0) = faces(0);
-    const auto D0 = noise.matrix(th);
-    if (D0.rows() != 1 || D0.cols() != 1)
-      detail::throw_invalid(fn_, "the diffusion model must be 1-D, D(theta) is ", D0.rows(), "x", D0.cols());
-    const auto g0 = detail::gradient_unchecked(loss, th);
-    require_size(fn_, "the loss gradient", g0.size(), 1);
-    auto du = [&loss](double x) {
-      vector t(1);
-      t(0) = x;
-      return static_cast<double>(detail::gradient_unchecked(loss, t)(0));
-    };
-    auto d = [&noise](double x) {
-      vector t(1);
-      t(0) = x;
-      return static_cast<double>(noise.matrix(t)(0, 0));
-    };
-    setup(du, d, T, faces);
-  }
-
-  /// From plain callables U'(θ) and D(θ), on `cells` equal cells.
-  template <real_function DU, real_function DD>
-  fokker_planck_1d(const DU& dU, const DD& D, double T, double lo, double hi, index cells) {
-    setup(dU, D, T, detail::fp_uniform_faces(fn_, lo, hi, cells));
-  }
-
-  /// From plain callables U'(θ) and D(θ), on the given cell faces.
-  template <real_function DU, real_function DD>
-  fokker_planck_1d(const DU& dU, const DD& D, double T, const vector& faces) {
-    detail::fp_check_faces(fn_, faces);
-    setup(dU, D, T, faces);
+    detail::require_loss_1d(fn_, "the loss", loss, faces(0));
+    const detail::diffusion_1d_view<Noise> D(fn_, noise, faces(0));
+    setup([&loss](double x) { return detail::loss_derivative_1d(loss, x); }, D, T, faces);
   }
 
   // ---- the grid and the discretization -------------------------------------------------------

@@ -117,7 +117,7 @@ concept planar_field = std::invocable<const F&, double, double> &&
                        std::convertible_to<std::invoke_result_t<const F&, double, double>, Eigen::Vector2d>;
 
 /// The discrete steady state in 2-D.
-struct fp_steady_result_2d : result_base {
+struct fp_steady_2d_result : result_base {
   Eigen::MatrixXd log_density;  ///< log ρ(i, j), normalized; finite where ρ underflows
   double circulation = 0;       ///< max |Σ −(2/T)∫V·dl around a grid plaquette (and triangle)|
   bool detailed_balance = true; ///< circulation within the quadrature error: exact, zero current
@@ -136,6 +136,7 @@ class fokker_planck_2d {
   template <class Loss, class Noise>
     requires loss_function<Loss> && diffusion_model<Noise>
   fokker_planck_2d(const Loss& loss, const Noise& noise, double T, box lo, box hi, counts cells) {
+    require_temperature(fn_, T);
     auto faces = grid(lo, hi, cells);
     vector th(2);
     th << faces[0](0), faces[1](0);
@@ -184,6 +185,7 @@ class fokker_planck_2d {
   /// From plain callables ∇U(x, y) and the diagonal (D₁, D₂)(x, y).
   template <planar_field G, planar_field DD>
   fokker_planck_2d(const G& grad, const DD& diag, double T, box lo, box hi, counts cells) {
+    require_temperature(fn_, T);
     setup(grad, diag, T, grid(lo, hi, cells));
   }
 
@@ -191,6 +193,7 @@ class fokker_planck_2d {
   /// not; a diagonal D takes the 5-point path above).
   template <planar_field G>
   fokker_planck_2d(const G& grad, const Eigen::Matrix2d& D, double T, box lo, box hi, counts cells) {
+    require_temperature(fn_, T);
     if (D.allFinite() && D(0, 1) == 0 && D(1, 0) == 0) {
       const Eigen::Vector2d d(D(0, 0), D(1, 1));
       setup(grad, [d](double, double) { return d; }, T, grid(lo, hi, cells));
@@ -323,9 +326,9 @@ class fokker_planck_2d {
 
   // ---- solvers ----------------------------------------------------------------------------
   /// The discrete steady state; the state becomes it (the clock is kept).
-  fp_steady_result_2d steady_state(double circulation_tolerance = 1e-9) {
+  fp_steady_2d_result steady_state(double circulation_tolerance = 1e-9) {
     const index n0 = cells(0), n1 = cells(1);
-    fp_steady_result_2d r;
+    fp_steady_2d_result r;
     // log ρ by integrating the edge increments along the first row, then up every column
     Eigen::MatrixXd lr(n0, n1);
     lr(0, 0) = 0;

@@ -61,7 +61,7 @@ class sgd_stepper {
   using time_type = double;
   using order_type = unsigned short;
   using stepper_category = boost::numeric::odeint::stepper_tag;
-  using noise_type = philox_noise;
+  using random_source_type = philox_noise;
   static constexpr order_type order() { return 1; }
 
   /// Keeps a reference to `loss` (it must outlive the stepper).  Throws domain_error unless

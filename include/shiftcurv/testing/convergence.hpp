@@ -131,7 +131,7 @@ struct convergence_options {
   index noise_dimension = 1;                  ///< m, the number of Brownian motions
 };
 
-struct convergence_study {
+struct convergence_result {
   std::vector<double> dt, error, standard_error;
   order_fit fit;
 };
@@ -139,7 +139,7 @@ struct convergence_study {
 namespace detail_convergence {
 
 template <class MakeStepper, class System, class State, class Exact, class ErrorOf>
-convergence_study study(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+convergence_result study(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
                         const convergence_options& o, ErrorOf error_of, bool absolute_of_mean) {
   constexpr const char* fn = "testing::convergence";
   if (o.steps.size() < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 levels");
@@ -167,7 +167,7 @@ convergence_study study(const MakeStepper& make, const System& sys, const State&
       acc[l].add(error_of(x, x_exact));
     }
   }
-  convergence_study s;
+  convergence_result s;
   for (std::size_t l = 0; l < o.steps.size(); ++l) {
     const auto e = acc[l].estimate();
     s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));
@@ -185,23 +185,23 @@ convergence_study study(const MakeStepper& make, const System& sys, const State&
 /// Strong errors E|X_N − X(t_end)| per level and their order.  make(brownian_refinement)
 /// returns a stepper; exact(W, t) the exact solution for the Brownian value W(t) (m-vector).
 template <class MakeStepper, class System, class State, class Exact>
-convergence_study strong_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                     const convergence_options& o) {
+convergence_result strong_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+                                     const convergence_options& o = {}) {
   return detail_convergence::study(make, sys, x0, exact, o,
                                    [](const State& x, const State& y) { return (x - y).norm(); }, false);
 }
 
 /// Weak errors |E f(X_N) − E f(X(t_end))| per level (coupled estimator) and their order.
 template <class MakeStepper, class System, class State, class Exact, class Functional>
-convergence_study weak_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                   const Functional& f, const convergence_options& o) {
+convergence_result weak_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+                                   const Functional& f, const convergence_options& o = {}) {
   return detail_convergence::study(make, sys, x0, exact, o,
                                    [&f](const State& x, const State& y) { return static_cast<double>(f(x)) - static_cast<double>(f(y)); },
                                    true);
 }
 
 /// Per-level estimates for weak convergence without a pathwise exact solution (see the header).
-struct weak_level_study {
+struct weak_level_result {
   std::vector<double> dt;               ///< per level, in the order of `steps`
   std::vector<mc_estimate> value;       ///< E f(X_N) per level (the same paths on every level)
   std::vector<mc_estimate> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
@@ -214,8 +214,8 @@ struct weak_level_study {
 /// E f(X_N) per level and the coupled differences of consecutive levels; `steps` must increase
 /// and divide the largest.  Throws invalid_argument on < 3 levels, < 2 trajectories, t_end ≤ 0.
 template <class MakeStepper, class System, class State, class Functional>
-weak_level_study weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
-                                        const Functional& f, const convergence_options& o) {
+weak_level_result weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
+                                        const Functional& f, const convergence_options& o = {}) {
   constexpr const char* fn = "testing::weak_level_differences";
   if (o.steps.size() < 3) shiftcurv::detail::throw_invalid(fn, "need at least 3 levels, got ", o.steps.size());
   if (o.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
@@ -242,7 +242,7 @@ weak_level_study weak_level_differences(const MakeStepper& make, const System& s
       previous = v;
     }
   }
-  weak_level_study s;
+  weak_level_result s;
   std::vector<double> dt_diff, abs_diff;
   for (std::size_t l = 0; l < levels; ++l) {
     s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));

@@ -20,6 +20,7 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
+#include "shiftcurv/dynamics/detail/moments.hpp"
 
 namespace shiftcurv::testing {
 
@@ -29,25 +30,19 @@ struct mc_estimate {
   long samples = 0;
 };
 
-/// Welford running mean/variance; `estimate()` gives the mean and its standard error.
+/// Running mean/variance (the library's Welford accumulator, dynamics/detail/moments.hpp);
+/// `estimate()` gives the mean and its standard error.
 class mc_accumulator {
  public:
-  void add(double x) {
-    ++n_;
-    const double d = x - mean_;
-    mean_ += d / static_cast<double>(n_);
-    m2_ += d * (x - mean_);
-  }
-  long count() const { return n_; }
-  double mean() const { return mean_; }
-  double variance() const { return n_ > 1 ? m2_ / static_cast<double>(n_ - 1) : 0.0; }
-  mc_estimate estimate() const {
-    return {mean_, n_ > 0 ? std::sqrt(variance() / static_cast<double>(n_)) : 0.0, n_};
-  }
+  void add(double x) { m_.add(x); }
+  void merge(const mc_accumulator& o) { m_.merge(o.m_); }
+  long count() const { return m_.n; }
+  double mean() const { return m_.mean; }
+  double variance() const { return m_.variance(); }
+  mc_estimate estimate() const { return {m_.mean, m_.standard_error(), m_.n}; }
 
  private:
-  long n_ = 0;
-  double mean_ = 0, m2_ = 0;
+  shiftcurv::detail::running_moments m_;
 };
 
 /// Mean and standard error of samples; throws invalid_argument when empty.
