@@ -167,7 +167,7 @@ std::pair<vec2, vec4> scheme_moments(const linear_noncommutative& prob, double t
 
 struct weak_errors {
   std::vector<double> dt, mean, second;
-  st::order_fit mean_fit, second_fit;
+  st::order_fit_result mean_fit, second_fit;
 };
 template <template <class, class> class Scheme>
 weak_errors exact_weak_errors(const linear_noncommutative& prob, const std::vector<int>& levels) {

@@ -203,6 +203,25 @@ TEST_CASE("FP 2-D bad input throws the documented types") {
   const sc::gaussian_wells U({Eigen::Vector2d(0, 0)}, {0.5}, {Eigen::Matrix2d::Identity()});
   const sc::constant_diffusion D(0.3, 2);
   CHECK_THROWS_AS(sc::fokker_planck_2d(U, D, 0.0, {-1, -1}, {1, 1}, {10, 10}), sc::domain_error);
+  // T < 0 or NaN, through each constructor, named in the message before any other work
+  auto g2 = [](double x, double y) { return Eigen::Vector2d(x, y); };
+  auto one = [](double, double) { return Eigen::Vector2d(1, 1); };
+  Eigen::Matrix2d D2;
+  D2 << 1, 0.3, 0.3, 1;
+  for (double T : {-0.5, -1e-300}) {
+    CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(U, D, T, {-1, -1}, {1, 1}, {10, 10}),
+                         doctest::Contains("shiftcurv::fokker_planck_2d: T must be > 0"), sc::domain_error);
+    CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(g2, one, T, {-1, -1}, {1, 1}, {10, 10}),
+                         doctest::Contains("shiftcurv::fokker_planck_2d: T must be > 0"), sc::domain_error);
+    CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(g2, D2, T, {-1, -1}, {1, 1}, {10, 10}),
+                         doctest::Contains("shiftcurv::fokker_planck_2d: T must be > 0"), sc::domain_error);
+  }
+  CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(U, D, NAN, {-1, -1}, {1, 1}, {10, 10}),
+                       doctest::Contains("shiftcurv::fokker_planck_2d: T must be finite"), sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(g2, one, NAN, {-1, -1}, {1, 1}, {10, 10}),
+                       doctest::Contains("shiftcurv::fokker_planck_2d: T must be finite"), sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::fokker_planck_2d(g2, D2, NAN, {-1, -1}, {1, 1}, {10, 10}),
+                       doctest::Contains("shiftcurv::fokker_planck_2d: T must be finite"), sc::invalid_argument);
   CHECK_THROWS_AS(sc::fokker_planck_2d(U, D, 0.1, {1, -1}, {-1, 1}, {10, 10}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::fokker_planck_2d(U, D, 0.1, {-1, -1}, {1, 1}, {10, 1}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::fokker_planck_2d(U, sc::constant_diffusion(0.3, 1), 0.1, {-1, -1}, {1, 1}, {10, 10}),

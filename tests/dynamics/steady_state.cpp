@@ -66,7 +66,7 @@ TEST_CASE("1-D steady-state basin occupancy with D = 1 + 0.4θ matches the exact
   auto D = [](double x) { return 1 + 0.4 * x; };
   const auto r = sc::langevin_ensemble_1d(U, D, T, o);
   REQUIRE(r.ok());
-  const st::mc_estimate e{r.final().occupancy[0], r.final().occupancy_error[0], r.final().particles};
+  const st::mc_estimate_result e{r.final().occupancy[0], r.final().occupancy_error[0], r.final().particles};
   MESSAGE("P(θ<0): ensemble " << e.mean << " ± " << e.standard_error << ", exact Itô " << exact
                               << ", 1/√D " << strat << ", no 1/D " << no_div);
   // Tolerance: 4.5 MC standard errors (≈ 0.016) + 0.005 for the weak-2 bias at h = 0.02 and
@@ -117,11 +117,11 @@ TEST_CASE("1-D: the same lambda U and D in langevin_ensemble_1d, fokker_planck_1
     REQUIRE(r.ok());
     const auto e_loss = exact.expected_loss(U);
     REQUIRE(e_loss.ok());
-    const st::mc_estimate loss{r.final().mean_train_loss, r.final().train_loss_error, r.final().particles};
+    const st::mc_estimate_result loss{r.final().mean_train_loss, r.final().train_loss_error, r.final().particles};
     MESSAGE(what << ": E[U] ensemble " << loss.mean << " +- " << loss.standard_error << ", exact " << e_loss.value);
     CHECK(st::within_mc(loss, e_loss.value, 4.5, 1e-3));
     const double p_left = exact.expectation([](double x) { return x < 0 ? 1.0 : 0.0; }).value;
-    const st::mc_estimate occ{r.final().occupancy[0], r.final().occupancy_error[0], r.final().particles};
+    const st::mc_estimate_result occ{r.final().occupancy[0], r.final().occupancy_error[0], r.final().particles};
     MESSAGE(what << ": P(theta<0) ensemble " << occ.mean << " +- " << occ.standard_error << ", exact " << p_left);
     CHECK(st::within_mc(occ, p_left, 4.5, 1e-3));
   };

@@ -10,39 +10,41 @@
 //   auto e_g    = ss.expectation([](double th) { return th * th; });
 //   ss.density(0.9); ss.log_density(0.9); ss.potential(0.9);
 //
-// This is the zero-flux stationary solution of the 1-D Fokker–Planck equation (Gardiner,
-// Handbook of Stochastic Methods, §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D).
-// The potential (v(lo) = 0, the fixed reference point) is
-//   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi],
-// evaluated as v = (U − U₀)/D |_lo^θ + ∫_lo^θ (U − U₀) D'/D² dξ + (T/2) log(D(θ)/D(lo))
-// (integration by parts; U₀ = min of U on the grid), so that for constant D v is exact
-// to rounding and no quadrature is involved.  The remaining integral is tabulated at the
-// `scan_points` grid nodes by adaptive Gauss–Kronrod (cells summed with Neumaier
-// compensation) and completed inside a cell by 15-point Gauss–Legendre.
+//   // the loss is U's VALUE in any 1-D form; D any 1-D diffusion model or a callable D(θ)
+//   shiftcurv::steady_state_1d dw([](auto x) { return 0.25 * x * x * x * x - 0.5 * x * x; },
+//                                 [](auto x) { return 1.0 + 0.4 * x; }, /*T=*/0.5, -2.0, 2.0);
 //
-// Basins are the intervals between consecutive local maxima of U_tr and the interval ends,
-// in increasing θ; `minimum` is the local minimum θ_k of U_tr inside (the lower-U end if U is
-// monotone there).  Their probabilities and all expectations are computed in log space:
-// every integral is split at the extrema of U and of v (zeros of U' + (T/2)D', where ρ peaks),
-// and on each piece (where ρ is monotone) into geometric panels (ratio 4) towards the end where
-// ρ is largest, down to the scale where ρ varies by 1%.  So a ρ of width 1e-6 on an interval
-// of length 8 is resolved, nothing underflows (each basin is integrated relative to its own
-// peak; log_probability is finite even when probability underflows to 0), and each panel is
-// integrated by adaptive Gauss–Kronrod (31 points) to `tolerance` relative to its L1 norm.
+// Contract.  The zero-flux stationary solution of the 1-D Fokker–Planck equation on [lo, hi]
+// (Gardiner §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D):
+//   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi].
+// The loss: members value(double)/derivative(double, k) (gaussian_wells_1d), a callable on a
+// double (U' by dual numbers when templated, else finite differences), or a library loss on
+// 1-vectors.  The diffusion: a diffusion_model on 1-vectors (D' = divergence) or a callable
+// D(θ) (D' by dual numbers when templated, else finite differences).  For constant D, v is
+// exact to rounding (no quadrature).  Basins are the intervals between consecutive local
+// maxima of U_tr and the interval ends, in increasing θ; `minimum` is the local minimum θ_k of
+// U_tr inside (the lower-U end if U is monotone there).  Probabilities and expectations are
+// computed in log space, each basin relative to its own peak, so nothing underflows
+// (log_probability is finite even when probability underflows to 0).  How v and the integrals
+// are evaluated is noted at build() below.
+//
+// steady_state_options (one line each):
+//   tolerance     relative tolerance of each quadrature panel (default 1e-12)
+//   scan_points   grid for the extrema of U and v and the tabulated integral (default 4001);
+//                 raise it for extrema closer together than (hi − lo)/(scan_points − 1)
+//   max_depth     bisection depth of the adaptive rule on each panel (default 20)
 //
 // Error estimates: basin_1d::error_estimate and quadrature_result::error_estimate are the
-// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).  Each
-// evaluation of v carries a rounding error ≈ ε·max|v| (ε·|U|/D for constant D), which ρ
-// amplifies by 2/T: `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature
-// can beat (≈ 2e-11 for the Figure 4 setting at T = 1e-3), so panels aim at
-// max(tolerance/10, 10·rounding_floor) (see attainable_tolerance()).  The status is
-// tolerance_not_met when a panel could not meet that.  What the
-// quadrature cannot see: extrema of U or of v closer together than the grid spacing
-// (hi − lo)/(scan_points − 1); raise scan_points for such features.
+// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).
+// `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature can beat (≈ 2e-11
+// for the Figure 4 setting at T = 1e-3); panels aim at attainable_tolerance() =
+// max(tolerance, 10·rounding_floor).  The status is tolerance_not_met when a panel could not
+// meet that.
 //
 // Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
-// finite at a grid point), domain_error (T ≤ 0, D(θ) ≤ 0 at a grid point of the interval,
-// or wherever D is evaluated later).
+// finite at a grid point, a diffusion model that is not 1-D), domain_error (T ≤ 0, D(θ) ≤ 0 at
+// a grid point of the interval, or wherever D is evaluated later).  Messages start with
+// "shiftcurv::steady_state_1d".
 #pragma once
 
 #include <algorithm>
@@ -101,7 +103,7 @@ class steady_state_1d {
     if (opt.scan_points < 3) detail::throw_invalid(fn, "scan_points must be >= 3, got ", opt.scan_points);
     require_positive(fn, "tolerance", opt.tolerance);
     if (opt.max_depth < 0) detail::throw_invalid(fn, "max_depth must be >= 0, got ", opt.max_depth);
-    detail::require_loss_1d(fn, "the loss", train, lo);
+    detail::require_loss_1d(fn, "the loss", train);
     auto L = std::make_shared<Loss>(train);
     auto N = std::make_shared<Noise>(noise);
     auto V = std::make_shared<detail::diffusion_1d_view<Noise>>(fn, *N, lo);  // points into *N
@@ -241,6 +243,16 @@ class steady_state_1d {
     std::vector<double> u, du, d, dd;
   };
 
+  // How it is computed.  v is evaluated as v = (U − U₀)/D |_lo^θ + ∫_lo^θ (U − U₀) D'/D² dξ +
+  // (T/2) log(D(θ)/D(lo)) (integration by parts; U₀ = min of U on the grid); the remaining
+  // integral is tabulated at the grid nodes by adaptive Gauss–Kronrod (cells summed with
+  // Neumaier compensation) and completed inside a cell by 15-point Gauss–Legendre.  Every
+  // integral of ρ is split at the extrema of U and of v (zeros of U' + (T/2)D', where ρ
+  // peaks), and on each piece (where ρ is monotone) into geometric panels (ratio 4) towards
+  // the end where ρ is largest, down to the scale where ρ varies by 1%, so a ρ of width 1e-6
+  // on an interval of length 8 is resolved; each panel by adaptive Gauss–Kronrod (31 points).
+  // Each evaluation of v carries a rounding error ≈ ε·max|v|, which ρ amplifies by 2/T: the
+  // rounding floor.
   void build() {
     const grid_values g = tabulate();
     tabulate_remainder(g);

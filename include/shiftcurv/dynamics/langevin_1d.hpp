@@ -39,7 +39,8 @@
 // independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
 // update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
 // out)` (out[j] = U'(θ[j]); gaussian_wells_1d does) gets the drift SIMD-wide; otherwise U' is
-// called per particle.  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
+// called per particle.  constant_diffusion is read once and scalar_field_diffusion and callables
+// are evaluated on doubles; other diffusion models go through 1-vectors (slower).  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
 // baseline is ≈ 3.8× slower): benchmarks/README.md has the numbers.
 //
 // Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
@@ -337,8 +338,8 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
   if (o.histogram_bins < 0) detail::throw_invalid(fn, "histogram_bins must be >= 0, got ", o.histogram_bins);
   if (o.histogram_bins > 0 && !o.walls) detail::throw_invalid(fn, "a histogram needs walls (its range)");
   const double probe = o.x0 ? *o.x0 : o.walls.lower(0);
-  detail::require_loss_1d(fn, "U", U, probe);
-  detail::require_loss_1d(fn, "U_test", U_test, probe);
+  detail::require_loss_1d(fn, "U", U);
+  detail::require_loss_1d(fn, "U_test", U_test);
   const detail::diffusion_1d_view<Diffusion> Dv(fn, D, probe);
 
   const auto t0 = std::chrono::steady_clock::now();

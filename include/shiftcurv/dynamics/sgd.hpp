@@ -66,7 +66,7 @@ class sgd_stepper {
 
   /// Keeps a reference to `loss` (it must outlive the stepper).  Throws domain_error unless
   /// λ > 0 and α ≥ 0; invalid_argument unless 1 ≤ B (≤ N without replacement), β finite.
-  sgd_stepper(const F& loss, sgd_options o, philox_noise noise = {}) : loss_(&loss), o_(o), noise_(noise) {
+  sgd_stepper(const F& loss, const sgd_options& o, philox_noise noise = {}) : loss_(&loss), o_(o), noise_(noise) {
     constexpr const char* fn = "sgd_stepper";
     require_positive(fn, "learning_rate", o.learning_rate);
     n_ = detail::checked_num_samples(fn, loss);

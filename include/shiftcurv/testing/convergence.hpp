@@ -77,7 +77,7 @@ struct brownian_refinement {
   }
 };
 
-struct order_fit {
+struct order_fit_result {
   double order = 0;          ///< slope of log(error) against log(dt)
   double order_error = 0;    ///< its standard error from the residuals
   double log_constant = 0;   ///< intercept: error ≈ exp(log_constant)·dt^order
@@ -86,7 +86,7 @@ struct order_fit {
 
 /// Least-squares slope of log(error) on log(dt).  Throws invalid_argument unless ≥ 2 points of
 /// equal count, all positive and finite.
-inline order_fit fit_convergence_order(std::span<const double> dt, std::span<const double> error) {
+inline order_fit_result fit_convergence_order(std::span<const double> dt, std::span<const double> error) {
   constexpr const char* fn = "testing::fit_convergence_order";
   if (dt.size() != error.size()) detail::throw_invalid(fn, "dt has ", dt.size(), " entries, error has ", error.size());
   if (dt.size() < 2) detail::throw_invalid(fn, "need at least 2 points, got ", dt.size());
@@ -106,7 +106,7 @@ inline order_fit fit_convergence_order(std::span<const double> dt, std::span<con
     sxy += x * y;
   }
   if (!(sxx > 0)) detail::throw_invalid(fn, "the dt values must not all be equal");
-  order_fit f;
+  order_fit_result f;
   f.order = sxy / sxx;
   f.log_constant = my - f.order * mx;
   double rss = 0;
@@ -119,7 +119,7 @@ inline order_fit fit_convergence_order(std::span<const double> dt, std::span<con
 }
 
 /// |fit.order − expected| ≤ tolerance (and the fit not noise limited).
-inline bool order_within(const order_fit& f, double expected, double tolerance) {
+inline bool order_within(const order_fit_result& f, double expected, double tolerance) {
   return !f.noise_limited && std::fabs(f.order - expected) <= tolerance;
 }
 
@@ -133,7 +133,7 @@ struct convergence_options {
 
 struct convergence_result {
   std::vector<double> dt, error, standard_error;
-  order_fit fit;
+  order_fit_result fit;
 };
 
 namespace detail_convergence {
@@ -203,12 +203,12 @@ convergence_result weak_convergence(const MakeStepper& make, const System& sys, 
 /// Per-level estimates for weak convergence without a pathwise exact solution (see the header).
 struct weak_level_result {
   std::vector<double> dt;               ///< per level, in the order of `steps`
-  std::vector<mc_estimate> value;       ///< E f(X_N) per level (the same paths on every level)
-  std::vector<mc_estimate> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
+  std::vector<mc_estimate_result> value;       ///< E f(X_N) per level (the same paths on every level)
+  std::vector<mc_estimate_result> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
   /// Order of |difference[l]| against dt[l]: the weak order p when consecutive levels have one
   /// ratio r (then difference[l] = C dt_l^p (1 − r^{−p}) + higher order); noise_limited when
   /// some |difference| < 3 of its standard errors.  Needs ≥ 3 levels.
-  order_fit fit;
+  order_fit_result fit;
 };
 
 /// E f(X_N) per level and the coupled differences of consecutive levels; `steps` must increase

@@ -112,15 +112,13 @@ void loss_derivatives_1d(const F& f, const double* x, double* out, index n) {
   }
 }
 
-/// Checks that a 1-D loss is 1-D where that can be seen (a `dimension()` member, or the size
-/// of the gradient of a vector loss at x), naming the public function `fn`.
+/// Checks that a 1-D loss is 1-D where it says so (an optional `dimension()` member), naming
+/// the public function `fn`.  (A vector loss without one cannot be probed safely.)
 template <class F>
-void require_loss_1d(std::string_view fn, std::string_view name, const F& f, double x) {
+void require_loss_1d(std::string_view fn, std::string_view name, const F& f) {
   if constexpr (has_dimension<F>) {
     if (static_cast<index>(f.dimension()) != 1)
       throw_invalid(fn, name, " must be a 1-D loss, its dimension() is ", f.dimension());
-  } else if constexpr (!scalar_loss_members<F> && !scalar_callable<F>) {
-    require_size(fn, std::string(name) + " gradient", gradient_unchecked(f, point_1d(x)).size(), 1);
   }
 }
 
