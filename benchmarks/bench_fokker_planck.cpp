@@ -30,9 +30,8 @@ sc::fokker_planck_1d& solver_1d(sc::index N) {
   static std::map<sc::index, std::unique_ptr<sc::fokker_planck_1d>> cache;
   auto& p = cache[N];
   if (!p) {
-    const auto& U = fig4_left();
-    p = std::make_unique<sc::fokker_planck_1d>([&U](double x) { return U.derivative(x, 1); },
-                                               [](double) { return 1e-3; }, 0.05, -4.0, 4.0, N);
+    // U's value (the loss itself) and a plain callable D(θ)
+    p = std::make_unique<sc::fokker_planck_1d>(fig4_left(), [](double) { return 1e-3; }, 0.05, -4.0, 4.0, N);
   }
   return *p;
 }

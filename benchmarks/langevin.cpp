@@ -43,7 +43,6 @@ const sc::gaussian_wells_1d& wells() {
 void two_well_1d(benchmark::State& state) {
   const auto scheme = static_cast<sc::sde_scheme>(state.range(0));
   sc::langevin_1d_options o;
-  o.temperature = 1.0;
   o.particles = particles_1d;
   o.dt = 1e-3;
   o.t_end = static_cast<double>(steps_1d) * o.dt;
@@ -56,7 +55,7 @@ void two_well_1d(benchmark::State& state) {
   auto D = [](double) { return 1e-3; };
   double sink = 0;
   for (auto _ : state) {
-    const auto r = sc::langevin_ensemble_1d(wells(), test, D, o);
+    const auto r = sc::langevin_ensemble_1d(wells(), test, D, /*T=*/1.0, o);
     sink += r.final().mean_train_loss;
   }
   benchmark::DoNotOptimize(sink);

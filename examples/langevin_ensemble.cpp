@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   return cli::run("langevin_ensemble", app, argc, argv, [&] {
     const cli::model m = cli::build_model(flags);
     shiftcurv::langevin_1d_options o;
-    o.temperature = cli::parse_positive("--temperature", temperature);
+    const double T = cli::parse_positive("--temperature", temperature);
     o.particles = cli::parse_count("--particles", particles);
     o.dt = cli::parse_positive("--dt", dt);
     o.t_end = cli::parse_number("--time", time, time);
@@ -75,12 +75,12 @@ int main(int argc, char** argv) {
     o.basin_boundaries.assign(basins.boundaries.begin() + 1, basins.boundaries.end() - 1);
 
     const cli::diffusion_1d noise = m.noise;
-    const auto r = shiftcurv::langevin_ensemble_1d(m.train, m.test, [&noise](double x) { return noise.value(x); }, o);
+    const auto r = shiftcurv::langevin_ensemble_1d(m.train, m.test, [&noise](double x) { return noise.value(x); }, T, o);
     if (!r) throw std::runtime_error("the ensemble did not succeed: " + r.message);
     const auto& s = r.final();
 
     cli::csv_table out{{"T", "particles", "steps", "mean_train_loss", "mean_test_loss"}, {}};
-    std::vector<double> row{o.temperature, double(r.particles), double(r.steps), s.mean_train_loss, s.mean_test_loss};
+    std::vector<double> row{T, double(r.particles), double(r.steps), s.mean_train_loss, s.mean_test_loss};
     for (std::size_t k = 0; k < s.occupancy.size(); ++k) {
       out.header.push_back("occupancy_" + std::to_string(k));
       row.push_back(s.occupancy[k]);
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!csv_path.empty()) cli::write_output(csv_path, out.str());
-    std::printf("T = %g, %ld particles, %ld steps of dt = %g to t = %g (%.2f s)\n", o.temperature, long(r.particles),
+    std::printf("T = %g, %ld particles, %ld steps of dt = %g to t = %g (%.2f s)\n", T, long(r.particles),
                 long(r.steps), o.dt, s.time, r.seconds);
     std::printf("mean train loss %.10g +- %.2g\nmean test loss  %.10g +- %.2g\n", s.mean_train_loss, s.train_loss_error,
                 s.mean_test_loss, s.test_loss_error);

@@ -304,3 +304,49 @@ TEST_CASE("steady_state_1d bad input throws the documented types") {
   CHECK_THROWS_AS((void)ok.potential(3.0), sc::invalid_argument);
   CHECK_THROWS_AS((void)ok.density(nan), sc::invalid_argument);
 }
+
+TEST_CASE("steady_state_1d takes U's value in every 1-D form, and any 1-D diffusion (closed forms)") {
+  // U = ½k(θ − a)², D = c on [a − 12σ, a + 12σ] with σ² = Tc/(2k): a Gaussian truncated where
+  // its tail is e^{−72}, so E[θ] = a and E[U] = kσ²/2 = Tc/4 exactly to rounding.  For constant
+  // D the library's v is exact (no quadrature); the expectations are Gauss–Kronrod integrals
+  // to 1e-12: tolerance 1e-10 relative.
+  const double k = 2.0, a = 0.3, c = 0.5, T = 0.2;
+  const double sigma = std::sqrt(T * c / (2 * k)), lo = a - 12 * sigma, hi = a + 12 * sigma;
+  auto generic = [&](auto x) { return 0.5 * k * (x - a) * (x - a); };  // U' by dual numbers
+  auto plain = [&](double x) { return 0.5 * k * (x - a) * (x - a); };   // U' by finite differences
+  auto check = [&](const sc::steady_state_1d& ss, const char* what) {
+    INFO(what);
+    REQUIRE(ss.status() == sc::status::success);
+    CHECK(rel(ss.expected_loss(generic).value, T * c / 4) < 1e-10);
+    CHECK(std::abs(ss.expectation([](double t) { return t; }).value - a) < 1e-10 * sigma);
+    REQUIRE(ss.basins().size() == 1);
+    CHECK(std::abs(ss.basins()[0].minimum - a) < 1e-8);  // the root of U' (FD: ~1e-10)
+  };
+  check(sc::steady_state_1d(generic, sc::constant_diffusion(c, 1), T, lo, hi), "generic lambda, constant_diffusion");
+  check(sc::steady_state_1d(plain, sc::constant_diffusion(c, 1), T, lo, hi), "plain lambda, constant_diffusion");
+  check(sc::steady_state_1d(generic, [&](double) { return c; }, T, lo, hi), "generic lambda, callable D");
+
+  // Position-dependent D through a callable: B.1 case 1, U = u₀ + ½hθ² and D = U, for which
+  // ρ ∝ U^{−(1 + 2/T)} (THEORY.md, B.1).  The SAME lambda is the loss and the diffusion; D'
+  // comes from dual numbers.  Reference: E[θ²] by the test's own Gauss–Kronrod quadrature.
+  const double u0 = 0.5, h = 2.0, T1 = 0.3;
+  auto Ub = [&](auto x) { return u0 + 0.5 * h * x * x; };
+  const sc::steady_state_1d ss(Ub, Ub, T1, -3.0, 3.0);
+  REQUIRE(ss.status() == sc::status::success);
+  auto w = [&](double x) { return std::pow(u0 + 0.5 * h * x * x, -(1 + 2 / T1)); };
+  using gk = boost::math::quadrature::gauss_kronrod<double, 61>;
+  const double z = gk::integrate(w, -3.0, 3.0, 15, 1e-14);
+  const double m2 = gk::integrate([&](double x) { return x * x * w(x); }, -3.0, 3.0, 15, 1e-14) / z;
+  CHECK(rel(ss.expectation([](double t) { return t * t; }).value, m2) < 1e-9);
+}
+
+TEST_CASE("steady_state_1d: bad input messages name steady_state_1d") {
+  fig4 f;
+  CHECK_THROWS_WITH_AS(sc::steady_state_1d(f.U, sc::constant_diffusion(1e-3, 1), 0.0, -1.0, 1.0),
+                       doctest::Contains("shiftcurv::steady_state_1d: T must be > 0"), sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::steady_state_1d(f.U, sc::constant_diffusion(1e-3, 2), 0.1, -1.0, 1.0),
+                       doctest::Contains("shiftcurv::steady_state_1d: the diffusion model must be 1-D"),
+                       sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::steady_state_1d(f.U, [](double x) { return x; }, 0.1, -1.0, 1.0),
+                       doctest::Contains("shiftcurv::steady_state_1d: D(theta) must be > 0"), sc::domain_error);
+}

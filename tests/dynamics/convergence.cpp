@@ -25,7 +25,7 @@ auto exact_of(const Problem& p) {
   return [p](const Eigen::VectorXd& W, double t) { return p.exact(W, t); };
 }
 
-void report(const char* what, const st::convergence_study& s) {
+void report(const char* what, const st::convergence_result& s) {
   MESSAGE(std::string(what) << ": order " << s.fit.order << " ± " << s.fit.order_error << ", errors " << s.error[0] << " … "
                 << s.error.back() << " (se " << s.standard_error.back() << ")");
 }

@@ -167,7 +167,7 @@ std::pair<vec2, vec4> scheme_moments(const linear_noncommutative& prob, double t
 
 struct weak_errors {
   std::vector<double> dt, mean, second;
-  st::order_fit mean_fit, second_fit;
+  st::order_fit_result mean_fit, second_fit;
 };
 template <template <class, class> class Scheme>
 weak_errors exact_weak_errors(const linear_noncommutative& prob, const std::vector<int>& levels) {
@@ -191,7 +191,7 @@ void report(const char* what, const weak_errors& e) {
                 << e.second_fit.order << " ± " << e.second_fit.order_error << "; E XXᵀ errors " << e.second.front()
                 << " … " << e.second.back());
 }
-void report(const char* what, const st::convergence_study& s) {
+void report(const char* what, const st::convergence_result& s) {
   MESSAGE(std::string(what) << ": order " << s.fit.order << " ± " << s.fit.order_error << ", errors " << s.error[0] << " … "
                 << s.error.back() << " (se " << s.standard_error.back() << ")");
 }

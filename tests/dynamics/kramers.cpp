@@ -32,7 +32,7 @@ double exact_mfpt(double T) {
 }
 
 // First-passage times from −1 to ≥ +1 with Platen's weak-2 scheme, split over two threads.
-st::mc_estimate simulated_mfpt(double T, double dt, int particles, std::uint64_t seed) {
+st::mc_estimate_result simulated_mfpt(double T, double dt, int particles, std::uint64_t seed) {
   auto sys = std::make_pair([](const state1& x, state1& f) { f(0) = x(0) - x(0) * x(0) * x(0); },
                             [T](const state1&, state1& g) { g(0) = std::sqrt(T); });
   std::vector<double> tau(static_cast<std::size_t>(particles));

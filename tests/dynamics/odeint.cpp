@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "shiftcurv/dynamics/langevin_system.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/noise/matrix_field.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 
 namespace sc = shiftcurv;
@@ -156,6 +158,86 @@ TEST_CASE("steppers reject a non-positive step") {
   CHECK_THROWS_AS(sc::langevin_system(sc::quadratic(Eigen::MatrixXd::Identity(1, 1)), sc::constant_diffusion(1.0, 1), -1.0),
                   sc::domain_error);
   CHECK_THROWS_AS(sc::reflecting_box(1.0, 1.0), sc::invalid_argument);
+}
+
+// The noise amplitude of the multi-D SDE: G·Gᵀ must be T·D(θ), with D computed here from its
+// definition (not from the library's noise factor).  Tolerance: Cholesky and the product are
+// backward stable, so ‖GGᵀ − T·D‖ ≤ ~10 ε ‖T·D‖; 1e-13 relative leaves a margin.
+struct curved_field {  // D(θ) = [[1 + θ₀², 0.3 + 0.2 sin θ₁], [·, 2 + cos θ₀]]: SPD, non-diagonal
+  template <class S>
+  Eigen::Matrix<S, -1, -1> operator()(const Eigen::Matrix<S, -1, 1>& th) const {
+    using std::cos;
+    using std::sin;
+    Eigen::Matrix<S, -1, -1> D(2, 2);
+    D << S(1) + th(0) * th(0), S(0.3) + S(0.2) * sin(th(1)), S(0.3) + S(0.2) * sin(th(1)), S(2) + cos(th(0));
+    return D;
+  }
+};
+
+TEST_CASE("langevin_system: G Gᵀ = T·D(θ) at a point, constant non-diagonal and position-dependent D") {
+  const double T = 0.37;
+  const sc::vector theta = (sc::vector(2) << 0.8, -1.3).finished();
+  sc::matrix G;
+  {
+    Eigen::MatrixXd Dm(2, 2);
+    Dm << 1.5, -0.7, -0.7, 0.9;
+    // temporaries: the system keeps its own copies (odeint's convention)
+    const auto sys = sc::langevin_system(sc::quadratic(Eigen::MatrixXd::Identity(2, 2)), sc::constant_diffusion(Dm), T);
+    sys.second(theta, G);
+    INFO("constant D: G Gᵀ = " << G * G.transpose());
+    CHECK((G * G.transpose() - T * Dm).norm() <= 1e-13 * (T * Dm).norm());
+  }
+  {
+    const auto sys = sc::langevin_system(sc::quadratic(Eigen::MatrixXd::Identity(2, 2)),
+                                         sc::matrix_field_diffusion{curved_field{}}, T);
+    sys.second(theta, G);
+    Eigen::Matrix2d D;  // the formula above, written out
+    const double off = 0.3 + 0.2 * std::sin(-1.3);
+    D << 1 + 0.64, off, off, 2 + std::cos(0.8);
+    INFO("field D: G Gᵀ = " << G * G.transpose() << ", T·D = " << T * D);
+    CHECK((G * G.transpose() - T * D).norm() <= 1e-13 * (T * D).norm());
+    // and the drift is −∇U = −θ for U = ½|θ|²
+    sc::vector f;
+    sys.first(theta, f);
+    CHECK((f + theta).norm() <= 1e-15);
+  }
+}
+
+TEST_CASE("per_sample_langevin_system: G Gᵀ = T·D with D = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ by brute force") {
+  const sc::index N = 7, p = 3;
+  const counting_least_squares loss(N, p);
+  const double T = 0.21;
+  const auto sys = sc::per_sample_langevin_system(loss, T);
+  const sc::vector theta = sc::vector::LinSpaced(p, -0.4, 0.9);
+  // per-sample gradients of ½(x_iᵀθ − y_i)², from the data (not through the loss object)
+  Eigen::MatrixXd g(p, N);
+  for (sc::index i = 0; i < N; ++i) g.col(i) = (loss.X.row(i).dot(theta) - loss.y(i)) * loss.X.row(i).transpose();
+  const Eigen::VectorXd gbar = g.rowwise().mean();
+  Eigen::MatrixXd D = Eigen::MatrixXd::Zero(p, p);
+  for (sc::index i = 0; i < N; ++i) D += (g.col(i) - gbar) * (g.col(i) - gbar).transpose() / static_cast<double>(N);
+  sc::matrix G;
+  sys.second(theta, G);
+  INFO("G Gᵀ = " << G * G.transpose() << "\nT·D = " << T * D);
+  CHECK((G * G.transpose() - T * D).norm() <= 1e-13 * (T * D).norm());
+  sc::vector f;
+  sys.first(theta, f);
+  CHECK((f + gbar).norm() <= 1e-14 * gbar.norm());
+}
+
+template <class F>
+concept per_sample_system_accepts = requires(F&& f) { sc::per_sample_langevin_system(std::forward<F>(f), 0.3); };
+
+TEST_CASE("per_sample_langevin_system: T <= 0 or NaN rejected, naming the function; temporaries do not compile") {
+  const counting_least_squares loss(4, 2);
+  CHECK_THROWS_WITH_AS(sc::per_sample_langevin_system(loss, 0.0),
+                       doctest::Contains("shiftcurv::per_sample_langevin_system: T must be > 0"), sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::per_sample_langevin_system(loss, -1.0), doctest::Contains("per_sample_langevin_system"),
+                       sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::per_sample_langevin_system(loss, NAN), doctest::Contains("per_sample_langevin_system"),
+                       sc::invalid_argument);
+  // the system keeps a reference to the data: an rvalue data set is rejected at compile time
+  static_assert(per_sample_system_accepts<const counting_least_squares&>);
+  static_assert(!per_sample_system_accepts<counting_least_squares>);
 }
 
 // The per-sample system's combined evaluation: drift −ḡ and noise √T·Aᵀ from ONE sweep over the

@@ -86,7 +86,7 @@ double stationary_expectation(double T, F f) {
   return ts.integrate([&](double x) { return f(x) * rho(x); }, -3.0, 3.0) / Z;
 }
 
-st::mc_estimate observed(const sc::mean_observer& m, sc::index s, sc::index i) {
+st::mc_estimate_result observed(const sc::mean_observer& m, sc::index s, sc::index i) {
   return {m.mean(s, i), m.standard_error(s, i), m.count(s)};
 }
 }  // namespace
@@ -165,7 +165,7 @@ TEST_CASE("Figure 5: same T = λ/B, different (λ, B) — same stationary statis
   e.progress = false;
   const auto init = sc::initial_point{sc::vector(sc::vector::Constant(1, 0.5))};
   struct run { double lr; sc::index B; };
-  std::vector<st::mc_estimate> means, seconds;
+  std::vector<st::mc_estimate_result> means, seconds;
   for (run c : {run{0.05, 1}, run{0.1, 2}, run{0.2, 4}}) {
     sc::sgd_options o;
     o.learning_rate = c.lr;

@@ -10,39 +10,41 @@
 //   auto e_g    = ss.expectation([](double th) { return th * th; });
 //   ss.density(0.9); ss.log_density(0.9); ss.potential(0.9);
 //
-// This is the zero-flux stationary solution of the 1-D Fokker–Planck equation (Gardiner,
-// Handbook of Stochastic Methods, §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D).
-// The potential (v(lo) = 0, the fixed reference point) is
-//   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi],
-// evaluated as v = (U − U₀)/D |_lo^θ + ∫_lo^θ (U − U₀) D'/D² dξ + (T/2) log(D(θ)/D(lo))
-// (integration by parts; U₀ = min of U on the grid), so that for constant D v is exact
-// to rounding and no quadrature is involved.  The remaining integral is tabulated at the
-// `scan_points` grid nodes by adaptive Gauss–Kronrod (cells summed with Neumaier
-// compensation) and completed inside a cell by 15-point Gauss–Legendre.
+//   // the loss is U's VALUE in any 1-D form; D any 1-D diffusion model or a callable D(θ)
+//   shiftcurv::steady_state_1d dw([](auto x) { return 0.25 * x * x * x * x - 0.5 * x * x; },
+//                                 [](auto x) { return 1.0 + 0.4 * x; }, /*T=*/0.5, -2.0, 2.0);
 //
-// Basins are the intervals between consecutive local maxima of U_tr and the interval ends,
-// in increasing θ; `minimum` is the local minimum θ_k of U_tr inside (the lower-U end if U is
-// monotone there).  Their probabilities and all expectations are computed in log space:
-// every integral is split at the extrema of U and of v (zeros of U' + (T/2)D', where ρ peaks),
-// and on each piece (where ρ is monotone) into geometric panels (ratio 4) towards the end where
-// ρ is largest, down to the scale where ρ varies by 1%.  So a ρ of width 1e-6 on an interval
-// of length 8 is resolved, nothing underflows (each basin is integrated relative to its own
-// peak; log_probability is finite even when probability underflows to 0), and each panel is
-// integrated by adaptive Gauss–Kronrod (31 points) to `tolerance` relative to its L1 norm.
+// Contract.  The zero-flux stationary solution of the 1-D Fokker–Planck equation on [lo, hi]
+// (Gardiner §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D):
+//   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi].
+// The loss: members value(double)/derivative(double, k) (gaussian_wells_1d), a callable on a
+// double (U' by dual numbers when templated, else finite differences), or a library loss on
+// 1-vectors.  The diffusion: a diffusion_model on 1-vectors (D' = divergence) or a callable
+// D(θ) (D' by dual numbers when templated, else finite differences).  For constant D, v is
+// exact to rounding (no quadrature).  Basins are the intervals between consecutive local
+// maxima of U_tr and the interval ends, in increasing θ; `minimum` is the local minimum θ_k of
+// U_tr inside (the lower-U end if U is monotone there).  Probabilities and expectations are
+// computed in log space, each basin relative to its own peak, so nothing underflows
+// (log_probability is finite even when probability underflows to 0).  How v and the integrals
+// are evaluated is noted at build() below.
+//
+// steady_state_options (one line each):
+//   tolerance     relative tolerance of each quadrature panel (default 1e-12)
+//   scan_points   grid for the extrema of U and v and the tabulated integral (default 4001);
+//                 raise it for extrema closer together than (hi − lo)/(scan_points − 1)
+//   max_depth     bisection depth of the adaptive rule on each panel (default 20)
 //
 // Error estimates: basin_1d::error_estimate and quadrature_result::error_estimate are the
-// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).  Each
-// evaluation of v carries a rounding error ≈ ε·max|v| (ε·|U|/D for constant D), which ρ
-// amplifies by 2/T: `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature
-// can beat (≈ 2e-11 for the Figure 4 setting at T = 1e-3), so panels aim at
-// max(tolerance/10, 10·rounding_floor) (see attainable_tolerance()).  The status is
-// tolerance_not_met when a panel could not meet that.  What the
-// quadrature cannot see: extrema of U or of v closer together than the grid spacing
-// (hi − lo)/(scan_points − 1); raise scan_points for such features.
+// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).
+// `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature can beat (≈ 2e-11
+// for the Figure 4 setting at T = 1e-3); panels aim at attainable_tolerance() =
+// max(tolerance, 10·rounding_floor).  The status is tolerance_not_met when a panel could not
+// meet that.
 //
 // Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
-// finite at a grid point), domain_error (T ≤ 0, D(θ) ≤ 0 at a grid point of the interval,
-// or wherever D is evaluated later).
+// finite at a grid point, a diffusion model that is not 1-D), domain_error (T ≤ 0, D(θ) ≤ 0 at
+// a grid point of the interval, or wherever D is evaluated later).  Messages start with
+// "shiftcurv::steady_state_1d".
 #pragma once
 
 #include <algorithm>
@@ -59,9 +61,9 @@
 #include <vector>
 
 #include <boost/math/quadrature/gauss.hpp>
-#include <boost/math/tools/toms748_solve.hpp>
 
 #include "shiftcurv/basins/detail/scalar_access.hpp"
+#include "shiftcurv/basins/detail/sign_changes.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
@@ -87,10 +89,11 @@ struct steady_state_options {
 
 class steady_state_1d {
  public:
+  /// The steady state of dθ = −U'dt + √(T D) dW on [lo, hi] (see the header comment).
   template <class Loss, class Noise>
-    requires loss_function<Loss> && diffusion_model<Noise>
+    requires loss_1d<Loss> && diffusion_1d_model<Noise>
   steady_state_1d(const Loss& train, const Noise& noise, double T, double lo, double hi,
-                  steady_state_options opt = {})
+                  const steady_state_options& opt = {})
       : T_(T), lo_(lo), hi_(hi), opt_(opt) {
     constexpr std::string_view fn = "steady_state_1d";
     require_temperature(fn, T);
@@ -100,20 +103,15 @@ class steady_state_1d {
     if (opt.scan_points < 3) detail::throw_invalid(fn, "scan_points must be >= 3, got ", opt.scan_points);
     require_positive(fn, "tolerance", opt.tolerance);
     if (opt.max_depth < 0) detail::throw_invalid(fn, "max_depth must be >= 0, got ", opt.max_depth);
-    {
-      vector x(1);
-      x(0) = lo;
-      const matrix D0 = noise.matrix(x);
-      if (D0.rows() != 1 || D0.cols() != 1)
-        detail::throw_invalid(fn, "the diffusion model must be 1-D (1x1 D), got ", D0.rows(), "x", D0.cols());
-    }
+    detail::require_loss_1d(fn, "the loss", train);
     auto L = std::make_shared<Loss>(train);
     auto N = std::make_shared<Noise>(noise);
-    U_ = [L](double t) { return detail::loss_at(*L, t); };
-    dU_ = [L](double t) { return detail::loss_derivative_at(*L, t); };
-    D_ = [N](double t) { return detail::diffusion_at(*N, t); };
-    dD_ = [N](double t) { return detail::diffusion_derivative_at(*N, t); };
-    constant_ = std::is_same_v<Noise, constant_diffusion>;
+    auto V = std::make_shared<detail::diffusion_1d_view<Noise>>(fn, *N, lo);  // points into *N
+    U_ = [L](double t) { return detail::loss_value_1d(*L, t); };
+    dU_ = [L](double t) { return detail::loss_derivative_1d(*L, t); };
+    D_ = [N, V](double t) { return V->value(t); };
+    dD_ = [N, V](double t) { return V->derivative(t); };
+    constant_ = detail::diffusion_1d_view<Noise>::is_constant;
     build();
   }
 
@@ -184,11 +182,11 @@ class steady_state_1d {
     return r;
   }
 
-  /// E_ρ[U] for any 1-D loss functor (U_tr, U_test, ...).
+  /// E_ρ[U] for any 1-D loss (U_tr, U_test, ...; the forms of loss_1d).
   template <class Loss>
-    requires loss_function<Loss>
+    requires loss_1d<Loss>
   quadrature_result expected_loss(const Loss& loss) const {
-    return expectation([&loss](double t) { return detail::loss_at(loss, t); });
+    return expectation([&loss](double t) { return detail::loss_value_1d(loss, t); });
   }
 
   /// max(tolerance, 10 × rounding floor): the relative accuracy the quadrature aims at.
@@ -240,85 +238,121 @@ class steady_state_1d {
   }
   double log_rho_unnormalized(double t) const { return -2 / T_ * raw_potential(t); }
 
+  /// U, U', D, D' on the scan grid (checked finite, D > 0).
+  struct grid_values {
+    std::vector<double> u, du, d, dd;
+  };
+
+  // How it is computed.  v is evaluated as v = (U − U₀)/D |_lo^θ + ∫_lo^θ (U − U₀) D'/D² dξ +
+  // (T/2) log(D(θ)/D(lo)) (integration by parts; U₀ = min of U on the grid); the remaining
+  // integral is tabulated at the grid nodes by adaptive Gauss–Kronrod (cells summed with
+  // Neumaier compensation) and completed inside a cell by 15-point Gauss–Legendre.  Every
+  // integral of ρ is split at the extrema of U and of v (zeros of U' + (T/2)D', where ρ
+  // peaks), and on each piece (where ρ is monotone) into geometric panels (ratio 4) towards
+  // the end where ρ is largest, down to the scale where ρ varies by 1%, so a ρ of width 1e-6
+  // on an interval of length 8 is resolved; each panel by adaptive Gauss–Kronrod (31 points).
+  // Each evaluation of v carries a rounding error ≈ ε·max|v|, which ρ amplifies by 2/T: the
+  // rounding floor.
   void build() {
+    const grid_values g = tabulate();
+    tabulate_remainder(g);
+    v_lo_ = raw_potential(lo_);
+    set_rounding_floor(g);
+    // Extrema: of U (maxima bound the basins, minima are θ_k) and of v (zeros of U' + (T/2)D').
+    std::vector<double> nv(g.du.size());
+    for (std::size_t i = 0; i < nv.size(); ++i) nv[i] = g.du[i] + 0.5 * T_ * g.dd[i];
+    const auto u_ext = detail::find_sign_changes(grid_, g.du, dU_, lo_, hi_);
+    const auto v_ext = detail::find_sign_changes(
+        grid_, nv, [this](double t) { return dU_(t) + 0.5 * T_ * dD_(t); }, lo_, hi_);
+    const std::vector<double> bounds = make_basins(u_ext);
+    std::vector<double> breaks = bounds;
+    for (const auto* list : {&u_ext.up, &v_ext.up, &v_ext.down}) breaks.insert(breaks.end(), list->begin(), list->end());
+    make_panels(std::move(breaks));
+    integrate_basins();
+  }
+
+  /// Step 1: the grid and U, U', D, D' on it; U₀ = min U; detects a constant D.
+  grid_values tabulate() {
     constexpr std::string_view fn = "steady_state_1d";
     const int n = opt_.scan_points;
     grid_.resize(n);
     h_ = (hi_ - lo_) / (n - 1);
-    std::vector<double> u(n), du(n), dd(n), d(n);
+    grid_values g{std::vector<double>(n), std::vector<double>(n), std::vector<double>(n), std::vector<double>(n)};
     for (int i = 0; i < n; ++i) {
       grid_[i] = i == n - 1 ? hi_ : lo_ + h_ * i;
       const double t = grid_[i];
-      u[i] = U_(t);
-      du[i] = dU_(t);
-      d[i] = D_(t);
-      dd[i] = dD_(t);
-      if (!std::isfinite(u[i]) || !std::isfinite(du[i]))
+      g.u[i] = U_(t);
+      g.du[i] = dU_(t);
+      g.d[i] = D_(t);
+      g.dd[i] = dD_(t);
+      if (!std::isfinite(g.u[i]) || !std::isfinite(g.du[i]))
         detail::throw_invalid(fn, "U or U' is not finite at theta = ", t);
-      if (!std::isfinite(d[i]) || !std::isfinite(dd[i]))
+      if (!std::isfinite(g.d[i]) || !std::isfinite(g.dd[i]))
         detail::throw_invalid(fn, "D or D' is not finite at theta = ", t);
-      if (!(d[i] > 0)) detail::throw_domain(fn, "D(theta) must be > 0 on the interval, got ", d[i], " at theta = ", t);
+      if (!(g.d[i] > 0)) detail::throw_domain(fn, "D(theta) must be > 0 on the interval, got ", g.d[i], " at theta = ", t);
     }
     evaluations_ += n;
-    u0_ = *std::min_element(u.begin(), u.end());
+    u0_ = *std::min_element(g.u.begin(), g.u.end());
     if (!constant_)
-      constant_ = std::all_of(dd.begin(), dd.end(), [](double x) { return x == 0; }) &&
-                  std::all_of(d.begin(), d.end(), [&](double x) { return x == d[0]; });
-    // Tabulate the integration-by-parts remainder at the nodes.
+      constant_ = std::all_of(g.dd.begin(), g.dd.end(), [](double x) { return x == 0; }) &&
+                  std::all_of(g.d.begin(), g.d.end(), [&](double x) { return x == g.d[0]; });
+    return g;
+  }
+
+  /// Step 2: the integration-by-parts remainder R(θ_i) = ∫_lo^θ_i (U − U₀) D'/D² at the nodes.
+  void tabulate_remainder(const grid_values& g) {
+    const int n = opt_.scan_points;
     R_.assign(n, 0.0);
-    if (!constant_) {
-      // Each integrand value carries the rounding of U − U₀ (≈ ε(|U| + |U₀|)·|D'|/D²): the
-      // absolute floor below which a cell's quadrature cannot be refined.
-      double floor = 0;
-      for (int i = 0; i < n; ++i)
-        floor = std::max(floor, (std::abs(u[i]) + std::abs(u0_)) * std::abs(dd[i]) / (d[i] * d[i]));
-      floor *= 4 * std::numeric_limits<double>::epsilon() * h_;
-      detail::compensated_sum acc;
-      for (int i = 0; i + 1 < n; ++i) {
-        const auto s = detail::adaptive_gauss_kronrod<15>([this](double x) { return remainder_integrand(x); },
-                                                          grid_[i], grid_[i + 1], 1e-15, floor, 8);
-        evaluations_ += s.evaluations;
-        acc.add(s.value);
-        R_[i + 1] = acc.value();
-      }
+    if (constant_) return;
+    // Each integrand value carries the rounding of U − U₀ (≈ ε(|U| + |U₀|)·|D'|/D²): the
+    // absolute floor below which a cell's quadrature cannot be refined.
+    double floor = 0;
+    for (int i = 0; i < n; ++i)
+      floor = std::max(floor, (std::abs(g.u[i]) + std::abs(u0_)) * std::abs(g.dd[i]) / (g.d[i] * g.d[i]));
+    floor *= 4 * std::numeric_limits<double>::epsilon() * h_;
+    detail::compensated_sum acc;
+    for (int i = 0; i + 1 < n; ++i) {
+      const auto s = detail::adaptive_gauss_kronrod<15>([this](double x) { return remainder_integrand(x); },
+                                                        grid_[i], grid_[i + 1], 1e-15, floor, 8);
+      evaluations_ += s.evaluations;
+      acc.add(s.value);
+      R_[i + 1] = acc.value();
     }
-    v_lo_ = raw_potential(lo_);
-    // Rounding floor of ℓ(θ) − ℓ(peak) = −(2/T)(v(θ) − v(peak)): each v carries ≈ ε·(|U|/D +
-    // |R| + (T/2)|log D|) of rounding, so no quadrature can resolve ρ better than that.
-    {
-      double scale = 0;
-      for (int i = 0; i < n; ++i)
-        scale = std::max(scale, (std::abs(u[i]) + std::abs(u0_)) / d[i] + std::abs(R_[i]) + 0.5 * T_ * std::abs(std::log(d[i])));
-      rounding_floor_ = 2 / T_ * std::numeric_limits<double>::epsilon() * scale;
-    }
+  }
+
+  /// Step 3: the rounding floor of ℓ(θ) − ℓ(peak) = −(2/T)(v(θ) − v(peak)): each v carries
+  /// ≈ ε·(|U|/D + |R| + (T/2)|log D|) of rounding, so no quadrature can resolve ρ better.
+  void set_rounding_floor(const grid_values& g) {
+    double scale = 0;
+    for (std::size_t i = 0; i < g.u.size(); ++i)
+      scale = std::max(scale, (std::abs(g.u[i]) + std::abs(u0_)) / g.d[i] + std::abs(R_[i]) +
+                                  0.5 * T_ * std::abs(std::log(g.d[i])));
+    rounding_floor_ = 2 / T_ * std::numeric_limits<double>::epsilon() * scale;
     panel_tol_ = std::max(0.1 * opt_.tolerance, 10 * rounding_floor_);
+  }
 
-    // Extrema: of U (maxima bound the basins, minima are θ_k) and of v (zeros of U' + (T/2)D').
-    std::vector<double> nv(n);
-    for (int i = 0; i < n; ++i) nv[i] = du[i] + 0.5 * T_ * dd[i];
-    const auto [u_min, u_max] = sign_changes(du, dU_);
-    auto drift = [this](double t) { return dU_(t) + 0.5 * T_ * dD_(t); };
-    const auto [v_min, v_max] = sign_changes(nv, drift);
-
-    // Basins.
+  /// Step 4: basins between consecutive maxima of U (and the ends); returns their bounds.
+  std::vector<double> make_basins(const detail::sign_change_roots& u_ext) {
     std::vector<double> bounds{lo_};
-    bounds.insert(bounds.end(), u_max.begin(), u_max.end());
+    bounds.insert(bounds.end(), u_ext.down.begin(), u_ext.down.end());
     bounds.push_back(hi_);
     for (std::size_t k = 0; k + 1 < bounds.size(); ++k) {
       basin_1d b;
       b.lower = bounds[k];
       b.upper = bounds[k + 1];
       double best = std::numeric_limits<double>::quiet_NaN();
-      for (double m : u_min)
+      for (double m : u_ext.up)
         if (m > b.lower && m < b.upper && (std::isnan(best) || U_(m) < U_(best))) best = m;
       if (std::isnan(best)) best = U_(b.lower) <= U_(b.upper) ? b.lower : b.upper;
       b.minimum = best;
       basins_.push_back(b);
     }
+    return bounds;
+  }
 
-    // Breakpoints, and geometric panels towards the larger end of each monotone piece.
-    std::vector<double> br = bounds;
-    for (const auto* list : {&u_min, &v_min, &v_max}) br.insert(br.end(), list->begin(), list->end());
+  /// Step 5: geometric panels (ratio 4) towards the larger end of each monotone piece between
+  /// consecutive breakpoints, until ρ varies by < 1% inside a panel; the peak of each basin.
+  void make_panels(std::vector<double> br) {
     std::sort(br.begin(), br.end());
     br.erase(std::unique(br.begin(), br.end()), br.end());
     std::size_t basin = 0;
@@ -331,7 +365,6 @@ class steady_state_1d {
       log_peak_[basin] = std::max({log_peak_[basin], la, lb});
       const bool left_peak = la >= lb;
       const double peak = left_peak ? a : b, lpeak = std::max(la, lb), len = b - a;
-      // Panel edges at distances len·4^{−m} from the peak, until ρ varies by < 1% inside.
       std::vector<double> dist{len};
       while (dist.size() < 40) {
         const double next = dist.back() / 4;
@@ -346,8 +379,11 @@ class steady_state_1d {
         panels_.push_back(left_peak ? panel{near, far, basin} : panel{far, near, basin});
       }
     }
+  }
 
-    // Basin masses relative to their own peaks, then log-sum-exp normalization.
+  /// Step 6: basin masses relative to their own peaks, log-sum-exp normalization, status.
+  void integrate_basins() {
+    constexpr std::string_view fn = "steady_state_1d";
     mass_.assign(basins_.size(), 0.0);
     rel_err_.assign(basins_.size(), 0.0);
     std::vector<double> log_mass(basins_.size());
@@ -391,37 +427,6 @@ class steady_state_1d {
       status_ = status::tolerance_not_met;
       message_ = detail::message(fn, "a quadrature panel did not reach the tolerance ", panel_tol_);
     }
-  }
-
-  /// Refined zeros of f where the tabulated values change sign: (− → +, + → −).
-  std::pair<std::vector<double>, std::vector<double>> sign_changes(
-      const std::vector<double>& s, const std::function<double(double)>& f) const {
-    std::vector<double> up, down;
-    const int n = static_cast<int>(s.size());
-    auto sg = [&](int i) { return s[i] > 0 ? 1 : (s[i] < 0 ? -1 : 0); };
-    int i = 0;
-    while (i < n - 1) {
-      const int si = sg(i);
-      if (si == 0) { ++i; continue; }
-      int j = i + 1;
-      while (j < n && sg(j) == 0) ++j;
-      if (j == n) break;
-      const int sj = sg(j);
-      if (si != sj) {
-        double root;
-        if (j > i + 1) {
-          root = 0.5 * (grid_[i + 1] + grid_[j - 1]);
-        } else {
-          std::uintmax_t it = 200;
-          const auto brk = boost::math::tools::toms748_solve(
-              f, grid_[i], grid_[j], s[i], s[j], boost::math::tools::eps_tolerance<double>(52), it);
-          root = std::abs(f(brk.first)) <= std::abs(f(brk.second)) ? brk.first : brk.second;
-        }
-        if (root > lo_ && root < hi_) (si < 0 ? up : down).push_back(root);
-      }
-      i = j;
-    }
-    return {up, down};
   }
 
   double T_, lo_, hi_;

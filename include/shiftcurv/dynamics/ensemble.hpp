@@ -18,8 +18,17 @@
 // result is bit-identical for any thread count (tests/dynamics/ensemble.cpp checks it).
 // Snapshot times are rounded to whole steps (`times` in the result are the ones used).
 // A particle whose state becomes NaN/Inf is dropped from later snapshots and counted in
-// `non_finite`; the status is then numerical_issue.  A progress line goes to stderr when the
-// run takes longer than ~3 s (opts.progress = false silences it).
+// `non_finite`; the status is then numerical_issue (an initial state that is already NaN/Inf
+// is bad input: invalid_argument).  A progress line goes to stderr when the run takes longer
+// than ~3 s (opts.progress = false silences it).
+//
+// ensemble_options (one line each):
+//   particles        number of trajectories (≥ 1)
+//   dt, t_end        step > 0 and end time ≥ 0
+//   observe_at       snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
+//   seed             Philox key of the noise and of initial_uniform
+//   threads          worker threads (0: all cores); the result does not depend on it
+//   progress, progress_after_seconds, progress_stream   progress line for long runs
 #pragma once
 
 #include <chrono>
@@ -139,10 +148,11 @@ bool all_finite(const State& x) {
 
 /// Integrate `particles` independent copies of the system with copies of `stepper` and feed
 /// every particle's state at each snapshot time to the observer.  See the header comment.
-/// Throws invalid_argument on particles < 1, dt ≤ 0, t_end < 0, bad snapshot times.
+/// Throws invalid_argument on particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot
+/// times, an initial state with a NaN/Inf entry.
 template <class Stepper, class System, class Init, class Observer>
 auto run_ensemble(const Stepper& stepper, const System& system, const Init& init, Observer observer,
-                  const ensemble_options& opts) -> ensemble_result<Observer> {
+                  const ensemble_options& opts = {}) -> ensemble_result<Observer> {
   using State = typename Stepper::state_type;
   const auto plan = detail::plan_snapshots("run_ensemble", opts.particles, opts.dt, opts.t_end, opts.observe_at);
   const index snapshots = static_cast<index>(plan.steps.size());
@@ -157,10 +167,14 @@ auto run_ensemble(const Stepper& stepper, const System& system, const Init& init
     Stepper st = stepper;
     const System sys = system;
     for (index k = c * chunk; k < std::min(opts.particles, (c + 1) * chunk); ++k) {
-      st.restart(typename Stepper::noise_type(opts.seed, static_cast<std::uint64_t>(k)));
+      st.restart(typename Stepper::random_source_type(opts.seed, static_cast<std::uint64_t>(k)));
       State x = init(opts.seed, k);
+      for (index i = 0; i < x.size(); ++i)
+        if (!std::isfinite(x(i)))
+          detail::throw_invalid("run_ensemble", "the initial state of trajectory ", k, " has a non-finite entry x0[",
+                                i, "] = ", x(i));
       index n = 0;
-      bool finite = detail::all_finite(x);
+      bool finite = true;
       for (index s = 0; s < snapshots && finite; ++s) {
         for (; n < plan.steps[static_cast<std::size_t>(s)]; ++n) st.do_step(sys, x, static_cast<double>(n) * opts.dt, opts.dt);
         finite = detail::all_finite(x);

@@ -11,33 +11,29 @@
 //   fp.set_uniform();                     // or set_density(ρ0), set_point_mass(θ0)
 //   auto r = fp.evolve(10.0);             // adaptive TR-BDF2 to t = 10 (r.error_estimate)
 //   fp.current();                         // probability current at the N+1 faces
-//   // plain callables instead of library functors: U'(θ) and D(θ), double → double
-//   shiftcurv::fokker_planck_1d ou([](double x) { return x; }, [](double) { return 1.0; }, 0.5, -5, 5, 200);
+//   // plain callables: U(θ) (its VALUE, as everywhere in the library) and D(θ)
+//   shiftcurv::fokker_planck_1d ou([](auto x) { return 0.5 * x * x; }, [](double) { return 1.0; }, 0.5, -5, 5, 200);
 //
-// Equation (THEORY.md): ∂t ρ = ∂θ J, J = U'ρ + (T/2) ∂θ(Dρ), no flux through the walls.  With
-// g = Dρ and φ = (2/T)∫U'/D, J = (T/2) e^{−φ} ∂θ(e^{φ} g).  Between neighbouring centres θ_i,
-// θ_{i+1} (distance h_i) the flux is taken constant and φ's increment is EXACT (Gauss–Kronrod
-// quadrature of U'/D, Δφ_i = (2/T)∫_{θ_i}^{θ_{i+1}} U'/D), which gives the Scharfetter–Gummel
-// flux  J_{i+½} = (T/2)/h_i · [B(−Δφ_i) g_{i+1} − B(Δφ_i) g_i],  B(x) = x/(eˣ − 1)
-// (Scharfetter & Gummel, IEEE Trans. Electron Devices 16:64, 1969; Il'in 1969; Chang & Cooper,
-// J. Comput. Phys. 6:1, 1970, whose weights δ = 1/Δφ − 1/(e^{Δφ} − 1) are the same flux).
-// Consequences, for ANY grid:
-//  - the discrete steady state (zero current on every face) is ρ_i ∝ e^{−φ_i}/D_i =
-//    exp(−(2/T) v(θ_i)) exactly at the nodes, v = ∫U'/D + (T/2) log D (up to quadrature error);
-//  - the semi-discrete system ṁ = A m for the cell masses m_i = ρ_i Δθ_i is a birth–death
-//    Markov generator (off-diagonal rates ≥ 0, columns summing to 0): mass is conserved to
-//    rounding and backward Euler is positive for every dt (I − dt·A is an M-matrix);
-//  - time-dependent solutions are second order in the cell size (O(h²)).
-// The state is advanced by implicit steps with one O(N) tridiagonal solve each (Thomas
-// algorithm without pivoting, stable because I − aA is column diagonally dominant):
-// backward Euler, Crank–Nicolson or TR-BDF2 (Bank et al., IEEE Trans. Electron Devices
-// 32:1992, 1985), fixed or adaptive dt (step doubling).  The options and result types
-// (fp_scheme, fp_evolve_options, fp_evolve_result) are shared with the 2-D solver and live in
-// dynamics/detail/fp_common.hpp.  Two practical points: every step is rescaled to the starting
-// mass, which removes the rounding drift of the solves (size reported as
-// fp_evolve_result::max_mass_correction, ~1e-15 for moderate dt); adaptive steps are rejected
-// when a density falls below −1e-14·max ρ (Crank–Nicolson and TR-BDF2, unlike backward Euler,
-// are positive only for small enough dt).
+// Equation (THEORY.md): ∂t ρ = ∂θ J, J = U'ρ + (T/2) ∂θ(Dρ), no flux through the walls.
+//
+// Contract.  The loss is U's VALUE (any form of loss_1d: members value/derivative, a callable
+// on a double, a library loss on 1-vectors; U' by the library's derivative routes) and the
+// diffusion any 1-D diffusion model or a callable D(θ) > 0 (D' is never needed).  For ANY
+// grid: the discrete steady state is exp(−(2/T) v(θ_i)) exactly at the nodes (up to the
+// quadrature of ∫U'/D), v = ∫U'/D + (T/2) log D; the cell masses follow a birth–death Markov
+// generator, so mass is conserved to rounding and backward Euler is positive for every dt;
+// time-dependent solutions are second order in the cell size.  Every time step is rescaled
+// to the starting mass (the rescaling is reported as max_mass_correction); adaptive steps are
+// rejected when a density falls below −1e-14·max ρ.  How the flux is built is noted in
+// dynamics/detail/fp_common.hpp.
+//
+// evolve(duration, fp_evolve_options) — fields (dynamics/detail/fp_common.hpp), one line each:
+//   scheme          backward_euler | crank_nicolson | tr_bdf2 (default)
+//   dt              > 0: fixed steps; 0: adaptive (step doubling)
+//   tolerance       adaptive: bound on each step's L1 error
+//   initial_dt      adaptive: first step tried (0: 1e-4 × duration)
+//   max_steps       budget of steps (exhausted: status::max_iterations)
+//   estimate_error  fixed dt: step-doubling estimate of the first step
 //
 // Error estimates: `steady_state().log_density_error` bounds the error of log ρ_i against the
 // exact exp(−2v/T) at the nodes that comes from the quadrature of the increments (Gauss–Kronrod
@@ -58,6 +54,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
@@ -67,7 +64,7 @@
 
 namespace shiftcurv {
 
-/// A plain real function of one real variable (θ ↦ U'(θ), θ ↦ D(θ), θ ↦ ρ₀(θ)).
+/// A plain real function of one real variable (θ ↦ ρ₀(θ)).
 template <class F>
 concept real_function = std::invocable<const F&, double> &&
                         std::convertible_to<std::invoke_result_t<const F&, double>, double>;
@@ -85,49 +82,23 @@ struct fp_steady_result : result_base {
 class fokker_planck_1d {
  public:
   // ---- construction ------------------------------------------------------------------------
-  /// From a library loss (1-vectors) and a 1-D diffusion model, on `cells` equal cells.
+  /// From a 1-D loss (U's value: see loss_1d) and a 1-D diffusion (a diffusion model on
+  /// 1-vectors, or a callable D(θ)), on `cells` equal cells of [lo, hi].
   template <class Loss, class Noise>
-    requires loss_function<Loss> && diffusion_model<Noise>
+    requires loss_1d<Loss> && diffusion_1d_model<Noise>
   fokker_planck_1d(const Loss& loss, const Noise& noise, double T, double lo, double hi, index cells)
       : fokker_planck_1d(loss, noise, T, detail::fp_uniform_faces(fn_, lo, hi, cells)) {}
 
-  /// From a library loss and a 1-D diffusion model on a non-uniform grid (cell faces,
-  /// strictly increasing; the first and last are the walls).
+  /// The same on a non-uniform grid (cell faces, strictly increasing; the first and last are
+  /// the walls).
   template <class Loss, class Noise>
-    requires loss_function<Loss> && diffusion_model<Noise>
+    requires loss_1d<Loss> && diffusion_1d_model<Noise>
   fokker_planck_1d(const Loss& loss, const Noise& noise, double T, const vector& faces) {
+    require_temperature(fn_, T);
     detail::fp_check_faces(fn_, faces);
-    vector th(1);
-    th(0) = faces(0);
-    const auto D0 = noise.matrix(th);
-    if (D0.rows() != 1 || D0.cols() != 1)
-      detail::throw_invalid(fn_, "the diffusion model must be 1-D, D(theta) is ", D0.rows(), "x", D0.cols());
-    const auto g0 = detail::gradient_unchecked(loss, th);
-    require_size(fn_, "the loss gradient", g0.size(), 1);
-    auto du = [&loss](double x) {
-      vector t(1);
-      t(0) = x;
-      return static_cast<double>(detail::gradient_unchecked(loss, t)(0));
-    };
-    auto d = [&noise](double x) {
-      vector t(1);
-      t(0) = x;
-      return static_cast<double>(noise.matrix(t)(0, 0));
-    };
-    setup(du, d, T, faces);
-  }
-
-  /// From plain callables U'(θ) and D(θ), on `cells` equal cells.
-  template <real_function DU, real_function DD>
-  fokker_planck_1d(const DU& dU, const DD& D, double T, double lo, double hi, index cells) {
-    setup(dU, D, T, detail::fp_uniform_faces(fn_, lo, hi, cells));
-  }
-
-  /// From plain callables U'(θ) and D(θ), on the given cell faces.
-  template <real_function DU, real_function DD>
-  fokker_planck_1d(const DU& dU, const DD& D, double T, const vector& faces) {
-    detail::fp_check_faces(fn_, faces);
-    setup(dU, D, T, faces);
+    detail::require_loss_1d(fn_, "the loss", loss);
+    const detail::diffusion_1d_view<Noise> D(fn_, noise, faces(0));
+    setup([&loss](double x) { return detail::loss_derivative_1d(loss, x); }, D, T, faces);
   }
 
   // ---- the grid and the discretization -------------------------------------------------------

@@ -29,45 +29,19 @@
 //   auto sd = fd.steady_state();        // current-carrying: V = D⁻¹∇U has curl, sparse LU
 //   auto jd = fd.diagonal_current();    // the diagonal-edge part of current(), on its own
 //
-// Equation (THEORY.md): ∂t ρ = ∇·J, J = ρ∇U + (T/2)∇·(Dρ).
+// Equation (THEORY.md): ∂t ρ = ∇·J, J = ρ∇U + (T/2)∇·(Dρ), no flux through the walls.
 //
-// Diagonal D.  On every grid edge the 1-D construction of fokker_planck_1d.hpp is used along
-// the grid line: the increment Δφ = (2/T)∫ ∂_kU / D_kk along the segment between neighbouring
-// centres (Gauss–Kronrod), and the Scharfetter–Gummel flux of g = D_kk ρ.
-//
-// Constant non-diagonal D (d = D₁₂, cell sizes hx, hy).  The cell masses follow a Markov jump
-// process on the 7-point stencil whose jump covariance is T·D exactly: diagonal jumps ±(hx, hy)
-// (d > 0) or ±(hx, −hy) (d < 0) with diffusive weight (T/2)|d|/(hx hy), and axis jumps with the
-// reduced weights (T/2)D₁₁'/hx², (T/2)D₂₂'/hy², where D₁₁' = D₁₁ − |d| hx/hy and
-// D₂₂' = D₂₂ − |d| hy/hx.  Positivity needs D₁₁' ≥ 0 and D₂₂' ≥ 0, i.e.
-// hx/hy ∈ [|d|/D₂₂, D₁₁/|d|], a range that is non-empty because D is positive definite;
-// outside it the constructor throws domain_error naming D₁₂, hx/hy and the range.  The drift
-// is exponentially fitted on EVERY edge of the stencil (diagonal ones included): with
-// V = D⁻¹∇U (THEORY's V; ∇·D = 0) and the edge increment Δψ = (2/T)∫ V·dl along the segment
-// from centre p to centre q (Gauss–Kronrod), the rates are p→q: w·B(Δψ), q→p: w·B(−Δψ),
-// B(x) = x/(eˣ − 1), w the edge's diffusive weight.  This is the edge-averaged / exponentially
-// fitted scheme of Xu & Zikatanov (Math. Comp. 68:1429, 1999) on the tensor grid cut into right
-// triangles along the chosen diagonal (whose P1 stiffness matrix is this stencil).  Why:
-//  - first moment: B(x) − B(−x) = −x, so the mean jump is −(2/T)Σ_edges w δδᵀ V = −D V = −∇U
-//    (the weights w δδᵀ sum to (T/2)·D); second moment T·D·(1 + O(h²)) since B(x) + B(−x) =
-//    x coth(x/2) = 2 + O(x²): the scheme is consistent and second order in h;
-//  - the Bernoulli argument Δψ does not involve the weight w, so an edge whose weight vanishes
-//    (hx/hy at an end of the range) simply drops out — there is no division by D₁₁' or D₂₂',
-//    no upwind switch and no NaN; the chain stays irreducible because D is positive definite;
-//  - where V is curl-free (HD = DH for a quadratic loss, or U = Σ_k λ_k f_k(q_kᵀθ) in the
-//    eigenbasis D = Σ λ_k q_k q_kᵀ), the chain is reversible with the exact exp(−2v/T) at the
-//    nodes, just as in the diagonal case.
-//
-// Consequences, in both cases:
-//  - mass is conserved (the cell masses follow a Markov generator, off-diagonal rates ≥ 0,
-//    columns summing to 0) and backward Euler is positive for every dt (I − dt·A is an M-matrix);
-//  - where V = D⁻¹(∇U + (T/2)∇·D) is curl-free (THEORY's Assumption 1), the log-density
-//    increments along the edges are exact line integrals of −(2/T)V, consistent around every
-//    grid plaquette (and triangle), and the discrete steady state is exp(−2v/T) exactly at the
-//    nodes with zero current on every face and diagonal edge;
-//  - where V has curl (e.g. U = ½θᵀHθ with HD ≠ DH, always possible with a non-diagonal D),
-//    the steady state carries a current; it is found by inverse iteration with a sparse LU
-//    factorization (Eigen::SparseLU, COLAMD ordering) and is second order in h.
+// Contract.  The cell masses follow a Markov generator (off-diagonal rates ≥ 0, columns summing
+// to 0): mass is conserved and backward Euler is positive for every dt.  Where V =
+// D⁻¹(∇U + (T/2)∇·D) is curl-free (THEORY's Assumption 1) the discrete steady state is
+// exp(−2v/T) exactly at the nodes, with zero current; where V has curl (e.g. U = ½θᵀHθ with
+// HD ≠ DH) the steady state carries a current, is found by inverse iteration with a sparse LU,
+// and is second order in h.  Time-dependent solutions are second order in h.  A non-diagonal
+// D must be constant and needs the cell aspect ratio hx/hy in [|D₁₂|/D₂₂, D₁₁/|D₁₂|]
+// (admissible_aspect_ratio(D)); a position-dependent non-diagonal D is rejected.  How the
+// stencils are built (exponentially fitted fluxes, the 7-point scheme's jump weights) is noted
+// in dynamics/detail/fp_2d_stencil.hpp.  Options of evolve(): fp_evolve_options, listed in
+// fokker_planck_1d.hpp.
 //
 // Error estimates: `steady_state().circulation` is the largest |sum of the log-density
 // increments −(2/T)∫V·dl around a grid plaquette| (for a non-diagonal D also around the two
@@ -85,7 +59,6 @@
 // [|D₁₂|/D₂₂, D₁₁/|D₁₂|] (non-diagonal D), negative densities, durations/dt < 0.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
@@ -105,7 +78,7 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/derivatives/derivatives.hpp"
+#include "shiftcurv/dynamics/detail/fp_2d_stencil.hpp"
 #include "shiftcurv/dynamics/detail/fp_common.hpp"
 #include "shiftcurv/dynamics/fokker_planck_1d.hpp"
 
@@ -117,7 +90,7 @@ concept planar_field = std::invocable<const F&, double, double> &&
                        std::convertible_to<std::invoke_result_t<const F&, double, double>, Eigen::Vector2d>;
 
 /// The discrete steady state in 2-D.
-struct fp_steady_result_2d : result_base {
+struct fp_steady_2d_result : result_base {
   Eigen::MatrixXd log_density;  ///< log ρ(i, j), normalized; finite where ρ underflows
   double circulation = 0;       ///< max |Σ −(2/T)∫V·dl around a grid plaquette (and triangle)|
   bool detailed_balance = true; ///< circulation within the quadrature error: exact, zero current
@@ -136,98 +109,62 @@ class fokker_planck_2d {
   template <class Loss, class Noise>
     requires loss_function<Loss> && diffusion_model<Noise>
   fokker_planck_2d(const Loss& loss, const Noise& noise, double T, box lo, box hi, counts cells) {
-    auto faces = grid(lo, hi, cells);
-    vector th(2);
-    th << faces[0](0), faces[1](0);
-    const matrix D0 = noise.matrix(th);
-    if (D0.rows() != 2 || D0.cols() != 2)
-      detail::throw_invalid(fn_, "the diffusion model must be 2-D, D(theta) is ", D0.rows(), "x", D0.cols());
-    require_size(fn_, "the loss gradient", detail::gradient_unchecked(loss, th).size(), 2);
-    auto grad = [&loss](double x, double y) {
-      vector t(2);
-      t << x, y;
-      const vector g = detail::gradient_unchecked(loss, t);
-      return Eigen::Vector2d(g(0), g(1));
-    };
-    if (off_diagonal(D0) > 0) {  // non-diagonal at the first corner: must be constant
-      const Eigen::Matrix2d Dc = D0;
-      for (index j = 0; j < cells[1]; ++j)
-        for (index i = 0; i < cells[0]; ++i) {
-          const double x = 0.5 * (faces[0](i) + faces[0](i + 1)), y = 0.5 * (faces[1](j) + faces[1](j + 1));
-          th << x, y;
-          const matrix D = noise.matrix(th);
-          if (!((D - D0).cwiseAbs().maxCoeff() <= 1e-12 * D0.cwiseAbs().maxCoeff()))
-            detail::throw_invalid(fn_, "a non-diagonal D must be constant (position-dependent non-diagonal D is "
-                                  "not supported): D(", faces[0](0), ", ", faces[1](0), ") = [", D0(0, 0), ", ",
-                                  D0(0, 1), "; ", D0(1, 0), ", ", D0(1, 1), "] but D(", x, ", ", y, ") = [",
-                                  D(0, 0), ", ", D(0, 1), "; ", D(1, 0), ", ", D(1, 1), "]");
-        }
-      setup_constant(grad, Dc, T, std::move(faces));
-      return;
-    }
-    auto diag = [&noise](double x, double y) {
-      vector t(2);
-      t << x, y;
-      const matrix D = noise.matrix(t);
-      const double off = off_diagonal(D);
-      if (!std::isfinite(off))
-        detail::throw_invalid(fn_, "D_12(", x, ", ", y, ") must be finite, got ", D(0, 1), " and ", D(1, 0));
-      if (off > 0)
-        detail::throw_invalid(fn_, "D is diagonal at the first corner but D_12(", x, ", ", y, ") = ", D(0, 1),
-                              ": a non-diagonal D must be constant (position-dependent non-diagonal D is not "
-                              "supported)");
-      return Eigen::Vector2d(D(0, 0), D(1, 1));
-    };
-    setup(grad, diag, T, std::move(faces));
+    require_temperature(fn_, T);
+    detail::fp2d_assemble_model(s_, loss, noise, T, detail::fp2d_grid(lo, hi, cells));
+    start();
   }
 
   /// From plain callables ∇U(x, y) and the diagonal (D₁, D₂)(x, y).
   template <planar_field G, planar_field DD>
   fokker_planck_2d(const G& grad, const DD& diag, double T, box lo, box hi, counts cells) {
-    setup(grad, diag, T, grid(lo, hi, cells));
+    require_temperature(fn_, T);
+    detail::fp2d_assemble_diagonal(s_, grad, diag, T, detail::fp2d_grid(lo, hi, cells));
+    start();
   }
 
   /// From a plain callable ∇U(x, y) and a constant symmetric positive definite D (diagonal or
   /// not; a diagonal D takes the 5-point path above).
   template <planar_field G>
   fokker_planck_2d(const G& grad, const Eigen::Matrix2d& D, double T, box lo, box hi, counts cells) {
+    require_temperature(fn_, T);
     if (D.allFinite() && D(0, 1) == 0 && D(1, 0) == 0) {
       const Eigen::Vector2d d(D(0, 0), D(1, 1));
-      setup(grad, [d](double, double) { return d; }, T, grid(lo, hi, cells));
+      detail::fp2d_assemble_diagonal(s_, grad, [d](double, double) { return d; }, T, detail::fp2d_grid(lo, hi, cells));
     } else {
-      setup_constant(grad, D, T, grid(lo, hi, cells));
+      detail::fp2d_assemble_constant(s_, grad, D, T, detail::fp2d_grid(lo, hi, cells));
     }
+    start();
   }
 
   /// The admissible cell aspect ratios hx/hy for a constant D: [|D₁₂|/D₂₂, D₁₁/|D₁₂|]
   /// ([0, ∞] for a diagonal D).  Throws as the constructor does for a D that is not finite,
   /// symmetric and positive definite.
   static std::array<double, 2> admissible_aspect_ratio(const Eigen::Matrix2d& D) {
-    check_constant(D);
+    detail::fp2d_check_constant(D);
     const double d = std::abs(D(0, 1));
     if (d == 0) return {0.0, std::numeric_limits<double>::infinity()};
     return {d / D(1, 1), D(0, 0) / d};
   }
 
   // ---- the grid ---------------------------------------------------------------------------
-  index cells(int axis) const { return centres_[axis].size(); }
+  index cells(int axis) const { return s_.cells(axis); }
   index size() const { return cells(0) * cells(1); }
-  double temperature() const { return T_; }
-  const vector& faces(int axis) const { return faces_[axis]; }
-  const vector& centres(int axis) const { return centres_[axis]; }
-  const vector& widths(int axis) const { return widths_[axis]; }
-  double quadrature_error() const { return dphi_error_; }
-  long setup_evaluations() const { return evaluations_; }
+  double temperature() const { return s_.T; }
+  const vector& faces(int axis) const { return s_.faces[axis]; }
+  const vector& centres(int axis) const { return s_.centres[axis]; }
+  const vector& widths(int axis) const { return s_.widths[axis]; }
+  double quadrature_error() const { return s_.dphi_error; }
+  long setup_evaluations() const { return s_.evaluations; }
   /// The generator A of the cell masses (ṁ = A m, m(i + N₀ j) the mass of cell (i, j)).
-  const Eigen::SparseMatrix<double>& generator() const { return A_; }
+  const Eigen::SparseMatrix<double>& generator() const { return s_.A; }
   /// True for the 5-point scheme of a diagonal D, false for the 7-point scheme.
-  bool diagonal_diffusion() const { return !nondiag_; }
+  bool diagonal_diffusion() const { return !s_.nondiag; }
   /// D₁₂ of a constant non-diagonal D (0 for a diagonal D).  Its sign says which diagonal
   /// pair carries jumps: > 0 between (i, j) and (i+1, j+1), < 0 between (i, j+1) and (i+1, j).
-  double mixed_diffusion() const { return d12_; }
+  double mixed_diffusion() const { return s_.d12; }
   /// The axis diffusions left after the diagonal jumps, D₁₁ − |D₁₂| hx/hy and D₂₂ − |D₁₂| hy/hx
   /// (non-diagonal D; both ≥ 0); (NaN, NaN) for a diagonal D, whose axis edges use D_kk(θ).
-  std::array<double, 2> effective_axis_diffusion() const { return axis_eff_; }
+  std::array<double, 2> effective_axis_diffusion() const { return s_.axis_eff; }
 
   // ---- the state --------------------------------------------------------------------------
   double time() const { return time_; }
@@ -237,7 +174,7 @@ class fokker_planck_2d {
   Eigen::MatrixXd density() const {
     Eigen::MatrixXd rho(cells(0), cells(1));
     for (index j = 0; j < cells(1); ++j)
-      for (index i = 0; i < cells(0); ++i) rho(i, j) = m_(at(i, j)) / (widths_[0](i) * widths_[1](j));
+      for (index i = 0; i < cells(0); ++i) rho(i, j) = m_(at(i, j)) / (s_.widths[0](i) * s_.widths[1](j));
     return rho;
   }
   double mass() const { return detail::fp_accurate_sum(m_); }
@@ -264,13 +201,13 @@ class fokker_planck_2d {
     Eigen::MatrixXd jx = Eigen::MatrixXd::Zero(n0 + 1, n1), jy = Eigen::MatrixXd::Zero(n0, n1 + 1);
     for (index j = 0; j < n1; ++j)
       for (index i = 0; i + 1 < n0; ++i)
-        jx(i + 1, j) = rx_(at(i, j)) * m_(at(i, j)) - lx_(at(i + 1, j)) * m_(at(i + 1, j));
+        jx(i + 1, j) = s_.rx(at(i, j)) * m_(at(i, j)) - s_.lx(at(i + 1, j)) * m_(at(i + 1, j));
     for (index j = 0; j + 1 < n1; ++j)
       for (index i = 0; i < n0; ++i)
-        jy(i, j + 1) = ry_(at(i, j)) * m_(at(i, j)) - ly_(at(i, j + 1)) * m_(at(i, j + 1));
-    if (nondiag_) {
+        jy(i, j + 1) = s_.ry(at(i, j)) * m_(at(i, j)) - s_.ly(at(i, j + 1)) * m_(at(i, j + 1));
+    if (s_.nondiag) {
       const Eigen::MatrixXd jd = diagonal_current();
-      const double sy = d12_ > 0 ? 0.5 : -0.5;  // the y-direction of the diagonal jump, halved
+      const double sy = s_.d12 > 0 ? 0.5 : -0.5;  // the y-direction of the diagonal jump, halved
       for (index j = 0; j + 1 < n1; ++j)
         for (index i = 0; i + 1 < n0; ++i) {
           const double F = jd(i, j);
@@ -290,18 +227,18 @@ class fokker_planck_2d {
   Eigen::MatrixXd diagonal_current() const {
     const index n0 = cells(0), n1 = cells(1);
     Eigen::MatrixXd jd = Eigen::MatrixXd::Zero(n0 - 1, n1 - 1);
-    if (!nondiag_) return jd;
+    if (!s_.nondiag) return jd;
     for (index j = 0; j + 1 < n1; ++j)
       for (index i = 0; i + 1 < n0; ++i) {
-        const auto [p, q] = diagonal_ends(i, j);
-        jd(i, j) = rd_(i, j) * m_(p) - ld_(i, j) * m_(q);
+        const auto [p, q] = s_.diagonal_ends(i, j);
+        jd(i, j) = s_.rd(i, j) * m_(p) - s_.ld(i, j) * m_(q);
       }
     return jd;
   }
 
   void set_uniform() {
     for (index j = 0; j < cells(1); ++j)
-      for (index i = 0; i < cells(0); ++i) m_(at(i, j)) = widths_[0](i) * widths_[1](j);
+      for (index i = 0; i < cells(0); ++i) m_(at(i, j)) = s_.widths[0](i) * s_.widths[1](j);
     m_ /= detail::fp_accurate_sum(m_);
     time_ = 0;
   }
@@ -314,7 +251,7 @@ class fokker_planck_2d {
     if ((rho.array() < 0).any()) detail::throw_domain(fn, "rho must be >= 0, min is ", rho.minCoeff());
     vector m(size());
     for (index j = 0; j < cells(1); ++j)
-      for (index i = 0; i < cells(0); ++i) m(at(i, j)) = rho(i, j) * widths_[0](i) * widths_[1](j);
+      for (index i = 0; i < cells(0); ++i) m(at(i, j)) = rho(i, j) * s_.widths[0](i) * s_.widths[1](j);
     const double total = detail::fp_accurate_sum(m);
     if (!(total > 0)) detail::throw_domain(fn, "rho has zero mass");
     m_ = m / total;
@@ -322,77 +259,37 @@ class fokker_planck_2d {
   }
 
   // ---- solvers ----------------------------------------------------------------------------
-  /// The discrete steady state; the state becomes it (the clock is kept).
-  fp_steady_result_2d steady_state(double circulation_tolerance = 1e-9) {
+  /// The discrete steady state; the state becomes it (the clock is kept).  Detailed balance
+  /// (circulation ≤ circulation_tolerance + 4·quadrature error): the exact exp(−2v/T) at the
+  /// nodes; otherwise inverse iteration with a sparse LU.
+  fp_steady_2d_result steady_state(double circulation_tolerance = 1e-9) {
     const index n0 = cells(0), n1 = cells(1);
-    fp_steady_result_2d r;
-    // log ρ by integrating the edge increments along the first row, then up every column
-    Eigen::MatrixXd lr(n0, n1);
-    lr(0, 0) = 0;
-    for (index i = 0; i + 1 < n0; ++i) lr(i + 1, 0) = lr(i, 0) + sx_(i, 0);
-    for (index i = 0; i < n0; ++i)
-      for (index j = 0; j + 1 < n1; ++j) lr(i, j + 1) = lr(i, j) + sy_(i, j);
-    double circ = 0;
-    for (index j = 0; j + 1 < n1; ++j)
-      for (index i = 0; i + 1 < n0; ++i) {
-        circ = std::max(circ, std::abs(sx_(i, j) + sy_(i + 1, j) - sx_(i, j + 1) - sy_(i, j)));
-        if (nondiag_) {  // the triangle: diagonal edge against the two-edge path below it
-          const double path = d12_ > 0 ? sx_(i, j) + sy_(i + 1, j) : -sy_(i, j) + sx_(i, j);
-          circ = std::max(circ, std::abs(path - sd_(i, j)));
-        }
-      }
-    r.circulation = circ;
-    r.detailed_balance = circ <= circulation_tolerance + 4 * dphi_error_;
+    fp_steady_2d_result r;
+    const auto pot = detail::fp2d_integrate_increments(s_);
+    r.circulation = pot.circulation;
+    r.detailed_balance = pot.circulation <= circulation_tolerance + 4 * s_.dphi_error;
     // masses from log ρ, normalized in log space
     vector logm(size());
     for (index j = 0; j < n1; ++j)
-      for (index i = 0; i < n0; ++i) logm(at(i, j)) = lr(i, j) + std::log(widths_[0](i) * widths_[1](j));
+      for (index i = 0; i < n0; ++i) logm(at(i, j)) = pot.log_rho(i, j) + std::log(s_.widths[0](i) * s_.widths[1](j));
     logm.array() -= logm.maxCoeff();
     m_ = logm.array().exp();
     m_ /= detail::fp_accurate_sum(m_);
     r.iterations = 1;
     if (!r.detailed_balance) {
-      // A current-carrying steady state: inverse iteration x ← (I − τA)⁻¹ x, which keeps x ≥ 0
-      // and converges like (1 + τλ₁)⁻ᵏ; the detailed-balance guess above starts it.
-      const double tau = 1e12 / diag_scale_;
-      sparse M = -tau * A_;
-      for (index k = 0; k < M.rows(); ++k) M.coeffRef(k, k) += 1.0;
-      M.makeCompressed();
-      lu f;
-      f.analyzePattern(M);
-      f.factorize(M);
-      if (f.info() != Eigen::Success) {
-        r.status = status::numerical_issue;
-        r.message = detail::message("fokker_planck_2d::steady_state", "sparse LU failed: ", f.lastErrorMessage());
-        return r;
-      }
-      vector next(size());
-      long it = 0;
-      double change = 1;
-      for (; it < 60 && change > 1e-14; ++it) {
-        next = f.solve(m_);
-        next /= next.sum();
-        change = (next - m_).cwiseAbs().sum();
-        m_.swap(next);
-      }
-      r.iterations = it + 1;
-      if (change > 1e-14) {
-        r.status = status::max_iterations;
-        r.message = detail::message("fokker_planck_2d::steady_state", "inverse iteration stalled, last L1 change ",
-                                    change);
-      }
-      m_ /= detail::fp_accurate_sum(m_);
+      detail::fp2d_inverse_iteration(s_, m_, r);  // started from the detailed-balance guess
+      if (r.status == status::numerical_issue) return r;
     } else {
-      r.log_density_error = dphi_error_;
+      r.log_density_error = s_.dphi_error;
     }
     const double logZ = std::log(detail::fp_accurate_sum(logm.array().exp()));
     r.log_density.resize(n0, n1);
     for (index j = 0; j < n1; ++j)
       for (index i = 0; i < n0; ++i)
         r.log_density(i, j) = (r.detailed_balance ? logm(at(i, j)) - logZ : std::log(m_(at(i, j)))) -
-                              std::log(widths_[0](i) * widths_[1](j));
-    r.residual = (A_ * m_).cwiseAbs().sum() / diag_scale_;
-    r.evaluations = evaluations_;
+                              std::log(s_.widths[0](i) * s_.widths[1](j));
+    r.residual = (s_.A * m_).cwiseAbs().sum() / s_.diag_scale;
+    r.evaluations = s_.evaluations;
     return r;
   }
 
@@ -407,23 +304,24 @@ class fokker_planck_2d {
   }
 
  private:
-  static constexpr std::string_view fn_ = "fokker_planck_2d";
+  static constexpr std::string_view fn_ = detail::fp2d_fn;
   using sparse = Eigen::SparseMatrix<double>;
   using lu = Eigen::SparseLU<sparse, Eigen::COLAMDOrdering<int>>;
 
-  index at(index i, index j) const { return i + cells(0) * j; }
+  index at(index i, index j) const { return s_.at(i, j); }
   static void check_axis(std::string_view fn, int axis) {
     if (axis != 0 && axis != 1) detail::throw_invalid(fn, "axis must be 0 or 1, got ", axis);
   }
-
-  static std::array<vector, 2> grid(box lo, box hi, counts cells) {
-    return {detail::fp_uniform_faces(fn_, lo[0], hi[0], cells[0]), detail::fp_uniform_faces(fn_, lo[1], hi[1], cells[1])};
+  void start() {
+    m_.resize(size());
+    set_uniform();
   }
 
+  /// ṁ = A m for the time stepping, with the last few LU factors of I − aA cached.
   struct generator_system {
     static constexpr bool quantized_dt = true;
     fokker_planck_2d& fp;
-    void apply(const vector& m, vector& out) const { out = fp.A_ * m; }
+    void apply(const vector& m, vector& out) const { out = fp.s_.A * m; }
     void solve(double a, const vector& rhs, vector& x) const {
       auto& cache = fp.factors_;
       for (auto& [key, f] : cache)
@@ -431,7 +329,7 @@ class fokker_planck_2d {
           x = f->solve(rhs);
           return;
         }
-      sparse M = -a * fp.A_;
+      sparse M = -a * fp.s_.A;
       for (index k = 0; k < M.rows(); ++k) M.coeffRef(k, k) += 1.0;
       M.makeCompressed();
       auto f = std::make_unique<lu>();
@@ -445,235 +343,9 @@ class fokker_planck_2d {
     }
   };
 
-  /// max |D₁₂|, |D₂₁| when it exceeds 1e-14·√|D₁₁D₂₂| (rounding of a diagonal D), else 0;
-  /// NaN when not finite.
-  static double off_diagonal(const matrix& D) {
-    const double off = std::max(std::abs(D(0, 1)), std::abs(D(1, 0)));
-    if (!std::isfinite(off)) return std::numeric_limits<double>::quiet_NaN();
-    return off > 1e-14 * std::sqrt(std::abs(D(0, 0) * D(1, 1))) ? off : 0.0;
-  }
-
-  /// A constant D must be finite, symmetric and positive definite.
-  static void check_constant(const Eigen::Matrix2d& D) {
-    if (!D.allFinite())
-      detail::throw_invalid(fn_, "D must be finite, got [", D(0, 0), ", ", D(0, 1), "; ", D(1, 0), ", ", D(1, 1), "]");
-    if (std::abs(D(0, 1) - D(1, 0)) > 1e-14 * D.cwiseAbs().maxCoeff())
-      detail::throw_invalid(fn_, "D must be symmetric, D_12 = ", D(0, 1), " but D_21 = ", D(1, 0));
-    if (!(D(0, 0) > 0 && D(1, 1) > 0 && D(0, 0) * D(1, 1) - D(0, 1) * D(1, 0) > 0))
-      detail::throw_domain(fn_, "D must be positive definite, got [", D(0, 0), ", ", D(0, 1), "; ", D(1, 0), ", ",
-                           D(1, 1), "] (determinant ", D(0, 0) * D(1, 1) - D(0, 1) * D(1, 0), ")");
-  }
-
-  void set_grid(double T, std::array<vector, 2>& faces) {
-    require_temperature(fn_, T);
-    T_ = T;
-    for (int k = 0; k < 2; ++k) {
-      const index n = faces[k].size() - 1;
-      faces_[k] = faces[k];
-      centres_[k] = 0.5 * (faces[k].head(n) + faces[k].tail(n));
-      widths_[k] = faces[k].tail(n) - faces[k].head(n);
-    }
-  }
-
-  /// Cell indices (p, q) of the diagonal edge in plaquette (i, j), p the one with the smaller x.
-  std::pair<index, index> diagonal_ends(index i, index j) const {
-    return d12_ > 0 ? std::pair<index, index>{at(i, j), at(i + 1, j + 1)}
-                    : std::pair<index, index>{at(i, j + 1), at(i + 1, j)};
-  }
-
-  void finish_generator(std::vector<Eigen::Triplet<double>>& trip, const vector& diagA) {
-    for (index k = 0; k < size(); ++k) trip.emplace_back(k, k, diagA(k));
-    if (!diagA.allFinite()) detail::throw_invalid(fn_, "a transition rate is not finite (cells too small?)");
-    A_.resize(size(), size());
-    A_.setFromTriplets(trip.begin(), trip.end());
-    A_.makeCompressed();
-    diag_scale_ = std::max(diagA.cwiseAbs().maxCoeff(), 1e-300);
-    m_.resize(size());
-    set_uniform();
-  }
-
-  template <class G, class DD>
-  void setup(const G& grad, const DD& diag, double T, std::array<vector, 2> faces) {
-    set_grid(T, faces);
-    const index n0 = cells(0), n1 = cells(1);
-    auto D_at = [&diag](double x, double y) {
-      const Eigen::Vector2d d = diag(x, y);
-      for (int k = 0; k < 2; ++k) {
-        if (!std::isfinite(d(k)))
-          detail::throw_invalid(fn_, "D_kk(theta) must be finite, got ", d(k), " at (", x, ", ", y, ")");
-        if (!(d(k) > 0))
-          detail::throw_domain(fn_, "D_kk(theta) must be > 0 on the box, got ", d(k), " at (", x, ", ", y, ")");
-      }
-      return d;
-    };
-    auto g_at = [&grad](double x, double y) {
-      const Eigen::Vector2d g = grad(x, y);
-      if (!g.allFinite()) detail::throw_invalid(fn_, "grad U must be finite at (", x, ", ", y, ")");
-      return g;
-    };
-    Eigen::MatrixXd D1(n0, n1), D2(n0, n1);
-    double scale = 0;
-    for (index j = 0; j < n1; ++j)
-      for (index i = 0; i < n0; ++i) {
-        const double x = centres_[0](i), y = centres_[1](j);
-        const Eigen::Vector2d d = D_at(x, y), g = g_at(x, y);
-        D1(i, j) = d(0);
-        D2(i, j) = d(1);
-        scale = std::max({scale, std::abs(g(0) / d(0)), std::abs(g(1) / d(1))});
-      }
-    evaluations_ = 2 * size();
-    dphi_error_ = 0;
-    sx_.resize(n0 - 1, n1);
-    sy_.resize(n0, n1 - 1);
-    rx_ = vector::Zero(size());
-    lx_ = vector::Zero(size());
-    ry_ = vector::Zero(size());
-    ly_ = vector::Zero(size());
-    std::vector<Eigen::Triplet<double>> trip;
-    trip.reserve(static_cast<std::size_t>(5 * size()));
-    vector diagA = vector::Zero(size());
-    auto edge = [&](index p, index q, double rate_pq, double rate_qp) {
-      trip.emplace_back(q, p, rate_pq);
-      trip.emplace_back(p, q, rate_qp);
-      diagA(p) -= rate_pq;
-      diagA(q) -= rate_qp;
-    };
-    // x-edges: along the line y = y_j, between centres i and i+1
-    for (index j = 0; j < n1; ++j) {
-      const double y = centres_[1](j);
-      auto f = [&](double x) { return g_at(x, y)(0) / D_at(x, y)(0); };
-      for (index i = 0; i + 1 < n0; ++i) {
-        const auto q = detail::fp_integrate_cell(f, centres_[0](i), centres_[0](i + 1), 1e-13 * scale);
-        const double dphi = 2 / T * q.value, h = centres_[0](i + 1) - centres_[0](i);
-        dphi_error_ += 2 / T * q.error;
-        evaluations_ += q.evaluations;
-        sx_(i, j) = -dphi + std::log(D1(i, j)) - std::log(D1(i + 1, j));  // Δ log ρ
-        rx_(at(i, j)) = 0.5 * T * detail::fp_bernoulli(dphi) * D1(i, j) / (h * widths_[0](i));
-        lx_(at(i + 1, j)) = 0.5 * T * detail::fp_bernoulli(-dphi) * D1(i + 1, j) / (h * widths_[0](i + 1));
-        edge(at(i, j), at(i + 1, j), rx_(at(i, j)), lx_(at(i + 1, j)));
-      }
-    }
-    // y-edges: along the line x = x_i, between centres j and j+1
-    for (index i = 0; i < n0; ++i) {
-      const double x = centres_[0](i);
-      auto f = [&](double y) { return g_at(x, y)(1) / D_at(x, y)(1); };
-      for (index j = 0; j + 1 < n1; ++j) {
-        const auto q = detail::fp_integrate_cell(f, centres_[1](j), centres_[1](j + 1), 1e-13 * scale);
-        const double dphi = 2 / T * q.value, h = centres_[1](j + 1) - centres_[1](j);
-        dphi_error_ += 2 / T * q.error;
-        evaluations_ += q.evaluations;
-        sy_(i, j) = -dphi + std::log(D2(i, j)) - std::log(D2(i, j + 1));
-        ry_(at(i, j)) = 0.5 * T * detail::fp_bernoulli(dphi) * D2(i, j) / (h * widths_[1](j));
-        ly_(at(i, j + 1)) = 0.5 * T * detail::fp_bernoulli(-dphi) * D2(i, j + 1) / (h * widths_[1](j + 1));
-        edge(at(i, j), at(i, j + 1), ry_(at(i, j)), ly_(at(i, j + 1)));
-      }
-    }
-    finish_generator(trip, diagA);
-  }
-
-  /// The 7-point scheme of a constant non-diagonal D (see the top of the file).
-  template <class G>
-  void setup_constant(const G& grad, const Eigen::Matrix2d& D, double T, std::array<vector, 2> faces) {
-    check_constant(D);
-    set_grid(T, faces);
-    const index n0 = cells(0), n1 = cells(1);
-    const double d = 0.5 * (D(0, 1) + D(1, 0)), ad = std::abs(d);
-    const double hx = centres_[0](1) - centres_[0](0), hy = centres_[1](1) - centres_[1](0);
-    const double ratio = hx / hy;
-    double D11e = D(0, 0) - ad * ratio, D22e = D(1, 1) - ad / ratio;
-    // an end of the range up to rounding counts as the end (the edge weight is then 0)
-    if (D11e < -1e-12 * D(0, 0) || D22e < -1e-12 * D(1, 1))
-      detail::throw_domain(fn_, "D12 = ", d, " needs the cell aspect ratio hx/hy in [|D12|/D22, D11/|D12|] = [",
-                           ad / D(1, 1), ", ", D(0, 0) / ad, "] (D11 - |D12| hx/hy >= 0 and D22 - |D12| hy/hx >= 0, "
-                           "the positive 7-point stencil), got hx/hy = ", ratio, " (hx = ", hx, ", hy = ", hy,
-                           "); the centre of the range is sqrt(D11/D22) = ", std::sqrt(D(0, 0) / D(1, 1)));
-    D11e = std::max(D11e, 0.0);
-    D22e = std::max(D22e, 0.0);
-    nondiag_ = true;
-    d12_ = d;
-    axis_eff_ = {D11e, D22e};
-    Eigen::Matrix2d Dinv;
-    Dinv << D(1, 1), -d, -d, D(0, 0);
-    Dinv /= D(0, 0) * D(1, 1) - d * d;
-    auto V_at = [&grad, &Dinv](double x, double y) {
-      const Eigen::Vector2d g = grad(x, y);
-      if (!g.allFinite()) detail::throw_invalid(fn_, "grad U must be finite at (", x, ", ", y, ")");
-      return Eigen::Vector2d(Dinv * g);
-    };
-    double scale = 0;
-    for (index j = 0; j < n1; ++j)
-      for (index i = 0; i < n0; ++i) scale = std::max(scale, V_at(centres_[0](i), centres_[1](j)).cwiseAbs().maxCoeff());
-    evaluations_ = size();
-    dphi_error_ = 0;
-    sx_.resize(n0 - 1, n1);
-    sy_.resize(n0, n1 - 1);
-    sd_.resize(n0 - 1, n1 - 1);
-    rd_.resize(n0 - 1, n1 - 1);
-    ld_.resize(n0 - 1, n1 - 1);
-    rx_ = vector::Zero(size());
-    lx_ = vector::Zero(size());
-    ry_ = vector::Zero(size());
-    ly_ = vector::Zero(size());
-    std::vector<Eigen::Triplet<double>> trip;
-    trip.reserve(static_cast<std::size_t>(7 * size()));
-    vector diagA = vector::Zero(size());
-    auto edge = [&](index p, index q, double rate_pq, double rate_qp) {
-      if (rate_pq == 0 && rate_qp == 0) return;  // a zero-weight edge (hx/hy at an end of the range)
-      trip.emplace_back(q, p, rate_pq);
-      trip.emplace_back(p, q, rate_qp);
-      diagA(p) -= rate_pq;
-      diagA(q) -= rate_qp;
-    };
-    // Δψ = (2/T)∫ V·dl from centre a to centre a + δ, by Gauss–Kronrod in t ∈ [0, 1]
-    auto increment = [&](double ax, double ay, double dx, double dy) {
-      auto f = [&](double t) { return V_at(ax + t * dx, ay + t * dy).dot(Eigen::Vector2d(dx, dy)); };
-      const auto q = detail::fp_integrate_cell(f, 0.0, 1.0, 1e-13 * scale * (std::abs(dx) + std::abs(dy)));
-      dphi_error_ += 2 / T * q.error;
-      evaluations_ += q.evaluations;
-      return 2 / T * q.value;
-    };
-    const double wx = 0.5 * T * D11e / (hx * hx), wy = 0.5 * T * D22e / (hy * hy), wd = 0.5 * T * ad / (hx * hy);
-    for (index j = 0; j < n1; ++j)
-      for (index i = 0; i + 1 < n0; ++i) {
-        const double dphi = increment(centres_[0](i), centres_[1](j), centres_[0](i + 1) - centres_[0](i), 0.0);
-        sx_(i, j) = -dphi;
-        rx_(at(i, j)) = wx * detail::fp_bernoulli(dphi);
-        lx_(at(i + 1, j)) = wx * detail::fp_bernoulli(-dphi);
-        edge(at(i, j), at(i + 1, j), rx_(at(i, j)), lx_(at(i + 1, j)));
-      }
-    for (index i = 0; i < n0; ++i)
-      for (index j = 0; j + 1 < n1; ++j) {
-        const double dphi = increment(centres_[0](i), centres_[1](j), 0.0, centres_[1](j + 1) - centres_[1](j));
-        sy_(i, j) = -dphi;
-        ry_(at(i, j)) = wy * detail::fp_bernoulli(dphi);
-        ly_(at(i, j + 1)) = wy * detail::fp_bernoulli(-dphi);
-        edge(at(i, j), at(i, j + 1), ry_(at(i, j)), ly_(at(i, j + 1)));
-      }
-    for (index j = 0; j + 1 < n1; ++j)
-      for (index i = 0; i + 1 < n0; ++i) {
-        const index jp = d > 0 ? j : j + 1, jq = d > 0 ? j + 1 : j;  // p = (i, jp) → q = (i+1, jq)
-        const double dphi = increment(centres_[0](i), centres_[1](jp), centres_[0](i + 1) - centres_[0](i),
-                                      centres_[1](jq) - centres_[1](jp));
-        sd_(i, j) = -dphi;
-        rd_(i, j) = wd * detail::fp_bernoulli(dphi);
-        ld_(i, j) = wd * detail::fp_bernoulli(-dphi);
-        edge(at(i, jp), at(i + 1, jq), rd_(i, j), ld_(i, j));
-      }
-    finish_generator(trip, diagA);
-  }
-
-  double T_ = 1, time_ = 0, dphi_error_ = 0, diag_scale_ = 1;
-  long evaluations_ = 0;
-  std::array<vector, 2> faces_, centres_, widths_;
-  Eigen::MatrixXd sx_, sy_;  // Δ log ρ along x-edges ((N₀−1) × N₁) and y-edges (N₀ × (N₁−1))
-  vector rx_, lx_, ry_, ly_; // rates (i,j)→(i+1,j), (i,j)→(i−1,j), (i,j)→(i,j+1), (i,j)→(i,j−1)
-  // non-diagonal D: the diagonal edge of plaquette (i, j), from p (smaller x) to q (diagonal_ends)
-  bool nondiag_ = false;
-  double d12_ = 0;
-  std::array<double, 2> axis_eff_{std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
-  Eigen::MatrixXd sd_, rd_, ld_;  // Δ log ρ p→q, rate p→q, rate q→p ((N₀−1) × (N₁−1))
+  detail::fp2d_stencil s_;
+  double time_ = 0;
   vector m_;
-  sparse A_;
   std::deque<std::pair<double, std::unique_ptr<lu>>> factors_;
 };
 

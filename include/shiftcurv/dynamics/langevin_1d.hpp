@@ -4,28 +4,43 @@
 //
 //   shiftcurv::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});
 //   auto U_test = U.shifted(0.1);
-//   auto D = [](double) { return 1e-3; };                         // D(θ) > 0 on the walls
+//   shiftcurv::constant_diffusion D(1e-3, 1);                   // or [](double) { return 1e-3; }
 //   shiftcurv::langevin_1d_options o;
-//   o.temperature = 0.5; o.particles = 100000; o.dt = 1e-3; o.t_end = 100;
+//   o.particles = 100000; o.dt = 1e-3; o.t_end = 100;
 //   o.walls = shiftcurv::reflecting_box(-4, 4);                  // x0 unset: uniform start
 //   o.basin_boundaries = {0.0};                                  // basins (−4,0), [0,4)
 //   o.scheme = shiftcurv::sde_scheme::weak_order2; o.seed = 1; o.threads = 0;
-//   auto r = shiftcurv::langevin_ensemble_1d(U, U_test, D, o);
+//   auto r = shiftcurv::langevin_ensemble_1d(U, U_test, D, /*T=*/0.5, o);
 //   const auto& s = r.final();         // s.mean_train_loss, s.mean_test_loss, s.occupancy[k]
 //   if (!r) std::cerr << r.message;
 //
-// U and U_test: anything with `value(double)` and `derivative(double, 1)` (like
-// gaussian_wells_1d), a callable double → double (differentiated by dual numbers when it is
-// templated, e.g. a generic lambda), or a loss on 1-vectors (through derivatives.hpp).  D: a
-// callable double → double, D(θ) ≥ 0 wherever it is evaluated (the schemes are
-// derivative-free: D' is never needed).  With walls, every point where U' and D are evaluated
-// lies inside them (supporting values are folded too).
+// Contract.  U and U_test are U's VALUE, as everywhere in the library: an object with
+// `value(double)` and `derivative(double, 1)` (like gaussian_wells_1d), a callable
+// double → double (differentiated by dual numbers when templated, e.g. a generic lambda, else
+// by finite differences), or a loss on 1-vectors (through derivatives.hpp).  D: any 1-D
+// diffusion model (constant_diffusion, scalar_field_diffusion, matrix_field_diffusion on
+// 1-vectors) or a callable double → double; D(θ) ≥ 0 wherever it is evaluated (the schemes
+// are derivative-free: D' is never needed).  With walls, every point where U' and D are
+// evaluated lies inside them (supporting values are folded too).  T > 0 is positional.
+//
+// langevin_1d_options (one line each):
+//   particles          number of independent particles (≥ 1)
+//   dt, t_end          step h > 0 and end time ≥ 0
+//   observe_at         snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
+//   scheme             euler_maruyama | milstein | weak_order2
+//   walls              reflecting interval [lo, hi] (default: none)
+//   x0                 start all particles at x0; unset: uniform on the walls
+//   basin_boundaries   K−1 strictly increasing interior points: K basins for the occupancies
+//   histogram_bins     > 0: a density histogram on the walls' interval per snapshot
+//   seed, threads      Philox key; worker threads (0: all cores; results do not depend on it)
+//   progress, progress_after_seconds, progress_stream   progress line for long runs
 //
 // Speed: particles advance in blocks of 64, step by step, so that every stage is a loop over
 // independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
 // update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
 // out)` (out[j] = U'(θ[j]); gaussian_wells_1d does) gets the drift SIMD-wide; otherwise U' is
-// called per particle.  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
+// called per particle.  constant_diffusion is read once and scalar_field_diffusion and callables
+// are evaluated on doubles; other diffusion models go through 1-vectors (slower).  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
 // baseline is ≈ 3.8× slower): benchmarks/README.md has the numbers.
 //
 // Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
@@ -49,6 +64,7 @@
 
 #include <Eigen/Core>
 
+#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/dual.hpp"
 #include "shiftcurv/core/errors.hpp"
@@ -64,7 +80,6 @@
 namespace shiftcurv {
 
 struct langevin_1d_options {
-  double temperature = 0;                 ///< T > 0
   index particles = 1000;
   double dt = 1e-3;                       ///< step h > 0
   double t_end = 1.0;                     ///< ≥ 0
@@ -103,66 +118,13 @@ struct langevin_1d_result : result_base {
 
 namespace detail {
 
-template <class F>
-concept scalar_loss_members = requires(const F& f, double x) {
-  { f.value(x) } -> std::convertible_to<double>;
-  { f.derivative(x, 1) } -> std::convertible_to<double>;
-};
-template <class F>
-concept scalar_callable = requires(const F& f, double x) {
-  { f(x) } -> std::convertible_to<double>;
-};
-template <class F>
-concept scalar_templated_callable = scalar_callable<F> && requires(const F& f, dual<double> x) {
-  { f(x) } -> std::same_as<dual<double>>;
-};
-
-template <class F>
-double value_1d(const F& f, double x) {
-  if constexpr (scalar_loss_members<F>)
-    return static_cast<double>(f.value(x));
-  else if constexpr (scalar_callable<F>)
-    return static_cast<double>(f(x));
-  else
-    return value_unchecked(f, vector_of<double, 1>::Constant(x));
-}
-
-template <class F>
-double derivative_1d(const F& f, double x) {
-  if constexpr (scalar_loss_members<F>)
-    return static_cast<double>(f.derivative(x, 1));
-  else if constexpr (scalar_templated_callable<F>)
-    return f(dual<double>(x, 1.0)).tangent();
-  else if constexpr (scalar_callable<F>)
-    return fd_gradient([&f](const vector_of<double, 1>& v) { return static_cast<double>(f(v(0))); },
-                       vector_of<double, 1>::Constant(x))(0);
-  else
-    return gradient_unchecked(f, vector_of<double, 1>::Constant(x))(0);
-}
-
-template <class F>
-concept batch_derivative_1d = requires(const F& f, std::span<const double> x, std::span<double> out) {
-  f.derivative_batch(x, out);
-};
-
-/// out[j] = U'(x[j]) for j < n.
-template <class F>
-void derivatives_1d(const F& f, const double* x, double* out, index n) {
-  if constexpr (batch_derivative_1d<F>) {
-    f.derivative_batch(std::span<const double>(x, static_cast<std::size_t>(n)),
-                       std::span<double>(out, static_cast<std::size_t>(n)));
-  } else {
-    for (index j = 0; j < n; ++j) out[j] = derivative_1d(f, x[j]);
-  }
-}
-
 /// One step of a block of at most `width` particles.  The arithmetic per particle is that of
 /// sde_steppers.hpp for scalar noise (tests/dynamics/ensemble.cpp checks the two agree).
 template <sde_scheme S, class Train, class Diffusion>
 struct langevin_block_1d {
   static constexpr index width = philox_batch::lanes;
   const Train& U;
-  const Diffusion& D;
+  diffusion_1d_view<Diffusion> D;
   double T, h, sqrt_h;
   bool walls;
   double lo, hi;
@@ -184,7 +146,7 @@ struct langevin_block_1d {
   /// out[j] = √(T·D(x[j])) (NaN where D < 0: the particle is then dropped and reported);
   /// returns true when all n values are the same (then out[0] holds it and the rest is unset).
   bool amplitude(const double* x, double* out, index n) const {
-    for (index j = 0; j < n; ++j) out[j] = T * static_cast<double>(D(x[j]));
+    for (index j = 0; j < n; ++j) out[j] = T * D.value(x[j]);
     const double first = out[0];
     int varies = 0;
     for (index j = 0; j < n; ++j) varies |= out[j] != first ? 1 : 0;
@@ -204,7 +166,7 @@ struct langevin_block_1d {
 
   // f holds U' (the drift is −f).
   void step(double* x, const double* z, index n) {
-    derivatives_1d(U, x, f, n);
+    loss_derivatives_1d(U, x, f, n);
     if constexpr (S == sde_scheme::euler_maruyama) {
       // Update and wall check in one pass; the rare fold in a second.
       int any = 0;
@@ -236,7 +198,7 @@ struct langevin_block_1d {
     } else {
       for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h + b[j] * (sqrt_h * z[j]);
       fold(y, n);
-      derivatives_1d(U, y, f2, n);
+      loss_derivatives_1d(U, y, f2, n);
       for (index j = 0; j < n; ++j) y[j] = x[j] - f[j] * h + b[j] * sqrt_h;
       fold(y, n);
       amplitude_all(y, bp, n);
@@ -277,8 +239,8 @@ struct langevin_1d_accumulator {
 };
 
 template <sde_scheme S, class Train, class Test, class Diffusion>
-langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, const Diffusion& D,
-                                        const langevin_1d_options& o, const snapshot_plan& plan) {
+langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, const diffusion_1d_view<Diffusion>& D,
+                                        double T, const langevin_1d_options& o, const snapshot_plan& plan) {
   const index snapshots = static_cast<index>(plan.steps.size());
   langevin_1d_accumulator proto;
   proto.basins = static_cast<index>(o.basin_boundaries.size()) + 1;
@@ -295,7 +257,7 @@ langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, cons
   const philox_batch noise(o.seed);
 
   auto work = [&](index c, langevin_1d_accumulator& acc, std::atomic<std::uint64_t>& done) {
-    block_kernel kernel{U, D, o.temperature, o.dt, std::sqrt(o.dt), walls, lo, hi, {}, {}, {}, {}, {}, {}};
+    block_kernel kernel{U, D, T, o.dt, std::sqrt(o.dt), walls, lo, hi, {}, {}, {}, {}, {}, {}};
     const index end = std::min(o.particles, (c + 1) * chunk);
     for (index k0 = c * chunk; k0 < end; k0 += width) {
       const index n = std::min(width, end - k0);
@@ -319,8 +281,8 @@ langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, cons
             dead[j] = true;
             continue;
           }
-          acc.train[su].add(value_1d(U, x[j]));
-          acc.test[su].add(value_1d(U_test, x[j]));
+          acc.train[su].add(loss_value_1d(U, x[j]));
+          acc.test[su].add(loss_value_1d(U_test, x[j]));
           acc.theta[su].add(x[j]);
           const auto b = std::upper_bound(bounds.begin(), bounds.end(), x[j]) - bounds.begin();
           ++acc.occupancy[su * static_cast<std::size_t>(acc.basins) + static_cast<std::size_t>(b)];
@@ -347,15 +309,16 @@ langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, cons
 }  // namespace detail
 
 /// Ensemble of the 1-D Itô SDE dθ = −U'(θ) dt + √(T·D(θ)) dW (see the header comment).
-/// Throws domain_error unless T > 0; invalid_argument on particles < 1, dt ≤ 0 or non-finite,
-/// t_end < 0, bad snapshot times, a non-finite x0 or one outside the walls, a uniform start
-/// without walls, boundaries not strictly increasing or non-finite, a histogram without walls.
+/// Throws domain_error unless T > 0; invalid_argument on a loss or diffusion model that is not
+/// 1-D, particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot times, a non-finite x0 or
+/// one outside the walls, a uniform start without walls, boundaries not strictly increasing or
+/// non-finite, a histogram without walls.
 template <class Train, class Test, class Diffusion>
-  requires std::invocable<const Diffusion&, double>
-langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D,
-                                        const langevin_1d_options& o) {
+  requires loss_1d<Train> && loss_1d<Test> && diffusion_1d_model<Diffusion>
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D, double T,
+                                        const langevin_1d_options& o = {}) {
   constexpr const char* fn = "langevin_ensemble_1d";
-  require_temperature(fn, o.temperature);
+  require_temperature(fn, T);
   const auto plan = detail::plan_snapshots(fn, o.particles, o.dt, o.t_end, o.observe_at);
   if (o.walls && o.walls.dimension() > 1)
     detail::throw_invalid(fn, "walls must be a 1-D interval, got a box of dimension ", o.walls.dimension());
@@ -374,18 +337,22 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
                             " then ", o.basin_boundaries[i]);
   if (o.histogram_bins < 0) detail::throw_invalid(fn, "histogram_bins must be >= 0, got ", o.histogram_bins);
   if (o.histogram_bins > 0 && !o.walls) detail::throw_invalid(fn, "a histogram needs walls (its range)");
+  const double probe = o.x0 ? *o.x0 : o.walls.lower(0);
+  detail::require_loss_1d(fn, "U", U);
+  detail::require_loss_1d(fn, "U_test", U_test);
+  const detail::diffusion_1d_view<Diffusion> Dv(fn, D, probe);
 
   const auto t0 = std::chrono::steady_clock::now();
   detail::langevin_1d_accumulator acc;
   switch (o.scheme) {
     case sde_scheme::euler_maruyama:
-      acc = detail::run_langevin_1d<sde_scheme::euler_maruyama>(U, U_test, D, o, plan);
+      acc = detail::run_langevin_1d<sde_scheme::euler_maruyama>(U, U_test, Dv, T, o, plan);
       break;
     case sde_scheme::milstein:
-      acc = detail::run_langevin_1d<sde_scheme::milstein>(U, U_test, D, o, plan);
+      acc = detail::run_langevin_1d<sde_scheme::milstein>(U, U_test, Dv, T, o, plan);
       break;
     case sde_scheme::weak_order2:
-      acc = detail::run_langevin_1d<sde_scheme::weak_order2>(U, U_test, D, o, plan);
+      acc = detail::run_langevin_1d<sde_scheme::weak_order2>(U, U_test, Dv, T, o, plan);
       break;
   }
   langevin_1d_result r;
@@ -427,9 +394,9 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
 
 /// The same with the train loss also as the test loss.
 template <class Train, class Diffusion>
-  requires std::invocable<const Diffusion&, double>
-langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, const langevin_1d_options& o) {
-  return langevin_ensemble_1d(U, U, D, o);
+  requires loss_1d<Train> && diffusion_1d_model<Diffusion>
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, double T, const langevin_1d_options& o = {}) {
+  return langevin_ensemble_1d(U, U, D, T, o);
 }
 
 }  // namespace shiftcurv

@@ -3,7 +3,7 @@
 //
 //   shiftcurv::double_well U;
 //   shiftcurv::constant_diffusion D(1.0, 2);
-//   auto sys = shiftcurv::langevin_system(U, D, /*T=*/0.3);   // std::pair of functors
+//   auto sys = shiftcurv::langevin_system(U, D, /*T=*/0.3);   // std::pair of functors (copies of U, D)
 //   shiftcurv::vector f(2); shiftcurv::matrix G;
 //   sys.first(theta, f);     // f = −∇U(θ)
 //   sys.second(theta, G);    // G = √T·F(θ), F the model's noise factor (D = F Fᵀ)
@@ -22,8 +22,11 @@
 // evaluation share one summation order, so they give bit-identical results; the combined call
 // keeps no state (its workspace is local), so one system object is safe across ensemble threads.
 //
-// The functors keep references to the loss and the noise model: those must outlive the pair.
-// They are called concurrently from ensemble threads, so they must be safe to call const.
+// Lifetimes: langevin_system stores COPIES of the loss and the diffusion model (odeint's
+// convention; temporaries are fine, and a loss holding large data should hold it by pointer).
+// per_sample_langevin_system keeps a REFERENCE to the data set, which must outlive the pair;
+// passing a temporary data set does not compile (deleted rvalue overload).  The functors are
+// called concurrently from ensemble threads, so they must be safe to call const.
 #pragma once
 
 #include <cmath>
@@ -38,28 +41,29 @@
 
 namespace shiftcurv {
 
-/// f(θ) = −∇U(θ), by the derivative route of derivatives.hpp.
+/// f(θ) = −∇U(θ), by the derivative route of derivatives.hpp.  Holds its own copy of the loss.
 template <class Loss>
 struct langevin_drift {
-  std::reference_wrapper<const Loss> loss;
-  void operator()(const vector& theta, vector& f) const { f = -detail::gradient_unchecked(loss.get(), theta); }
+  Loss loss;
+  void operator()(const vector& theta, vector& f) const { f = -detail::gradient_unchecked(loss, theta); }
 };
 
-/// G(θ) = √T·F(θ) with F the model's noise factor, D = F Fᵀ.
+/// G(θ) = √T·F(θ) with F the model's noise factor, D = F Fᵀ.  Holds its own copy of the model.
 template <class Model>
 struct langevin_diffusion {
-  std::reference_wrapper<const Model> model;
+  Model model;
   double sqrt_temperature;
-  void operator()(const vector& theta, matrix& G) const { G = sqrt_temperature * model.get().noise_factor(theta); }
+  void operator()(const vector& theta, matrix& G) const { G = sqrt_temperature * model.noise_factor(theta); }
 };
 
-/// The pair (−∇U, √T·F) for dθ = −∇U dt + √(T·D) dW; throws domain_error unless T > 0.
+/// The pair (−∇U, √T·F) for dθ = −∇U dt + √(T·D) dW, holding COPIES of the loss and the
+/// model (odeint's convention: temporaries are safe).  Throws domain_error unless T > 0.
 template <class Loss, class Model>
   requires loss_function<Loss> && diffusion_model<Model>
 std::pair<langevin_drift<Loss>, langevin_diffusion<Model>> langevin_system(const Loss& loss, const Model& noise,
                                                                           double T) {
   require_temperature("langevin_system", T);
-  return {langevin_drift<Loss>{std::cref(loss)}, langevin_diffusion<Model>{std::cref(noise), std::sqrt(T)}};
+  return {langevin_drift<Loss>{loss}, langevin_diffusion<Model>{noise, std::sqrt(T)}};
 }
 
 namespace detail {
@@ -123,8 +127,11 @@ struct per_sample_langevin_pair : std::pair<per_sample_drift<F>, per_sample_diff
   }
 };
 
-/// The pair (−ḡ, √T·Aᵀ) of a per-sample loss, with combined evaluation; throws unless T > 0
-/// and N ≥ 1.  It converts to the plain std::pair (which evaluates the parts separately).
+/// The pair (−ḡ, √T·Aᵀ) of a per-sample loss, with combined evaluation; throws domain_error
+/// unless T > 0 (invalid_argument for a NaN T), invalid_argument unless N ≥ 1.  It converts to
+/// the plain std::pair (which evaluates the parts separately).  Keeps a REFERENCE to the data
+/// set (which may be large): `samples` must outlive the pair, and a temporary is rejected at
+/// compile time (the rvalue overload is deleted).
 template <class F>
   requires per_sample_loss<F>
 per_sample_langevin_pair<F> per_sample_langevin_system(const F& samples, double T) {
@@ -133,5 +140,8 @@ per_sample_langevin_pair<F> per_sample_langevin_system(const F& samples, double 
   return per_sample_langevin_pair<F>(per_sample_drift<F>{std::cref(samples)},
                                      per_sample_diffusion<F>{std::cref(samples), std::sqrt(T)});
 }
+template <class F>
+  requires per_sample_loss<F>
+void per_sample_langevin_system(const F&& samples, double T) = delete;
 
 }  // namespace shiftcurv

@@ -12,7 +12,8 @@
 // The system is a std::pair like odeint's stochastic_euler example: `first(x, f[, t])` writes
 // the drift, `second(x, G[, t])` the diffusion — either a p×m matrix (general noise, dW ∈ Rᵐ)
 // or, when it takes a state-typed vector, the diagonal of G (diagonal noise, m = p).  The
-// Brownian increments come from the stepper's noise source (`philox_noise`: keyed by seed,
+// Brownian increments come from the stepper's random source (template parameter RandomSource,
+// default `philox_noise`: keyed by seed,
 // trajectory and the stepper's own step counter), so a trajectory is reproducible bit for bit.
 // odeint copies steppers by value: pass std::ref(stepper) to keep its step counter advancing.
 //
@@ -139,7 +140,7 @@ void drift_and_diffusion_matrix_of(const System& sys, const State& x, State& f, 
   }
 }
 
-template <class State, class Noise>
+template <class State, class RandomSource>
 class sde_stepper_base {
  public:
   using state_type = State;
@@ -148,20 +149,20 @@ class sde_stepper_base {
   using time_type = double;
   using order_type = unsigned short;
   using stepper_category = boost::numeric::odeint::stepper_tag;
-  using noise_type = Noise;
+  using random_source_type = RandomSource;
 
   sde_stepper_base() = default;
-  explicit sde_stepper_base(Noise noise, reflecting_box walls = {}, std::uint64_t first_step = 0)
-      : noise_(std::move(noise)), walls_(std::move(walls)), step_(first_step) {}
+  explicit sde_stepper_base(RandomSource source, reflecting_box walls = {}, std::uint64_t first_step = 0)
+      : random_(std::move(source)), walls_(std::move(walls)), step_(first_step) {}
 
-  /// Start over with another noise source (another trajectory) at step `first_step`.
-  void restart(Noise noise, std::uint64_t first_step = 0) {
-    noise_ = std::move(noise);
+  /// Start over with another random source (another trajectory) at step `first_step`.
+  void restart(RandomSource source, std::uint64_t first_step = 0) {
+    random_ = std::move(source);
     step_ = first_step;
   }
   /// The counter of the next step (it keys the random numbers).
   std::uint64_t step_index() const { return step_; }
-  const Noise& noise() const { return noise_; }
+  const RandomSource& random_source() const { return random_; }
   const reflecting_box& walls() const { return walls_; }
   void set_walls(reflecting_box w) { walls_ = std::move(w); }
 
@@ -173,7 +174,7 @@ class sde_stepper_base {
   void confine(V& x) const {
     walls_.apply(x);
   }
-  Noise noise_{};
+  RandomSource random_{};
   reflecting_box walls_{};
   std::uint64_t step_ = 0;
 };
@@ -181,9 +182,9 @@ class sde_stepper_base {
 }  // namespace detail
 
 /// Euler–Maruyama: X_{n+1} = X_n + f h + G ΔW.  Strong order ½, weak order 1.
-template <class State = vector, class Noise = philox_noise>
-class euler_maruyama : public detail::sde_stepper_base<State, Noise> {
-  using base = detail::sde_stepper_base<State, Noise>;
+template <class State = vector, class RandomSource = philox_noise>
+class euler_maruyama : public detail::sde_stepper_base<State, RandomSource> {
+  using base = detail::sde_stepper_base<State, RandomSource>;
 
  public:
   using typename base::order_type;
@@ -200,12 +201,12 @@ class euler_maruyama : public detail::sde_stepper_base<State, Noise> {
     if constexpr (detail::general_noise_v<decltype(system.second), State>) {
       detail::call_drift_and_noise(system, x, f_, G_, t);
       z_.resize(G_.cols());
-      this->noise_.increments(this->step_, z_.data(), z_.size());
+      this->random_.increments(this->step_, z_.data(), z_.size());
       x += dt * f_ + G_ * (sq * z_);
     } else {
       detail::call_drift_and_noise(system, x, f_, g_, t);
       z_.resize(x.size());
-      this->noise_.increments(this->step_, z_.data(), z_.size());
+      this->random_.increments(this->step_, z_.data(), z_.size());
       x += dt * f_ + sq * g_.cwiseProduct(z_);
     }
     this->confine(x);
@@ -220,9 +221,9 @@ class euler_maruyama : public detail::sde_stepper_base<State, Noise> {
 
 /// Derivative-free Milstein (KP 11.1.3 / 11.1.7): strong order 1 for diagonal or commutative
 /// noise, weak order 1.
-template <class State = vector, class Noise = philox_noise>
-class milstein : public detail::sde_stepper_base<State, Noise> {
-  using base = detail::sde_stepper_base<State, Noise>;
+template <class State = vector, class RandomSource = philox_noise>
+class milstein : public detail::sde_stepper_base<State, RandomSource> {
+  using base = detail::sde_stepper_base<State, RandomSource>;
 
  public:
   using typename base::order_type;
@@ -239,7 +240,7 @@ class milstein : public detail::sde_stepper_base<State, Noise> {
       detail::call_drift_and_noise(system, x, f_, G_, t);
       const index m = G_.cols();
       z_.resize(m);
-      this->noise_.increments(this->step_, z_.data(), m);
+      this->random_.increments(this->step_, z_.data(), m);
       const Eigen::VectorXd dW = sq * z_;
       State next = x + dt * f_ + G_ * dW;
       for (index j = 0; j < m; ++j) {  // support Υ^j = X + f h + b^j √h
@@ -254,7 +255,7 @@ class milstein : public detail::sde_stepper_base<State, Noise> {
     } else {
       detail::call_drift_and_noise(system, x, f_, g_, t);
       z_.resize(x.size());
-      this->noise_.increments(this->step_, z_.data(), z_.size());
+      this->random_.increments(this->step_, z_.data(), z_.size());
       support_ = x + dt * f_ + sq * g_;
       this->confine(support_);
       detail::call_sde_part(system.second, support_, gs_, t);
@@ -273,9 +274,9 @@ class milstein : public detail::sde_stepper_base<State, Noise> {
 };
 
 /// Platen's explicit weak order 2.0 scheme for general noise (KP eq. 15.1.3).
-template <class State = vector, class Noise = philox_noise>
-class weak_order2 : public detail::sde_stepper_base<State, Noise> {
-  using base = detail::sde_stepper_base<State, Noise>;
+template <class State = vector, class RandomSource = philox_noise>
+class weak_order2 : public detail::sde_stepper_base<State, RandomSource> {
+  using base = detail::sde_stepper_base<State, RandomSource>;
   using noise_matrix = detail::noise_matrix_t<State>;
 
  public:
@@ -293,7 +294,7 @@ class weak_order2 : public detail::sde_stepper_base<State, Noise> {
     detail::drift_and_diffusion_matrix_of(system, x, f_, G_, diag_, t);
     const index m = G_.cols();
     z_.resize(m);
-    this->noise_.increments(this->step_, z_.data(), m);
+    this->random_.increments(this->step_, z_.data(), m);
     const Eigen::VectorXd dW = sq * z_;
     const State drifted = x + dt * f_;
 
@@ -305,7 +306,7 @@ class weak_order2 : public detail::sde_stepper_base<State, Noise> {
 
     if (m > 1) {
       aux_.resize(m * m);
-      this->noise_.auxiliary(this->step_, aux_.data(), m * m);
+      this->random_.auxiliary(this->step_, aux_.data(), m * m);
     }
     for (index j = 0; j < m; ++j) {
       // R±^j = X + f h ± b^j √h, at t + h.

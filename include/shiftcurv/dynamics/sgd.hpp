@@ -61,12 +61,12 @@ class sgd_stepper {
   using time_type = double;
   using order_type = unsigned short;
   using stepper_category = boost::numeric::odeint::stepper_tag;
-  using noise_type = philox_noise;
+  using random_source_type = philox_noise;
   static constexpr order_type order() { return 1; }
 
   /// Keeps a reference to `loss` (it must outlive the stepper).  Throws domain_error unless
   /// λ > 0 and α ≥ 0; invalid_argument unless 1 ≤ B (≤ N without replacement), β finite.
-  sgd_stepper(const F& loss, sgd_options o, philox_noise noise = {}) : loss_(&loss), o_(o), noise_(noise) {
+  sgd_stepper(const F& loss, const sgd_options& o, philox_noise noise = {}) : loss_(&loss), o_(o), noise_(noise) {
     constexpr const char* fn = "sgd_stepper";
     require_positive(fn, "learning_rate", o.learning_rate);
     n_ = detail::checked_num_samples(fn, loss);

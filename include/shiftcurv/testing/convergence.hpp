@@ -77,7 +77,7 @@ struct brownian_refinement {
   }
 };
 
-struct order_fit {
+struct order_fit_result {
   double order = 0;          ///< slope of log(error) against log(dt)
   double order_error = 0;    ///< its standard error from the residuals
   double log_constant = 0;   ///< intercept: error ≈ exp(log_constant)·dt^order
@@ -86,7 +86,7 @@ struct order_fit {
 
 /// Least-squares slope of log(error) on log(dt).  Throws invalid_argument unless ≥ 2 points of
 /// equal count, all positive and finite.
-inline order_fit fit_convergence_order(std::span<const double> dt, std::span<const double> error) {
+inline order_fit_result fit_convergence_order(std::span<const double> dt, std::span<const double> error) {
   constexpr const char* fn = "testing::fit_convergence_order";
   if (dt.size() != error.size()) detail::throw_invalid(fn, "dt has ", dt.size(), " entries, error has ", error.size());
   if (dt.size() < 2) detail::throw_invalid(fn, "need at least 2 points, got ", dt.size());
@@ -106,7 +106,7 @@ inline order_fit fit_convergence_order(std::span<const double> dt, std::span<con
     sxy += x * y;
   }
   if (!(sxx > 0)) detail::throw_invalid(fn, "the dt values must not all be equal");
-  order_fit f;
+  order_fit_result f;
   f.order = sxy / sxx;
   f.log_constant = my - f.order * mx;
   double rss = 0;
@@ -119,7 +119,7 @@ inline order_fit fit_convergence_order(std::span<const double> dt, std::span<con
 }
 
 /// |fit.order − expected| ≤ tolerance (and the fit not noise limited).
-inline bool order_within(const order_fit& f, double expected, double tolerance) {
+inline bool order_within(const order_fit_result& f, double expected, double tolerance) {
   return !f.noise_limited && std::fabs(f.order - expected) <= tolerance;
 }
 
@@ -131,15 +131,15 @@ struct convergence_options {
   index noise_dimension = 1;                  ///< m, the number of Brownian motions
 };
 
-struct convergence_study {
+struct convergence_result {
   std::vector<double> dt, error, standard_error;
-  order_fit fit;
+  order_fit_result fit;
 };
 
 namespace detail_convergence {
 
 template <class MakeStepper, class System, class State, class Exact, class ErrorOf>
-convergence_study study(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+convergence_result study(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
                         const convergence_options& o, ErrorOf error_of, bool absolute_of_mean) {
   constexpr const char* fn = "testing::convergence";
   if (o.steps.size() < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 levels");
@@ -167,7 +167,7 @@ convergence_study study(const MakeStepper& make, const System& sys, const State&
       acc[l].add(error_of(x, x_exact));
     }
   }
-  convergence_study s;
+  convergence_result s;
   for (std::size_t l = 0; l < o.steps.size(); ++l) {
     const auto e = acc[l].estimate();
     s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));
@@ -185,37 +185,37 @@ convergence_study study(const MakeStepper& make, const System& sys, const State&
 /// Strong errors E|X_N − X(t_end)| per level and their order.  make(brownian_refinement)
 /// returns a stepper; exact(W, t) the exact solution for the Brownian value W(t) (m-vector).
 template <class MakeStepper, class System, class State, class Exact>
-convergence_study strong_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                     const convergence_options& o) {
+convergence_result strong_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+                                     const convergence_options& o = {}) {
   return detail_convergence::study(make, sys, x0, exact, o,
                                    [](const State& x, const State& y) { return (x - y).norm(); }, false);
 }
 
 /// Weak errors |E f(X_N) − E f(X(t_end))| per level (coupled estimator) and their order.
 template <class MakeStepper, class System, class State, class Exact, class Functional>
-convergence_study weak_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                   const Functional& f, const convergence_options& o) {
+convergence_result weak_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
+                                   const Functional& f, const convergence_options& o = {}) {
   return detail_convergence::study(make, sys, x0, exact, o,
                                    [&f](const State& x, const State& y) { return static_cast<double>(f(x)) - static_cast<double>(f(y)); },
                                    true);
 }
 
 /// Per-level estimates for weak convergence without a pathwise exact solution (see the header).
-struct weak_level_study {
+struct weak_level_result {
   std::vector<double> dt;               ///< per level, in the order of `steps`
-  std::vector<mc_estimate> value;       ///< E f(X_N) per level (the same paths on every level)
-  std::vector<mc_estimate> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
+  std::vector<mc_estimate_result> value;       ///< E f(X_N) per level (the same paths on every level)
+  std::vector<mc_estimate_result> difference;  ///< E[f(X_{N_l}) − f(X_{N_{l+1}})], l < levels − 1
   /// Order of |difference[l]| against dt[l]: the weak order p when consecutive levels have one
   /// ratio r (then difference[l] = C dt_l^p (1 − r^{−p}) + higher order); noise_limited when
   /// some |difference| < 3 of its standard errors.  Needs ≥ 3 levels.
-  order_fit fit;
+  order_fit_result fit;
 };
 
 /// E f(X_N) per level and the coupled differences of consecutive levels; `steps` must increase
 /// and divide the largest.  Throws invalid_argument on < 3 levels, < 2 trajectories, t_end ≤ 0.
 template <class MakeStepper, class System, class State, class Functional>
-weak_level_study weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
-                                        const Functional& f, const convergence_options& o) {
+weak_level_result weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
+                                        const Functional& f, const convergence_options& o = {}) {
   constexpr const char* fn = "testing::weak_level_differences";
   if (o.steps.size() < 3) shiftcurv::detail::throw_invalid(fn, "need at least 3 levels, got ", o.steps.size());
   if (o.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
@@ -242,7 +242,7 @@ weak_level_study weak_level_differences(const MakeStepper& make, const System& s
       previous = v;
     }
   }
-  weak_level_study s;
+  weak_level_result s;
   std::vector<double> dt_diff, abs_diff;
   for (std::size_t l = 0; l < levels; ++l) {
     s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));

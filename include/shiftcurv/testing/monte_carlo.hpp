@@ -20,38 +20,33 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
+#include "shiftcurv/dynamics/detail/moments.hpp"
 
 namespace shiftcurv::testing {
 
-struct mc_estimate {
+struct mc_estimate_result {
   double mean = 0;
   double standard_error = 0;
   long samples = 0;
 };
 
-/// Welford running mean/variance; `estimate()` gives the mean and its standard error.
+/// Running mean/variance (the library's Welford accumulator, dynamics/detail/moments.hpp);
+/// `estimate()` gives the mean and its standard error.
 class mc_accumulator {
  public:
-  void add(double x) {
-    ++n_;
-    const double d = x - mean_;
-    mean_ += d / static_cast<double>(n_);
-    m2_ += d * (x - mean_);
-  }
-  long count() const { return n_; }
-  double mean() const { return mean_; }
-  double variance() const { return n_ > 1 ? m2_ / static_cast<double>(n_ - 1) : 0.0; }
-  mc_estimate estimate() const {
-    return {mean_, n_ > 0 ? std::sqrt(variance() / static_cast<double>(n_)) : 0.0, n_};
-  }
+  void add(double x) { m_.add(x); }
+  void merge(const mc_accumulator& o) { m_.merge(o.m_); }
+  long count() const { return m_.n; }
+  double mean() const { return m_.mean; }
+  double variance() const { return m_.variance(); }
+  mc_estimate_result estimate() const { return {m_.mean, m_.standard_error(), m_.n}; }
 
  private:
-  long n_ = 0;
-  double mean_ = 0, m2_ = 0;
+  shiftcurv::detail::running_moments m_;
 };
 
 /// Mean and standard error of samples; throws invalid_argument when empty.
-inline mc_estimate mc_mean(std::span<const double> samples) {
+inline mc_estimate_result mc_mean(std::span<const double> samples) {
   if (samples.empty()) detail::throw_invalid("testing::mc_mean", "need at least one sample");
   mc_accumulator a;
   for (double x : samples) a.add(x);
@@ -70,12 +65,12 @@ inline double mc_tolerance(double standard_error, double sigmas = 4.5, double bi
 }
 
 /// |estimate − reference| ≤ k·σ + bias, σ the estimate's standard error.
-inline bool within_mc(const mc_estimate& e, double reference, double sigmas = 4.5, double bias = 0.0) {
+inline bool within_mc(const mc_estimate_result& e, double reference, double sigmas = 4.5, double bias = 0.0) {
   return std::fabs(e.mean - reference) <= mc_tolerance(e.standard_error, sigmas, bias);
 }
 
 /// The difference of two independent estimates: |a − b| ≤ k·√(σa² + σb²) + bias.
-inline bool consistent_mc(const mc_estimate& a, const mc_estimate& b, double sigmas = 4.5, double bias = 0.0) {
+inline bool consistent_mc(const mc_estimate_result& a, const mc_estimate_result& b, double sigmas = 4.5, double bias = 0.0) {
   const double se = std::sqrt(a.standard_error * a.standard_error + b.standard_error * b.standard_error);
   return std::fabs(a.mean - b.mean) <= mc_tolerance(se, sigmas, bias);
 }

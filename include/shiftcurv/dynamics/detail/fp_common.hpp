@@ -2,6 +2,32 @@
 // the time-stepping options and results (public names, documented in fokker_planck_1d.hpp),
 // the Bernoulli function of the Scharfetter–Gummel flux, the cell quadrature of the potential
 // increments, compensated sums and the implicit time-stepping driver.
+//
+// Notes on the 1-D construction (moved from fokker_planck_1d.hpp):
+// With g = Dρ and φ = (2/T)∫U'/D, J = (T/2) e^{−φ} ∂θ(e^{φ} g).  Between neighbouring centres θ_i,
+// θ_{i+1} (distance h_i) the flux is taken constant and φ's increment is EXACT (Gauss–Kronrod
+// quadrature of U'/D, Δφ_i = (2/T)∫_{θ_i}^{θ_{i+1}} U'/D), which gives the Scharfetter–Gummel
+// flux  J_{i+½} = (T/2)/h_i · [B(−Δφ_i) g_{i+1} − B(Δφ_i) g_i],  B(x) = x/(eˣ − 1)
+// (Scharfetter & Gummel, IEEE Trans. Electron Devices 16:64, 1969; Il'in 1969; Chang & Cooper,
+// J. Comput. Phys. 6:1, 1970, whose weights δ = 1/Δφ − 1/(e^{Δφ} − 1) are the same flux).
+// Consequences, for ANY grid:
+//  - the discrete steady state (zero current on every face) is ρ_i ∝ e^{−φ_i}/D_i =
+//    exp(−(2/T) v(θ_i)) exactly at the nodes, v = ∫U'/D + (T/2) log D (up to quadrature error);
+//  - the semi-discrete system ṁ = A m for the cell masses m_i = ρ_i Δθ_i is a birth–death
+//    Markov generator (off-diagonal rates ≥ 0, columns summing to 0): mass is conserved to
+//    rounding and backward Euler is positive for every dt (I − dt·A is an M-matrix);
+//  - time-dependent solutions are second order in the cell size (O(h²)).
+// The state is advanced by implicit steps with one O(N) tridiagonal solve each (Thomas
+// algorithm without pivoting, stable because I − aA is column diagonally dominant):
+// backward Euler, Crank–Nicolson or TR-BDF2 (Bank et al., IEEE Trans. Electron Devices
+// 32:1992, 1985), fixed or adaptive dt (step doubling).  The options and result types
+// (fp_scheme, fp_evolve_options, fp_evolve_result) are shared with the 2-D solver and live in
+// dynamics/detail/fp_common.hpp.  Two practical points: every step is rescaled to the starting
+// mass, which removes the rounding drift of the solves (size reported as
+// fp_evolve_result::max_mass_correction, ~1e-15 for moderate dt); adaptive steps are rejected
+// when a density falls below −1e-14·max ρ (Crank–Nicolson and TR-BDF2, unlike backward Euler,
+// are positive only for small enough dt).
+//
 #pragma once
 
 #include <algorithm>
@@ -203,10 +229,8 @@ double fp_step(System& sys, fp_scheme scheme, double dt, const vector& m, vector
 
 constexpr int fp_order(fp_scheme s) { return s == fp_scheme::backward_euler ? 1 : 2; }
 
-/// Advances the masses m by `duration` (≥ 0).  Negative ρ_i below −1e-14·max ρ reject a step.
-template <class System>
-fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double duration,
-                           const fp_evolve_options& opt, std::string_view fn) {
+/// The options of fp_evolve, checked (naming the public function `fn`).
+inline void fp_check_evolve_options(std::string_view fn, double duration, const fp_evolve_options& opt) {
   require_finite(fn, "duration", duration);
   if (duration < 0) throw_domain(fn, "duration must be >= 0, got ", duration);
   require_finite(fn, "options.dt", opt.dt);
@@ -215,117 +239,142 @@ fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double dur
   require_finite(fn, "options.initial_dt", opt.initial_dt);
   if (opt.initial_dt < 0) throw_domain(fn, "options.initial_dt must be >= 0, got ", opt.initial_dt);
   if (opt.max_steps < 1) throw_invalid(fn, "options.max_steps must be >= 1, got ", opt.max_steps);
+}
 
+/// What the two time-stepping loops share: the result being filled, the starting mass (every
+/// step is rescaled to it), the scratch vectors and the step-doubling error scale.
+struct fp_evolve_run {
   fp_evolve_result r;
-  const double mass0 = fp_accurate_sum(m);
-  r.time = start_time;
-  auto finish = [&](fp_evolve_result& res) {
-    res.mass_change = std::abs(fp_accurate_sum(m) - mass0);
-    return res;
-  };
-  if (duration == 0) return finish(r);
-
+  double mass0 = 0;
   fp_stepper_work w;
-  auto note = [&r](double correction) { r.max_mass_correction = std::max(r.max_mass_correction, correction); };
-  vector full(m.size()), half(m.size()), tmp(m.size());
-  const int p = fp_order(opt.scheme);
-  const double err_scale = 1.0 / ((1 << p) - 1);
-  auto negative = [](const vector& x) { return x.minCoeff() < -1e-14 * x.maxCoeff(); };
-  double t = 0;
-  r.dt_min = std::numeric_limits<double>::infinity();
-  long attempts = 0;
-
-  if (opt.dt > 0) {  // ---- fixed steps
-    const double nsteps_d = std::ceil(duration / opt.dt * (1 - 1e-12));
-    const long nsteps = static_cast<long>(std::max(1.0, nsteps_d));
-    if (nsteps_d > static_cast<double>(opt.max_steps)) {
-      r.status = status::max_iterations;
-      r.message = message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", opt.max_steps);
-      return finish(r);
-    }
-    for (long k = 0; k < nsteps; ++k) {
-      const double h = (k + 1 == nsteps) ? duration - t : opt.dt;
-      if (k == 0 && opt.estimate_error) {  // step doubling once, for the error estimate
-        note(fp_step(sys, opt.scheme, 0.5 * h, m, tmp, w, mass0));
-        note(fp_step(sys, opt.scheme, 0.5 * h, tmp, half, w, mass0));
-      }
-      note(fp_step(sys, opt.scheme, h, m, full, w, mass0));
-      if (k == 0 && opt.estimate_error)
-        r.error_estimate = err_scale * (half - full).cwiseAbs().sum() * static_cast<double>(nsteps);
-      m.swap(full);
-      t += h;
-      r.dt_min = std::min(r.dt_min, h);
-      r.dt_max = std::max(r.dt_max, h);
-      ++r.iterations;
-    }
-    r.time = start_time + duration;
-    if (negative(m)) {
-      r.status = status::numerical_issue;
-      r.message = message(fn, to_string(opt.scheme), " with dt = ", opt.dt,
-                          " produced negative densities (min cell mass ", m.minCoeff(),
-                          "); use backward_euler, a smaller dt, or adaptive steps");
-    }
-    return finish(r);
+  vector full, half, tmp;
+  double err_scale = 1;
+  int order = 1;
+  void note(double correction) { r.max_mass_correction = std::max(r.max_mass_correction, correction); }
+  void accept(double h) {
+    r.dt_min = std::min(r.dt_min, h);
+    r.dt_max = std::max(r.dt_max, h);
+    ++r.iterations;
   }
+  static bool negative(const vector& x) { return x.minCoeff() < -1e-14 * x.maxCoeff(); }
+};
 
-  // ---- adaptive steps (step doubling: error = |two half steps − one step| / (2^p − 1))
+/// Fixed steps of opt.dt (the last one shortened), with a step-doubling error estimate of the
+/// first step times the number of steps.
+template <class System>
+void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& opt,
+                     std::string_view fn, fp_evolve_run& run) {
+  fp_evolve_result& r = run.r;
+  const double nsteps_d = std::ceil(duration / opt.dt * (1 - 1e-12));
+  const long nsteps = static_cast<long>(std::max(1.0, nsteps_d));
+  if (nsteps_d > static_cast<double>(opt.max_steps)) {
+    r.status = status::max_iterations;
+    r.message = message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", opt.max_steps);
+    return;
+  }
+  double t = 0;
+  for (long k = 0; k < nsteps; ++k) {
+    const double h = (k + 1 == nsteps) ? duration - t : opt.dt;
+    if (k == 0 && opt.estimate_error) {  // step doubling once, for the error estimate
+      run.note(fp_step(sys, opt.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
+      run.note(fp_step(sys, opt.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
+    }
+    run.note(fp_step(sys, opt.scheme, h, m, run.full, run.w, run.mass0));
+    if (k == 0 && opt.estimate_error)
+      r.error_estimate = run.err_scale * (run.half - run.full).cwiseAbs().sum() * static_cast<double>(nsteps);
+    m.swap(run.full);
+    t += h;
+    run.accept(h);
+  }
+  r.time = start_time + duration;
+  if (fp_evolve_run::negative(m)) {
+    r.status = status::numerical_issue;
+    r.message = message(fn, to_string(opt.scheme), " with dt = ", opt.dt, " produced negative densities (min cell mass ",
+                        m.minCoeff(), "); use backward_euler, a smaller dt, or adaptive steps");
+  }
+}
+
+/// Adaptive steps by step doubling: error = |two half steps − one step| / (2^p − 1); a step is
+/// accepted when the error is within opt.tolerance and no density is negative.  Steps are
+/// quantized to powers of two of the first step when the system prefers it (factor reuse).
+template <class System>
+void fp_evolve_adaptive(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& opt,
+                        std::string_view fn, fp_evolve_run& run) {
+  fp_evolve_result& r = run.r;
+  const int p = run.order;
   double dt = opt.initial_dt > 0 ? opt.initial_dt : 1e-4 * duration;
   const double dt_quantum = dt;
   auto quantize = [&](double h) {
     if constexpr (System::quantized_dt) {
-      const double k = std::floor(std::log2(h / dt_quantum));
-      return dt_quantum * std::exp2(k);
+      return dt_quantum * std::exp2(std::floor(std::log2(h / dt_quantum)));
     } else {
       return h;
     }
   };
+  auto stop = [&](status st, double t, auto... parts) {
+    r.status = st;
+    r.message = message(fn, parts...);
+    r.time = start_time + t;
+  };
   dt = std::min(dt, duration);
+  double t = 0;
+  long attempts = 0;
   while (t < duration) {
-    if (++attempts > opt.max_steps) {
-      r.status = status::max_iterations;
-      r.message = message(fn, "options.max_steps = ", opt.max_steps, " used before reaching the end time (at t = ",
-                          start_time + t, " of ", start_time + duration, ")");
-      r.time = start_time + t;
-      return finish(r);
-    }
+    if (++attempts > opt.max_steps)
+      return stop(status::max_iterations, t, "options.max_steps = ", opt.max_steps,
+                  " used before reaching the end time (at t = ", start_time + t, " of ", start_time + duration, ")");
     double h = dt;
     const bool last = t + h >= duration * (1 - 1e-13);
     if (last) h = duration - t;
-    note(fp_step(sys, opt.scheme, h, m, full, w, mass0));
-    note(fp_step(sys, opt.scheme, 0.5 * h, m, tmp, w, mass0));
-    note(fp_step(sys, opt.scheme, 0.5 * h, tmp, half, w, mass0));
-    const double err = err_scale * (half - full).cwiseAbs().sum();
-    const bool neg = negative(half);
-    if (!std::isfinite(err)) {
-      r.status = status::numerical_issue;
-      r.message = message(fn, "a non-finite density appeared at t = ", start_time + t);
-      r.time = start_time + t;
-      return finish(r);
-    }
+    run.note(fp_step(sys, opt.scheme, h, m, run.full, run.w, run.mass0));
+    run.note(fp_step(sys, opt.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
+    run.note(fp_step(sys, opt.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
+    const double err = run.err_scale * (run.half - run.full).cwiseAbs().sum();
+    const bool neg = fp_evolve_run::negative(run.half);
+    if (!std::isfinite(err))
+      return stop(status::numerical_issue, t, "a non-finite density appeared at t = ", start_time + t);
     if (err <= opt.tolerance && !neg) {
-      m.swap(half);
+      m.swap(run.half);
       t = last ? duration : t + h;
       r.error_estimate += err;
-      r.dt_min = std::min(r.dt_min, h);
-      r.dt_max = std::max(r.dt_max, h);
-      ++r.iterations;
+      run.accept(h);
       const double fac = err > 0 ? std::clamp(0.9 * std::pow(opt.tolerance / err, 1.0 / (p + 1)), 0.2, 5.0) : 5.0;
       if (!last) dt = quantize(dt * fac);
     } else {
       ++r.rejected_steps;
       const double fac = neg ? 0.25 : std::clamp(0.9 * std::pow(opt.tolerance / err, 1.0 / (p + 1)), 0.1, 0.5);
       dt = quantize(h * fac);
-      if (!(dt > 1e-14 * duration)) {
-        r.status = status::not_converged;
-        r.message = message(fn, "the adaptive step fell below 1e-14 × duration at t = ", start_time + t,
-                            neg ? " (negative densities)" : " (local error above tolerance)");
-        r.time = start_time + t;
-        return finish(r);
-      }
+      if (!(dt > 1e-14 * duration))
+        return stop(status::not_converged, t, "the adaptive step fell below 1e-14 × duration at t = ", start_time + t,
+                    neg ? " (negative densities)" : " (local error above tolerance)");
     }
   }
   r.time = start_time + duration;
-  return finish(r);
+}
+
+/// Advances the masses m by `duration` (≥ 0): fixed steps when opt.dt > 0, else adaptive.
+/// Negative ρ_i below −1e-14·max ρ reject an adaptive step (fixed steps report them).
+template <class System>
+fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double duration,
+                           const fp_evolve_options& opt, std::string_view fn) {
+  fp_check_evolve_options(fn, duration, opt);
+  fp_evolve_run run;
+  run.mass0 = fp_accurate_sum(m);
+  run.r.time = start_time;
+  if (duration > 0) {
+    run.full.resize(m.size());
+    run.half.resize(m.size());
+    run.tmp.resize(m.size());
+    run.order = fp_order(opt.scheme);
+    run.err_scale = 1.0 / ((1 << run.order) - 1);
+    run.r.dt_min = std::numeric_limits<double>::infinity();
+    if (opt.dt > 0)
+      fp_evolve_fixed(sys, m, start_time, duration, opt, fn, run);
+    else
+      fp_evolve_adaptive(sys, m, start_time, duration, opt, fn, run);
+  }
+  run.r.mass_change = std::abs(fp_accurate_sum(m) - run.mass0);
+  return run.r;
 }
 
 }  // namespace detail
