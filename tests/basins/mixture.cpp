@@ -137,7 +137,7 @@ TEST_CASE("bias: exact θ_k − µ_k in closed form, first-order formula to O(T�
     CHECK(std::abs(k.bias(0) + mu) < 1e-14);
     CHECK(std::abs(k.bias_first_order(0) - T * b / (2 * h)) < 1e-14 * T);
     // Σ = (T/2)/v''(µ), v'' = (U''(µ) + 0)/D(µ) at the zero of V (D'' = 0).
-    CHECK(std::abs(k.Sigma(0, 0) - 0.5 * T * (a + b * mu) / (h + 6 * c * mu)) < 1e-9 * k.Sigma(0, 0));
+    CHECK(std::abs(k.covariance(0, 0) - 0.5 * T * (a + b * mu) / (h + 6 * c * mu)) < 1e-9 * k.covariance(0, 0));
     diff.push_back(std::abs(k.bias(0) - k.bias_first_order(0)));
   }
   for (std::size_t i = 0; i + 1 < diff.size(); ++i) {
@@ -181,7 +181,7 @@ TEST_CASE("separable 2-D mixture reproduces the 1-D weights; p > 64 route gives 
   for (int k = 0; k < 2; ++k) {
     // Identical arithmetic up to the extra, common θ1 factor: agreement to rounding.
     CHECK(std::abs(g2.components[k].log_weight - g1.components[k].log_weight) < 1e-10);
-    CHECK(std::abs(g2.components[k].Sigma(1, 1) - 0.5 * T * 0.7 / 2.0) < 1e-14);
+    CHECK(std::abs(g2.components[k].covariance(1, 1) - 0.5 * T * 0.7 / 2.0) < 1e-14);
   }
   // p = 80 (Cholesky route, no eigen-decomposition): two minima θ0 = ±1, y = 0, D = c·I:
   // Σ = (Tc/2) H⁻¹ with H = diag(2, A); weights equal by symmetry.
@@ -198,7 +198,7 @@ TEST_CASE("separable 2-D mixture reproduces the 1-D weights; p > 64 route gives 
   H.bottomRightCorner(p - 1, p - 1) = U.A;
   const MatrixXd Sigma = 0.5 * T * c * H.inverse();
   for (const auto& k : gp.components) {
-    CHECK((k.Sigma - Sigma).norm() < 1e-12 * Sigma.norm());
+    CHECK((k.covariance - Sigma).norm() < 1e-12 * Sigma.norm());
     CHECK(k.mu.tail(p - 1).norm() < 1e-12);
     CHECK(std::abs(std::abs(k.mu(0)) - 1) < 1e-12);
     const double lmax = Eigen::SelfAdjointEigenSolver<MatrixXd>(Sigma).eigenvalues().maxCoeff();
