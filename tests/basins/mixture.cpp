@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include <Eigen/Eigenvalues>
@@ -105,8 +106,13 @@ TEST_CASE("Laplace weights -> exact basin probabilities as T -> 0 with O(T) erro
     // Validity diagnostics: width against the distance to the barrier (the maximum of v
     // between the wells, within O(T) of U's maximum −0.6237; checked to 1e-2).
     for (const auto& c : gm.components) {
-      CHECK(c.width > 0);
-      CHECK(c.width_ratio == doctest::Approx(c.width / c.barrier_distance));
+      // width = √(T/(2v''(µ))), v''(µ) = U''(µ)/D(µ) at the zero of V (D'' = 0): closed form,
+      // to the 1e-9 of the finite-difference divergence Jacobian.
+      const double mu = c.mu(0), w = std::sqrt(0.5 * T * (0.01 + 0.002 * mu) / U.derivative(mu, 2));
+      CHECK(std::abs(c.width - w) < 1e-8 * w);
+      CHECK(c.width_ratio > 0);
+      CHECK(c.width_ratio < 0.6);  // separated basins at these T: not flagged
+      CHECK(c.status == sc::status::success);
     }
     CHECK(std::abs(gm.components[0].barrier_distance - (ss.basins()[0].upper - gm.components[0].mu(0))) < 1e-2);
     CHECK(std::abs(gm.components[1].barrier_distance - (gm.components[1].mu(0) - ss.basins()[1].lower)) < 1e-2);
@@ -289,4 +295,25 @@ TEST_CASE("gaussian_mixture / basin_log_mass bad input throws the documented typ
   CHECK_THROWS_AS(sc::basin_log_mass(0.0, -0.1, {2}, {1.0}), sc::domain_error);
   CHECK_THROWS_AS(sc::basin_log_mass(0.0, 0.1, {2, 4}, {1.0}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::basin_variance(0.1, 4, 0.0), sc::domain_error);
+  // laplace_ratio_1d: components that are not 1-D, an empty mixture; messages name it.
+  const sc::steady_state_1d ss(U, D, 0.1, -4, 4);
+  sc::gaussian_mixture_result two_d;
+  two_d.components.resize(1);
+  two_d.components[0].theta_train = VectorXd::Zero(2);
+  CHECK_THROWS_AS(sc::laplace_ratio_1d(two_d, ss), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::laplace_ratio_1d(sc::gaussian_mixture_result{}, ss), sc::invalid_argument);
+  try {
+    sc::laplace_ratio_1d(two_d, ss);
+  } catch (const sc::invalid_argument& e) {
+    CHECK(std::string(e.what()).rfind("shiftcurv::laplace_ratio_1d:", 0) == 0);
+  }
+  // gaussian_mixture: errors name it, also for an option checked deep inside (find_minimum).
+  sc::mixture_options bad;
+  bad.minimize.max_iterations = 0;
+  try {
+    sc::gaussian_mixture(U, D, 0.1, {v1(1.0)}, bad);
+    FAIL("no exception");
+  } catch (const sc::invalid_argument& e) {
+    CHECK(std::string(e.what()).rfind("shiftcurv::gaussian_mixture:", 0) == 0);
+  }
 }
