@@ -8,10 +8,9 @@
 #include <string>
 #include <vector>
 
-#include <shiftcurv/basins/gaussian_mixture.hpp>
 #include <shiftcurv/basins/minima.hpp>
 #include <shiftcurv/basins/steady_state_1d.hpp>
-#include <shiftcurv/generalization/decomposition.hpp>
+#include <shiftcurv/generalization/test_loss_prediction.hpp>
 #include <shiftcurv/noise/constant.hpp>
 
 #include "cli/common.hpp"
@@ -91,46 +90,26 @@ inline synthetic_row synthetic_experiment(const model& m, const basin_partition&
       row.w_exact[k] += b.probability;
     }
 
-    // Laplace: µ_k, Σ_k, w_k (eq 6) from the minima θ_k.
+    // Laplace (eq 6) and eq 4/7 from the minima θ_k by predict_test_loss (library rule: a
+    // flagged component keeps its weight, a failed one gets weight 0, the rest renormalized).
     std::vector<shiftcurv::vector> seeds;
     for (double x : basins.minima) seeds.push_back(shiftcurv::vector::Constant(1, x));
-    shiftcurv::mixture_options mo;
-    mo.refine_train_minima = false;
-    const auto gm = shiftcurv::gaussian_mixture(m.train, noise, T, seeds, mo);
-    if (!gm) warn("Laplace weights: " + gm.message);
-
-    std::vector<shiftcurv::basin_terms> terms;
-    for (std::size_t k = 0; k < K; ++k) {
-      const auto& c = gm.components[k];
-      const double theta_k = basins.minima[k];
-      const bool ok = c.status == shiftcurv::status::success;
-      row.mu.push_back(ok ? c.mu(0) : std::numeric_limits<double>::quiet_NaN());
-      row.w_laplace.push_back(c.weight);
-      if (!ok) continue;
-      shiftcurv::basin_terms t;
-      t.weight = c.weight;
-      t.test_depth = m.test.value(theta_k - m.shift);   // θ_k^test = θ_k − s: U_test there = U_tr(θ_k)
-      t.test_curvature = shiftcurv::matrix::Constant(1, 1, m.train.derivative(theta_k, 2));  // C_k^test = U_tr''(θ_k)
-      t.shift = shiftcurv::vector::Constant(1, -m.shift);                                      // s_k = −s
-      t.bias = shiftcurv::vector::Constant(1, theta_k - c.mu(0));                             // b_k = θ_k − µ_k
-      t.covariance = c.Sigma;
-      terms.push_back(t);
+    const auto pred = shiftcurv::predict_test_loss(m.train, m.test, noise, T, seeds);
+    if (!pred) warn("Laplace weights: " + pred.message);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    row.mu.assign(K, nan);
+    row.w_laplace.assign(K, 0.0);
+    for (const auto& b : pred.basins) {  // each predicted basin to the partition minimum it came from
+      std::size_t k = 0;
+      for (std::size_t j = 1; j < K; ++j)
+        if (std::abs(basins.minima[j] - b.theta_train(0)) < std::abs(basins.minima[k] - b.theta_train(0))) k = j;
+      row.w_laplace[k] = b.weight;
+      if (!shiftcurv::is_failure(b.status)) row.mu[k] = b.mu(0);
     }
-    if (terms.empty()) {
-      const double nan = std::numeric_limits<double>::quiet_NaN();
-      row.eq4 = row.eq7 = nan;
-      row.terms = {nan, nan, nan, nan, nan, nan};
-      warn("no Laplace component: eq 4 and eq 7 are undefined");
-      return row;
-    }
-    // Weights of the successful components renormalized (failed ones carry weight 0).
-    double wsum = 0;
-    for (const auto& t : terms) wsum += t.weight;
-    for (auto& t : terms) t.weight /= wsum;
-    const auto d = shiftcurv::decompose_test_loss(terms);
-    row.terms = d.overall;
-    row.eq4 = d.overall.total_eq4;
-    row.eq7 = d.overall.total_eq7;
+    row.terms = pred.decomposition.overall;
+    row.eq4 = row.terms.total_eq4;
+    row.eq7 = row.terms.total_eq7;
+    if (!std::isfinite(row.eq4)) warn("no Laplace component: eq 4 and eq 7 are undefined");
     return row;
   });
 }

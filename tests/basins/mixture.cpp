@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <string>
 #include <vector>
 
 #include <Eigen/Eigenvalues>
@@ -105,8 +106,13 @@ TEST_CASE("Laplace weights -> exact basin probabilities as T -> 0 with O(T) erro
     // Validity diagnostics: width against the distance to the barrier (the maximum of v
     // between the wells, within O(T) of U's maximum −0.6237; checked to 1e-2).
     for (const auto& c : gm.components) {
-      CHECK(c.width > 0);
-      CHECK(c.width_ratio == doctest::Approx(c.width / c.barrier_distance));
+      // width = √(T/(2v''(µ))), v''(µ) = U''(µ)/D(µ) at the zero of V (D'' = 0): closed form,
+      // to the 1e-9 of the finite-difference divergence Jacobian.
+      const double mu = c.mu(0), w = std::sqrt(0.5 * T * (0.01 + 0.002 * mu) / U.derivative(mu, 2));
+      CHECK(std::abs(c.width - w) < 1e-8 * w);
+      CHECK(c.width_ratio > 0);
+      CHECK(c.width_ratio < 0.6);  // separated basins at these T: not flagged
+      CHECK(c.status == sc::status::success);
     }
     CHECK(std::abs(gm.components[0].barrier_distance - (ss.basins()[0].upper - gm.components[0].mu(0))) < 1e-2);
     CHECK(std::abs(gm.components[1].barrier_distance - (gm.components[1].mu(0) - ss.basins()[1].lower)) < 1e-2);
@@ -137,7 +143,7 @@ TEST_CASE("bias: exact θ_k − µ_k in closed form, first-order formula to O(T�
     CHECK(std::abs(k.bias(0) + mu) < 1e-14);
     CHECK(std::abs(k.bias_first_order(0) - T * b / (2 * h)) < 1e-14 * T);
     // Σ = (T/2)/v''(µ), v'' = (U''(µ) + 0)/D(µ) at the zero of V (D'' = 0).
-    CHECK(std::abs(k.Sigma(0, 0) - 0.5 * T * (a + b * mu) / (h + 6 * c * mu)) < 1e-9 * k.Sigma(0, 0));
+    CHECK(std::abs(k.covariance(0, 0) - 0.5 * T * (a + b * mu) / (h + 6 * c * mu)) < 1e-9 * k.covariance(0, 0));
     diff.push_back(std::abs(k.bias(0) - k.bias_first_order(0)));
   }
   for (std::size_t i = 0; i + 1 < diff.size(); ++i) {
@@ -181,7 +187,7 @@ TEST_CASE("separable 2-D mixture reproduces the 1-D weights; p > 64 route gives 
   for (int k = 0; k < 2; ++k) {
     // Identical arithmetic up to the extra, common θ1 factor: agreement to rounding.
     CHECK(std::abs(g2.components[k].log_weight - g1.components[k].log_weight) < 1e-10);
-    CHECK(std::abs(g2.components[k].Sigma(1, 1) - 0.5 * T * 0.7 / 2.0) < 1e-14);
+    CHECK(std::abs(g2.components[k].covariance(1, 1) - 0.5 * T * 0.7 / 2.0) < 1e-14);
   }
   // p = 80 (Cholesky route, no eigen-decomposition): two minima θ0 = ±1, y = 0, D = c·I:
   // Σ = (Tc/2) H⁻¹ with H = diag(2, A); weights equal by symmetry.
@@ -198,7 +204,7 @@ TEST_CASE("separable 2-D mixture reproduces the 1-D weights; p > 64 route gives 
   H.bottomRightCorner(p - 1, p - 1) = U.A;
   const MatrixXd Sigma = 0.5 * T * c * H.inverse();
   for (const auto& k : gp.components) {
-    CHECK((k.Sigma - Sigma).norm() < 1e-12 * Sigma.norm());
+    CHECK((k.covariance - Sigma).norm() < 1e-12 * Sigma.norm());
     CHECK(k.mu.tail(p - 1).norm() < 1e-12);
     CHECK(std::abs(std::abs(k.mu(0)) - 1) < 1e-12);
     const double lmax = Eigen::SelfAdjointEigenSolver<MatrixXd>(Sigma).eigenvalues().maxCoeff();
@@ -289,4 +295,25 @@ TEST_CASE("gaussian_mixture / basin_log_mass bad input throws the documented typ
   CHECK_THROWS_AS(sc::basin_log_mass(0.0, -0.1, {2}, {1.0}), sc::domain_error);
   CHECK_THROWS_AS(sc::basin_log_mass(0.0, 0.1, {2, 4}, {1.0}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::basin_variance(0.1, 4, 0.0), sc::domain_error);
+  // laplace_ratio_1d: components that are not 1-D, an empty mixture; messages name it.
+  const sc::steady_state_1d ss(U, D, 0.1, -4, 4);
+  sc::gaussian_mixture_result two_d;
+  two_d.components.resize(1);
+  two_d.components[0].theta_train = VectorXd::Zero(2);
+  CHECK_THROWS_AS(sc::laplace_ratio_1d(two_d, ss), sc::invalid_argument);
+  CHECK_THROWS_AS(sc::laplace_ratio_1d(sc::gaussian_mixture_result{}, ss), sc::invalid_argument);
+  try {
+    sc::laplace_ratio_1d(two_d, ss);
+  } catch (const sc::invalid_argument& e) {
+    CHECK(std::string(e.what()).rfind("shiftcurv::laplace_ratio_1d:", 0) == 0);
+  }
+  // gaussian_mixture: errors name it, also for an option checked deep inside (find_minimum).
+  sc::mixture_options bad;
+  bad.minimize.max_iterations = 0;
+  try {
+    sc::gaussian_mixture(U, D, 0.1, {v1(1.0)}, bad);
+    FAIL("no exception");
+  } catch (const sc::invalid_argument& e) {
+    CHECK(std::string(e.what()).rfind("shiftcurv::gaussian_mixture:", 0) == 0);
+  }
 }

@@ -7,26 +7,39 @@
 //   pred.decomposition.overall.shift_curvature;    // Σ_k w_k ½ s_kᵀ C_k s_k
 //   for (const auto& b : pred.basins) use(b.theta_train, b.theta_test, b.shift, b.bias);
 //
-// Steps: (1) θ_k^tr = find_minimum(U_tr, seed) for each seed, duplicates (closer than
+// Contract.  (1) θ_k^tr = find_minimum(U_tr, seed) for each seed, duplicates (closer than
 // `merge_distance`·max(1,|θ|)) merged; (2) test minima found from every θ_k^tr and every seed,
-// deduplicated likewise, and each train minimum paired with its NEAREST test minimum (several
-// train minima may share one test minimum); (3) the Gaussian mixture of the steady state
-// (basins/gaussian_mixture.hpp: w_k, µ_k, Σ_k, b_k = θ_k^tr − µ_k) at T; (4) C_k^test =
-// ∇²U_test(θ_k^test), U_k^test, s_k = θ_k^test − θ_k^tr, and decompose_test_loss.
+// deduplicated likewise, each train minimum paired with its NEAREST test minimum (several train
+// minima may share one); (3) the Gaussian mixture at T (basins/gaussian_mixture.hpp: w_k, µ_k,
+// Σ_k, b_k = θ_k^tr − µ_k, per-component status); (4) C_k^test = ∇²U_test(θ_k^test), U_k^test,
+// s_k = θ_k^test − θ_k^tr, and decompose_test_loss over the components that did not fail.
+// The weights are the mixture's: a FLAGGED component (assumption_violated, e.g. overlapping
+// basins at large T or a curl of V; tolerance_not_met) keeps its weight and enters the sums; a
+// FAILED one has weight 0 and the others are renormalized by gaussian_mixture.  Each basin
+// reports its status, message and width_ratio; the result's status is the worst of them (or of
+// the minimizations) with the reasons in `message`.  If every component fails, the terms of
+// `decomposition` are NaN and the status says why — never a silent 0.
 //
-// Error: inherits the O(T) error of the Laplace weights and the O(|s+b|³ + |s+b|TrΣ) error of
-// the quadratic expansion (generalization/decomposition.hpp); the numerical parts (minima to
-// ‖∇U‖∞ ≤ 1e-10, line integrals to 1e-12) are far smaller.  A minimum that is not found, or a
-// mixture component that fails, makes the result's status non-success with the reason in
-// `message`; failed components have weight 0 and are still listed.
+// Error: the O(T) error of the Laplace weights (large when basins overlap: width_ratio ≳ 1) and
+// the O(|s+b|³ + |s+b|·TrΣ) error of the quadratic expansion (generalization/decomposition.hpp);
+// the numerical parts (minima to ‖∇U‖∞ ≤ 1e-10, line integrals to 1e-12) are far smaller.
 //
-// Throws invalid_argument (no seeds, NaN, sizes) and domain_error (T ≤ 0, D not positive
-// definite where evaluated).
+// Options (prediction_options):
+//   minimize        Newton options for the train and test minima (basins/minima.hpp)
+//   mixture         options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
+//   merge_distance  minima closer than this (relative to max(1,|θ|)) are the same minimum
+//
+// Throws invalid_argument (no seeds, NaN, sizes, a seed whose size differs from the losses' or
+// noise's dimension()) and domain_error (T ≤ 0, D not positive definite at a minimum or where
+// evaluated), naming predict_test_loss.
 #pragma once
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "shiftcurv/basins/detail/report.hpp"
 #include "shiftcurv/basins/gaussian_mixture.hpp"
 #include "shiftcurv/basins/minima.hpp"
 #include "shiftcurv/core/concepts.hpp"
@@ -52,76 +65,80 @@ struct basin_prediction {
   matrix covariance;      ///< Σ_k
   matrix test_curvature;  ///< C_k^test
   double test_depth = 0;  ///< U_k^test
-  double weight = 0;      ///< w_k (Laplace)
+  double weight = 0;      ///< w_k (Laplace; 0 for a failed component)
+  double width_ratio = 0; ///< the component's width / distance to its barrier (≪ 1: reliable weight)
+  shiftcurv::status status = shiftcurv::status::success;  ///< the mixture component's status
+  std::string message;    ///< why, when status is not success
 };
 
-struct test_loss_prediction : result_base {
+struct test_loss_prediction_result : result_base {
   std::vector<basin_prediction> basins;
-  test_loss_decomposition decomposition;
+  test_loss_decomposition_result decomposition;  ///< over the components that did not fail
 };
 
-namespace detail {
+namespace detail::prediction_impl {
+
 inline void add_distinct(std::vector<vector>& set, const vector& x, double tol) {
   for (const auto& y : set)
     if ((x - y).norm() <= tol * std::max(1.0, y.norm())) return;
   set.push_back(x);
 }
-inline void note(result_base& r, status s, const std::string& msg) {
-  if (r.status == status::success) r.status = s;
-  if (!r.message.empty()) r.message += "; ";
-  r.message += msg;
+
+/// Distinct minima of `loss` found from `seeds` (failures noted in `out` when `note_failures`).
+template <class Loss>
+std::vector<vector> distinct_minima(const Loss& loss, const std::vector<vector>& seeds, const prediction_options& opt,
+                                    result_base& out, const char* what, bool note_failures) {
+  std::vector<vector> minima;
+  for (const auto& s : seeds) {
+    const auto m = find_minimum(loss, s, opt.minimize);
+    out.evaluations += m.evaluations;
+    if (m) {
+      add_distinct(minima, m.theta, opt.merge_distance);
+    } else if (note_failures) {
+      record_status(out, m.status, std::string(what) + " from a seed: " + m.message);
+    }
+  }
+  return minima;
 }
-}  // namespace detail
+
+inline void undefined_decomposition(test_loss_prediction_result& out, std::size_t K) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  const decomposition_terms t{nan, nan, nan, nan, nan, nan};
+  out.decomposition.overall = t;
+  out.decomposition.per_basin.assign(K, t);
+}
 
 template <class Train, class Test, class Noise>
-  requires loss_function<Train> && loss_function<Test> && diffusion_model<Noise>
-test_loss_prediction predict_test_loss(const Train& train, const Test& test, const Noise& noise, double T,
-                                       const std::vector<vector>& seeds, prediction_options opt = {}) {
-  constexpr std::string_view fn = "predict_test_loss";
-  require_temperature(fn, T);
-  if (seeds.empty()) detail::throw_invalid(fn, "need at least one seed");
-  for (const auto& s : seeds) {
-    require_size(fn, "a seed", s.size(), seeds.front().size());
-    require_finite(fn, "a seed", s);
-  }
-  require_positive(fn, "merge_distance", opt.merge_distance);
-  test_loss_prediction out;
-
-  std::vector<vector> train_minima, test_minima;
-  for (const auto& s : seeds) {
-    const auto m = find_minimum(train, s, opt.minimize);
-    out.evaluations += m.evaluations;
-    if (!m) {
-      detail::note(out, m.status, "train minimum from a seed: " + m.message);
-      continue;
-    }
-    detail::add_distinct(train_minima, m.theta, opt.merge_distance);
-  }
+test_loss_prediction_result run(std::string_view fn, const Train& train, const Test& test, const Noise& noise, double T,
+                                const std::vector<vector>& seeds, const prediction_options& opt) {
+  test_loss_prediction_result out;
+  const std::vector<vector> train_minima = distinct_minima(train, seeds, opt, out, "train minimum", true);
   if (train_minima.empty()) {
-    detail::note(out, status::not_converged, "no train minimum found");
+    record_status(out, status::not_converged, "no train minimum found");
+    undefined_decomposition(out, 0);
     return out;
   }
   std::vector<vector> test_seeds = train_minima;
   test_seeds.insert(test_seeds.end(), seeds.begin(), seeds.end());
-  for (const auto& s : test_seeds) {
-    const auto m = find_minimum(test, s, opt.minimize);
-    out.evaluations += m.evaluations;
-    if (m) detail::add_distinct(test_minima, m.theta, opt.merge_distance);
-  }
+  const std::vector<vector> test_minima = distinct_minima(test, test_seeds, opt, out, "test minimum", false);
   if (test_minima.empty()) {
-    detail::note(out, status::not_converged, "no test minimum found");
+    record_status(out, status::not_converged, "no test minimum found");
+    undefined_decomposition(out, 0);
     return out;
   }
+  for (std::size_t k = 0; k < train_minima.size(); ++k)
+    mixture_impl::check_diffusion_at(fn, noise, train_minima[k], k);
 
   mixture_options mo = opt.mixture;
   mo.refine_train_minima = false;  // already minima
-  const auto gm = gaussian_mixture(train, noise, T, train_minima, mo);
+  const gaussian_mixture_result gm = gaussian_mixture(train, noise, T, train_minima, mo);
   out.evaluations += gm.evaluations;
-  if (!gm) detail::note(out, gm.status, "gaussian_mixture: " + gm.message);
+  if (!gm) record_status(out, gm.status, gm.message);
 
   std::vector<basin_terms> terms;
+  std::vector<std::size_t> used;
   for (std::size_t k = 0; k < train_minima.size(); ++k) {
-    const auto& c = gm.components[k];
+    const mixture_component& c = gm.components[k];
     basin_prediction b;
     b.theta_train = train_minima[k];
     std::size_t best = 0;
@@ -131,20 +148,53 @@ test_loss_prediction predict_test_loss(const Train& train, const Test& test, con
     b.shift = b.theta_test - b.theta_train;
     b.mu = c.mu;
     b.bias = c.bias;
-    b.covariance = c.Sigma;
+    b.covariance = c.covariance;
     b.weight = c.weight;
-    b.test_curvature = detail::hessian_unchecked(test, b.theta_test);
-    b.test_depth = detail::value_unchecked(test, b.theta_test);
+    b.width_ratio = c.width_ratio;
+    b.status = c.status;
+    b.message = c.message;
+    b.test_curvature = hessian_unchecked(test, b.theta_test);
+    b.test_depth = value_unchecked(test, b.theta_test);
     out.basins.push_back(b);
-    if (c.status != status::success) continue;  // weight 0: left out of the decomposition
+    if (is_failure(c.status) || !(c.weight >= 0)) continue;  // weight 0 (the mixture renormalized the rest)
     terms.push_back({b.weight, b.test_depth, b.test_curvature, b.shift, b.bias, b.covariance});
+    used.push_back(k);
   }
   if (terms.empty()) {
-    detail::note(out, status::not_converged, "no mixture component succeeded");
+    record_status(out, status::numerical_issue, "every mixture component failed: eq 4 and eq 7 are undefined (NaN)");
+    undefined_decomposition(out, train_minima.size());
     return out;
   }
-  out.decomposition = decompose_test_loss(terms);
+  // decompose_test_loss over the usable components, per_basin re-indexed like `basins`
+  // (NaN terms for a failed component).
+  const test_loss_decomposition_result d = decompose_test_loss(terms);
+  undefined_decomposition(out, train_minima.size());
+  out.decomposition.overall = d.overall;
+  for (std::size_t i = 0; i < used.size(); ++i) out.decomposition.per_basin[used[i]] = d.per_basin[i];
   return out;
+}
+
+}  // namespace detail::prediction_impl
+
+/// Eq 4 and 7 from a train loss, a test loss, a diffusion model and T (see the header comment).
+template <class Train, class Test, class Noise>
+  requires loss_function<Train> && loss_function<Test> && diffusion_model<Noise>
+test_loss_prediction_result predict_test_loss(const Train& train, const Test& test, const Noise& noise, double T,
+                                              const std::vector<vector>& seeds, const prediction_options& opt = {}) {
+  constexpr std::string_view fn = "predict_test_loss";
+  require_temperature(fn, T);
+  if (seeds.empty()) detail::throw_invalid(fn, "need at least one seed");
+  const index p = seeds.front().size();
+  if (p < 1) detail::throw_invalid(fn, "seeds must not be empty vectors");
+  for (const auto& s : seeds) {
+    require_size(fn, "a seed", s.size(), p);
+    require_finite(fn, "a seed", s);
+  }
+  require_dimension(fn, "a seed", train, p);
+  require_dimension(fn, "a seed", test, p);
+  require_dimension(fn, "a seed", noise, p);
+  require_positive(fn, "merge_distance", opt.merge_distance);
+  return detail::as_called_by(fn, [&] { return detail::prediction_impl::run(fn, train, test, noise, T, seeds, opt); });
 }
 
 }  // namespace shiftcurv

@@ -1,0 +1,263 @@
+// shiftcurv/basins/saddle.hpp — the saddle point (transition state) between two minima, of the
+// loss U or of the effective potential v, by the string method.
+//
+//   auto s = shiftcurv::find_saddle(loss, a, b);                       // a, b: minima of U
+//   if (s) use(s.saddle, s.barrier_from_a, s.barrier_from_b, s.path);  // U(saddle) − U(a), …
+//   auto sv = shiftcurv::find_potential_saddle(loss, noise, T, mu_a, mu_b);  // the same for v
+//
+// Contract.  The minimum-energy path from a to b is approximated by a string of `images`
+// points (ends fixed at a and b) moved down the gradient (∇U, or V for v) and re-spaced
+// uniformly in arc length after every step (the simplified string method of E, Ren &
+// Vanden-Eijnden, J. Chem. Phys. 126, 164103, 2007), until a step moves the string by less than
+// `string_tolerance` × the step a free image would take (dt × the largest gradient on it).  The highest image (energy by the
+// trapezoidal line integral of the gradient along the string) is then refined by Newton's method
+// on the gradient to ‖∇‖∞ ≤ gradient_tolerance.  Status success only when the point found has
+// exactly one negative Hessian eigenvalue (an index-1 saddle); not_converged / max_iterations
+// otherwise, with the reason in `message`.  Barriers: U(saddle) − U(end) for the loss; for v the
+// line integral of V along the straight segment end → saddle (effective_potential), which is
+// path independent only where V is curl-free (check with potential/curl.hpp).
+//
+// Options (saddle_options):
+//   images              points on the string, ends included (≥ 3; default 33)
+//   max_iterations      string steps (default 20000)
+//   string_tolerance    stop when a step moves the string ≤ this × dt·max|gradient| (default 1e-3)
+//   gradient_tolerance  Newton refinement target on ‖∇‖∞ (default 1e-10)
+//   newton_iterations   Newton steps at most (default 50)
+//
+// Throws invalid_argument (ends of different sizes, NaN, equal ends, images < 3, bad options)
+// and domain_error (T ≤ 0, D not positive definite where evaluated), naming the function called.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+
+#include "shiftcurv/basins/detail/report.hpp"
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/derivatives/derivatives.hpp"
+#include "shiftcurv/potential/effective_potential.hpp"
+#include "shiftcurv/potential/potential_gradient.hpp"
+
+namespace shiftcurv {
+
+struct saddle_options {
+  int images = 33;
+  int max_iterations = 20000;
+  double string_tolerance = 1e-3;
+  double gradient_tolerance = 1e-10;
+  int newton_iterations = 50;
+};
+
+struct saddle_result : result_base {
+  vector saddle;                 ///< the index-1 saddle point
+  vector gradient;               ///< ∇U (or V) there
+  double barrier_from_a = 0;     ///< E(saddle) − E(a)
+  double barrier_from_b = 0;     ///< E(saddle) − E(b)
+  int negative_eigenvalues = 0;  ///< of the (symmetrized) Hessian at `saddle`: 1 for a saddle
+  std::vector<vector> path;      ///< the converged string, a → b
+};
+
+namespace detail::saddle_impl {
+
+// The two energies the string method works on.  Each gives the gradient, its Jacobian and the
+// rise E(to) − E(from); the calls into potential/ are gathered in potential_energy.
+template <class Loss>
+struct loss_energy {
+  const Loss& loss;
+  vector grad(const vector& x) const { return gradient_unchecked(loss, x); }
+  matrix jac(const vector& x) const { return hessian_unchecked(loss, x); }
+  double rise(std::string_view, const vector& from, const vector& to) const {
+    return value_unchecked(loss, to) - value_unchecked(loss, from);
+  }
+};
+
+template <class Loss, class Noise>
+struct potential_energy {
+  const Loss& loss;
+  const Noise& noise;
+  double T;
+  vector grad(const vector& x) const { return potential_gradient(loss, noise, T, x); }
+  matrix jac(const vector& x) const { return potential_jacobian(loss, noise, x, T); }
+  double rise(std::string_view, const vector& from, const vector& to) const {
+    return effective_potential(loss, noise, T, from, to, line_integral_options{.tolerance = 1e-12}).value;
+  }
+};
+
+inline void check(std::string_view fn, const vector& a, const vector& b, const saddle_options& opt) {
+  if (a.size() < 1) throw_invalid(fn, "the minima must not be empty vectors");
+  require_size(fn, "b", b.size(), a.size());
+  require_finite(fn, "a", a);
+  require_finite(fn, "b", b);
+  if ((a - b).norm() == 0) throw_invalid(fn, "the two minima are the same point");
+  if (opt.images < 3) throw_invalid(fn, "images must be >= 3, got ", opt.images);
+  if (opt.max_iterations < 1) throw_invalid(fn, "max_iterations must be >= 1, got ", opt.max_iterations);
+  if (opt.newton_iterations < 0) throw_invalid(fn, "newton_iterations must be >= 0, got ", opt.newton_iterations);
+  require_positive(fn, "string_tolerance", opt.string_tolerance);
+  require_finite(fn, "gradient_tolerance", opt.gradient_tolerance);
+  if (opt.gradient_tolerance < 0) throw_invalid(fn, "gradient_tolerance must be >= 0");
+}
+
+/// Re-space the string uniformly in arc length (linear interpolation), ends fixed.
+inline void respace(std::vector<vector>& s) {
+  const std::size_t n = s.size();
+  std::vector<double> L(n, 0.0);
+  for (std::size_t i = 1; i < n; ++i) L[i] = L[i - 1] + (s[i] - s[i - 1]).norm();
+  if (!(L.back() > 0)) return;
+  std::vector<vector> out(n);
+  out.front() = s.front();
+  out.back() = s.back();
+  std::size_t j = 1;
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    const double target = L.back() * static_cast<double>(i) / static_cast<double>(n - 1);
+    while (j + 1 < n && L[j] < target) ++j;
+    const double seg = L[j] - L[j - 1];
+    const double t = seg > 0 ? (target - L[j - 1]) / seg : 0.0;
+    out[i] = (1 - t) * s[j - 1] + t * s[j];
+  }
+  s.swap(out);
+}
+
+template <class Energy>
+saddle_result run(std::string_view fn, const Energy& E, const vector& a, const vector& b, const saddle_options& opt) {
+  saddle_result r;
+  const std::size_t n = static_cast<std::size_t>(opt.images);
+  std::vector<vector> s(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / static_cast<double>(n - 1);
+    s[i] = (1 - t) * a + t * b;
+  }
+  // Step: explicit Euler is stable for dt < 2/λmax; the Frobenius norm bounds λmax at the ends,
+  // and dt is halved whenever the string produces a non-finite gradient or the force grows.
+  const double lmax = std::max({E.jac(a).norm(), E.jac(b).norm(), 1e-300});
+  double dt = 0.5 / lmax;
+  std::vector<vector> g(n);
+  bool converged = false;
+  double prev_force = std::numeric_limits<double>::infinity();
+  for (int it = 0; it < opt.max_iterations && !converged; ++it) {
+    r.iterations = it + 1;
+    double fmax = 0, gmax = 0;
+    bool finite = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      g[i] = E.grad(s[i]);
+      ++r.evaluations;
+      if (!g[i].allFinite()) finite = false;
+    }
+    if (!finite) {
+      dt *= 0.5;
+      respace(s);
+      continue;
+    }
+    for (std::size_t i = 1; i + 1 < n; ++i) {
+      vector tau = s[i + 1] - s[i - 1];
+      const double tn = tau.norm();
+      if (tn > 0) tau /= tn;
+      fmax = std::max(fmax, (g[i] - g[i].dot(tau) * tau).norm());
+      gmax = std::max(gmax, g[i].norm());
+    }
+    if (fmax > 2 * prev_force) dt *= 0.5;  // oscillation: too large a step
+    prev_force = fmax;
+    const std::vector<vector> old = s;
+    for (std::size_t i = 1; i + 1 < n; ++i) s[i] -= dt * g[i];
+    respace(s);
+    // Converged when the string no longer moves: the displacement of a step, over that of a
+    // free gradient step, is the normal force relative to the gradient at the discrete level.
+    double moved = 0;
+    for (std::size_t i = 1; i + 1 < n; ++i) moved = std::max(moved, (s[i] - old[i]).norm());
+    if (moved <= opt.string_tolerance * dt * std::max(gmax, 1e-300)) converged = true;
+  }
+  r.path = s;
+  // The highest image, by the trapezoidal line integral of the gradient along the string.
+  std::size_t top = 0;
+  double e = 0, emax = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) e += 0.5 * (g[i] + g[i - 1]).dot(s[i] - s[i - 1]);
+    if (i > 0 && i + 1 < n && e > emax) {
+      emax = e;
+      top = i;
+    }
+  }
+  // Newton on ∇E = 0 from the highest image, backtracking on ‖∇E‖, steps ≤ the image spacing.
+  vector x = s[top];
+  vector gx = E.grad(x);
+  const double spacing = (b - a).norm() / static_cast<double>(n - 1);
+  matrix H = E.jac(x);
+  for (int k = 0; k < opt.newton_iterations && gx.lpNorm<Eigen::Infinity>() > opt.gradient_tolerance; ++k) {
+    const matrix S = 0.5 * (H + H.transpose());
+    vector d = -Eigen::PartialPivLU<matrix>(S).solve(gx);
+    if (!d.allFinite()) break;
+    if (d.norm() > spacing) d *= spacing / d.norm();
+    double t = 1;
+    bool ok = false;
+    for (int m = 0; m < 40; ++m, t *= 0.5) {
+      const vector y = x + t * d;
+      const vector gy = E.grad(y);
+      ++r.evaluations;
+      if (gy.allFinite() && gy.norm() < gx.norm()) {
+        x = y;
+        gx = gy;
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) break;
+    H = E.jac(x);
+  }
+  r.saddle = x;
+  r.gradient = gx;
+  const matrix S = 0.5 * (H + H.transpose());
+  const vector ev = Eigen::SelfAdjointEigenSolver<matrix>(S, Eigen::EigenvaluesOnly).eigenvalues();
+  const double scale = std::max(ev.cwiseAbs().maxCoeff(), 1e-300);
+  r.negative_eigenvalues = static_cast<int>((ev.array() < -1e-10 * scale).count());
+  r.barrier_from_a = E.rise(fn, a, x);
+  r.barrier_from_b = E.rise(fn, b, x);
+  if (!converged)
+    record_status(r, status::max_iterations,
+                  message(fn, "the string did not converge in ", opt.max_iterations, " steps (refined anyway)"));
+  if (gx.lpNorm<Eigen::Infinity>() > opt.gradient_tolerance)
+    record_status(r, status::not_converged,
+                  message(fn, "Newton refinement stopped at |grad|_inf = ", gx.lpNorm<Eigen::Infinity>()));
+  if (r.negative_eigenvalues != 1)
+    record_status(r, status::not_converged,
+                  message(fn, "the stationary point found has ", r.negative_eigenvalues,
+                          " negative Hessian eigenvalues, not 1: not an index-1 saddle"));
+  return r;
+}
+
+}  // namespace detail::saddle_impl
+
+/// The index-1 saddle of U between the minima a and b (see the header comment).
+template <class Loss>
+  requires loss_function<Loss>
+saddle_result find_saddle(const Loss& loss, const vector& a, const vector& b, const saddle_options& opt = {}) {
+  constexpr std::string_view fn = "find_saddle";
+  detail::saddle_impl::check(fn, a, b, opt);
+  require_dimension(fn, "a", loss, a.size());
+  return detail::as_called_by(fn, [&] {
+    return detail::saddle_impl::run(fn, detail::saddle_impl::loss_energy<Loss>{loss}, a, b, opt);
+  });
+}
+
+/// The index-1 saddle of the effective potential v at T between its minima a and b.
+template <class Loss, class Noise>
+  requires loss_function<Loss> && diffusion_model<Noise>
+saddle_result find_potential_saddle(const Loss& loss, const Noise& noise, double T, const vector& a, const vector& b,
+                                    const saddle_options& opt = {}) {
+  constexpr std::string_view fn = "find_potential_saddle";
+  require_temperature(fn, T);
+  detail::saddle_impl::check(fn, a, b, opt);
+  require_dimension(fn, "a", loss, a.size());
+  require_dimension(fn, "a", noise, a.size());
+  return detail::as_called_by(fn, [&] {
+    return detail::saddle_impl::run(fn, detail::saddle_impl::potential_energy<Loss, Noise>{loss, noise, T}, a, b, opt);
+  });
+}
+
+}  // namespace shiftcurv
