@@ -54,7 +54,7 @@
 //
 // Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
 // finite at a grid point), domain_error (T ≤ 0, D(θ) ≤ 0 at a grid point of the interval,
-// or wherever D is evaluated later).
+// or wherever D is evaluated later; T so large that (T/2) log D overflows, T ≳ 1e307).
 #pragma once
 
 #include <algorithm>
@@ -273,6 +273,8 @@ class steady_state_1d {
       if (!std::isfinite(d[i]) || !std::isfinite(dd[i]))
         detail::throw_invalid(fn, "D or D' is not finite at theta = ", t);
       if (!(d[i] > 0)) detail::throw_domain(fn, "D(theta) must be > 0 on the interval, got ", d[i], " at theta = ", t);
+      if (!std::isfinite(0.5 * T_ * std::log(d[i])))
+        detail::throw_domain(fn, "T = ", T_, " is too large: (T/2) log D(theta) overflows a double at theta = ", t);
     }
     evaluations_ += n;
     u0_ = *std::min_element(u.begin(), u.end());
