@@ -10,6 +10,7 @@
 // masses (basins as synthetic_basins defines them) go to stderr, and to PATH as CSV
 // (`basin,lower,upper,minimum,mass`) with --basins.  Without --csv a readable table goes to
 // stdout; --csv=- writes only the CSV to stdout.  Bad input: exit code 2, one stderr line.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -62,31 +63,38 @@ int main(int argc, char** argv) {
         if (!r) note = r.message;
       } else {
         if (point) fp.set_point_mass(x0); else fp.set_uniform();
-        const auto r = fp.evolve(t_end);
+        // The default first step, 1e-4·t_end, underflows to 0 for t_end < ~5e-320 (and the
+        // solver then spins to max_steps): start with one step of t_end there.
+        shiftcurv::fp_evolve_options eo;
+        if (!(1e-4 * t_end > 0)) eo.initial_dt = t_end;
+        const auto r = fp.evolve(t_end, eo);
         if (!r) note = r.message;
       }
       if (!note.empty()) throw std::runtime_error("the solver did not succeed: " + note);
 
-      cli::csv_table out{{"theta", "rho"}, {}};
+      shiftcurv::csv_table out({"theta", "rho"});
       const auto rho = fp.density();
-      for (shiftcurv::index i = 0; i < fp.cells(); ++i) out.rows.push_back({fp.centres()(i), rho(i)});
+      for (shiftcurv::index i = 0; i < fp.cells(); ++i) out.add_row({fp.centres()(i), rho(i)});
       const std::vector<double> inner(basins.boundaries.begin() + 1, basins.boundaries.end() - 1);
       const auto masses = fp.basin_masses(inner);
-      cli::csv_table bt{{"basin", "lower", "upper", "minimum", "mass"}, {}};
+      shiftcurv::csv_table bt({"basin", "lower", "upper", "minimum", "mass"});
       for (std::size_t k = 0; k < basins.minima.size(); ++k)
-        bt.rows.push_back({double(k), basins.boundaries[k], basins.boundaries[k + 1], basins.minima[k], masses(k)});
+        bt.add_row({static_cast<long>(k), basins.boundaries[k], basins.boundaries[k + 1], basins.minima[k], masses(k)});
+      for (shiftcurv::index i = 0; i < fp.cells(); ++i)
+        if (!std::isfinite(rho(i))) throw std::runtime_error("the density is not finite at theta = " + cli::num(fp.centres()(i)));
+      for (shiftcurv::index k = 0; k < masses.size(); ++k)
+        if (!std::isfinite(masses(k))) throw std::runtime_error("the mass of basin " + std::to_string(k) + " is not finite");
 
-      for (const auto& r : bt.rows)
-        std::fprintf(stderr, "basin %d [%.6g, %.6g] minimum %.6g: mass %.12g\n", int(r[0]), r[1], r[2], r[3], r[4]);
-      if (!basins_path.empty()) cli::write_output(basins_path, bt.str());
-      if (csv_path == "-") {
-        cli::write_output("-", out.str());
-        return 0;
-      }
-      if (!csv_path.empty()) cli::write_output(csv_path, out.str());
-      else {
+      std::vector<cli::output> outs;
+      if (!basins_path.empty()) outs.push_back({basins_path, bt});
+      if (!csv_path.empty()) outs.push_back({csv_path, out});
+      cli::write_outputs(outs);
+      for (std::size_t k = 0; k < basins.minima.size(); ++k)
+        std::fprintf(stderr, "basin %zu [%.6g, %.6g] minimum %.6g: mass %.12g\n", k, basins.boundaries[k],
+                     basins.boundaries[k + 1], basins.minima[k], masses(k));
+      if (csv_path.empty()) {
         std::printf("%16s %22s\n", "theta", "rho");
-        for (const auto& r : out.rows) std::printf("%16.10g %22.15g\n", r[0], r[1]);
+        for (shiftcurv::index i = 0; i < fp.cells(); ++i) std::printf("%16.10g %22.15g\n", fp.centres()(i), rho(i));
       }
       return 0;
     });

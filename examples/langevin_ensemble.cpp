@@ -12,6 +12,7 @@
 // (Philox keyed by seed, particle and step).  Without --csv a readable summary (with Monte
 // Carlo standard errors) goes to stdout; --csv=- writes only the CSV.  Bad input: exit code 2,
 // one line on stderr naming the flag and the value, nothing on stdout.
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -79,18 +80,18 @@ int main(int argc, char** argv) {
     if (!r) throw std::runtime_error("the ensemble did not succeed: " + r.message);
     const auto& s = r.final();
 
-    cli::csv_table out{{"T", "particles", "steps", "mean_train_loss", "mean_test_loss"}, {}};
-    std::vector<double> row{T, double(r.particles), double(r.steps), s.mean_train_loss, s.mean_test_loss};
+    shiftcurv::csv_table out({"T", "particles", "steps", "mean_train_loss", "mean_test_loss"});
+    std::vector<shiftcurv::csv_cell> row{T, r.particles, r.steps, s.mean_train_loss, s.mean_test_loss};
     for (std::size_t k = 0; k < s.occupancy.size(); ++k) {
       out.header.push_back("occupancy_" + std::to_string(k));
-      row.push_back(s.occupancy[k]);
+      row.emplace_back(s.occupancy[k]);
     }
-    out.rows.push_back(row);
-    if (csv_path == "-") {
-      cli::write_output("-", out.str());
-      return 0;
-    }
-    if (!csv_path.empty()) cli::write_output(csv_path, out.str());
+    for (std::size_t j = 0; j < row.size(); ++j)
+      if (!std::isfinite(row[j].number()))
+        throw std::runtime_error("the ensemble's " + out.header[j] + " is not finite (" + r.message + ")");
+    out.add_row(std::move(row));
+    if (!csv_path.empty()) cli::write_outputs({{csv_path, out}});
+    if (csv_path == "-") return 0;
     std::printf("T = %g, %ld particles, %ld steps of dt = %g to t = %g (%.2f s)\n", T, long(r.particles),
                 long(r.steps), o.dt, s.time, r.seconds);
     std::printf("mean train loss %.10g +- %.2g\nmean test loss  %.10g +- %.2g\n", s.mean_train_loss, s.train_loss_error,

@@ -13,7 +13,14 @@
 // Without --csv a readable table goes to stdout; --csv=- writes only the CSV to stdout.
 // --outdir=DIR also writes DIR/synthetic_basins.csv, DIR/losses.csv, DIR/density.csv and,
 // when python3 with matplotlib is available, the figure DIR/synthetic_basins.png.
-// Bad input: exit code 2, one line on stderr naming the flag and the value, nothing on stdout.
+// Columns: T, train_loss, test_loss and w_exact_k are exact (the steady state by quadrature;
+// below T ≈ 1e-9·scale its T → 0 limit, see basins/steady_state_1d.hpp) and always finite when
+// the exit code is 0.  The approximation columns (test_loss_eq4, test_loss_eq7, depth,
+// shift_curvature, bias_curvature, covariance_curvature, mu_k, w_laplace_k) are nan where the
+// Laplace approximation is undefined at a T (e.g. a basin whose minimum of v is not found, or a
+// subnormal T), and then one stderr line names that T and the reason.
+// Bad input: exit code 2, one line on stderr naming the flag and the value, nothing on stdout;
+// any other failure: exit code 1 and one stderr line; either way no output file is left behind.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -72,18 +79,16 @@ std::string table(const std::vector<cli::synthetic_row>& rows, std::size_t K) {
 
 // Writes the curves behind the figure and runs the plotting script when matplotlib is there.
 void write_figures(const std::filesystem::path& dir, const cli::model& m, const std::vector<cli::synthetic_row>& rows,
-                   const std::string& csv, const std::string& title, const char* argv0) {
+                   const shiftcurv::csv_table& csv, const std::string& title, const char* argv0) {
   std::filesystem::create_directories(dir);
-  cli::write_output((dir / "synthetic_basins.csv").string(), csv);
-  cli::csv_table losses{{"theta", "U_tr", "U_test"}, {}};
+  shiftcurv::csv_table losses({"theta", "U_tr", "U_test"});
   const int n = 1601;
   for (int i = 0; i < n; ++i) {
     const double x = m.lo + (m.hi - m.lo) * i / (n - 1);
-    losses.rows.push_back({x, m.train.value(x), m.test.value(x)});
+    losses.add_row({x, m.train.value(x), m.test.value(x)});
   }
-  cli::write_output((dir / "losses.csv").string(), losses.str());
   // Densities at up to five temperatures spread over the grid.
-  cli::csv_table dens{{"theta"}, {}};
+  shiftcurv::csv_table dens({"theta"});
   std::vector<double> Ts;
   for (int j = 0; j < 5 && !rows.empty(); ++j) {
     const double T = rows[(rows.size() - 1) * j / 4].T;
@@ -102,11 +107,13 @@ void write_figures(const std::filesystem::path& dir, const cli::model& m, const 
     }));
   }
   for (int i = 0; i < n; ++i) {
-    std::vector<double> r{m.lo + (m.hi - m.lo) * i / (n - 1)};
-    for (const auto& c : cols) r.push_back(c[i]);
-    dens.rows.push_back(r);
+    std::vector<shiftcurv::csv_cell> r{m.lo + (m.hi - m.lo) * i / (n - 1)};
+    for (const auto& c : cols) r.emplace_back(c[i]);
+    dens.add_row(std::move(r));
   }
-  cli::write_output((dir / "density.csv").string(), dens.str());
+  cli::write_outputs({{(dir / "synthetic_basins.csv").string(), csv},
+                      {(dir / "losses.csv").string(), std::move(losses)},
+                      {(dir / "density.csv").string(), std::move(dens)}});
 
   const auto script = std::filesystem::absolute(argv0).parent_path() / "plot_synthetic_basins.py";
   const std::string quoted_dir = "'" + dir.string() + "'";
@@ -151,20 +158,28 @@ int main(int argc, char** argv) {
       if (!(T > 0)) cli::fail("--temperatures", "every T must be > 0", temperatures);
     const auto basins = cli::partition_basins(m);
 
+    // Every row first; warnings (one line per T) only once the whole run has succeeded.
     std::vector<cli::synthetic_row> rows;
     for (double T : Ts) {
-      rows.push_back(cli::synthetic_experiment(m, basins, T));
-      if (!rows.back().warning.empty()) std::cerr << "synthetic_basins: T=" << T << ": " << rows.back().warning << "\n";
+      cli::synthetic_row row;
+      try {
+        row = cli::synthetic_experiment(m, basins, T);
+      } catch (const std::exception& e) {
+        // The Laplace part threw: keep the exact columns (this throws again if they failed).
+        row = cli::exact_row(m, basins, T);
+        row.add_warning(std::string("the Laplace approximation failed (") + e.what() + "): its columns are nan");
+      }
+      if (!row.exact_finite())
+        throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
+      rows.push_back(std::move(row));
     }
     const std::size_t K = basins.minima.size();
-    const std::string csv = cli::synthetic_csv(rows, K).str();
+    const auto csv = cli::synthetic_csv(rows, K);
     if (!outdir.empty()) write_figures(outdir, m, rows, csv, preset_name.empty() ? "fig4-left" : preset_name, argv[0]);
-    if (csv_path == "-") {
-      cli::write_output("-", csv);
-      return 0;
-    }
-    if (!csv_path.empty()) cli::write_output(csv_path, csv);
-    std::cout << table(rows, K);
+    if (!csv_path.empty()) cli::write_outputs({{csv_path, csv}});
+    for (const auto& r : rows)
+      if (!r.warning.empty()) std::cerr << "synthetic_basins: T=" << r.T << ": " << r.warning << "\n";
+    if (csv_path != "-") std::cout << table(rows, K);
     return 0;
   });
 }

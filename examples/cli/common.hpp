@@ -1,18 +1,17 @@
-// examples/cli/common.hpp — the one parsing/validation layer and CSV writer shared by the
-// command-line examples (synthetic_basins, langevin_ensemble, fokker_planck), so the contracts
-// in the issues are implemented once.
+// examples/cli/common.hpp — the one parsing/validation layer shared by the command-line
+// examples (synthetic_basins, langevin_ensemble, fokker_planck), so the contracts in the issues
+// are implemented once; CSV goes through the library's writer (shiftcurv/io/csv.hpp).
 //
 // Contract shared by all: `--name=value` (negative values included); bad input exits with
-// code 2 and ONE line on stderr naming the flag and the value, nothing on stdout; output is
-// computed in full before anything is written, so no partial output is passed off as whole.
+// code 2 and ONE line on stderr naming the flag and the value, nothing on stdout; any other
+// failure exits with code 1 and one line.  Output is computed in full before anything is
+// written, each file atomically, and a failed run leaves no output file behind.
 #pragma once
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <sstream>
@@ -24,6 +23,7 @@
 #include <boost/math/tools/minima.hpp>
 
 #include <shiftcurv/core/concepts.hpp>
+#include <shiftcurv/io/csv.hpp>
 #include <shiftcurv/synthetic/gaussian_wells.hpp>
 
 namespace cli {
@@ -238,53 +238,32 @@ inline model build_model(const model_flags& f) {
 
 // ---- output -----------------------------------------------------------------------------------
 /// Numbers as text with 17 significant digits (round-trip exact; the contracts ask ≥ 12).
-inline std::string num(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
+inline std::string num(double x) { return shiftcurv::csv_number(x); }
 
-/// A CSV table built in memory and written in one go: to a file (through a temporary that is
-/// renamed, so a reader never sees half a file), or to stdout for "-".
-struct csv_table {
-  std::vector<std::string> header;
-  std::vector<std::vector<double>> rows;
-
-  std::string str() const {
-    std::string s;
-    for (std::size_t j = 0; j < header.size(); ++j) {
-      if (j) s += ',';
-      s += header[j];
-    }
-    s += '\n';
-    for (const auto& r : rows) {
-      for (std::size_t j = 0; j < r.size(); ++j) {
-        if (j) s += ',';
-        s += num(r[j]);
-      }
-      s += '\n';
-    }
-    return s;
-  }
+/// One output of a run: a table for PATH, or for stdout with "-".
+struct output {
+  std::string path;
+  shiftcurv::csv_table table;
 };
 
-/// Writes text to PATH atomically, or to stdout for "-"; throws std::runtime_error on I/O failure.
-inline void write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::cout << text << std::flush;
-    if (!std::cout) throw std::runtime_error("cannot write to stdout");
-    return;
+/// Writes the outputs of a run once everything is computed: each file atomically through the
+/// library's writer (io/csv.hpp), "-" to stdout.  If one write fails, the files this run has
+/// already written are removed again, so a failed run leaves no output behind.
+inline void write_outputs(const std::vector<output>& outs) {
+  std::vector<std::string> written;
+  try {
+    for (const auto& o : outs) {
+      if (o.path == "-") {
+        shiftcurv::write_csv(std::cout, o.table);
+        continue;
+      }
+      shiftcurv::write_csv(o.path, o.table);
+      written.push_back(o.path);
+    }
+  } catch (...) {
+    for (const auto& p : written) std::remove(p.c_str());
+    throw;
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + ec.message());
 }
 
 /// Runs `body` with the exit-code contract: 0 on success, 2 and one stderr line on a usage

@@ -47,12 +47,48 @@ inline basin_partition partition_basins(const model& m) {
   return b;
 }
 
+/// One temperature.  Exact columns (steady state by quadrature): T, train_loss, test_loss,
+/// w_exact_k.  Approximation columns (Laplace, eq 4/7): test_loss_eq4/eq7, the four terms,
+/// mu_k, w_laplace_k — NaN where the approximation is undefined at this T, said in `warning`.
 struct synthetic_row {
   double T = 0, train_loss = 0, test_loss = 0, eq4 = 0, eq7 = 0;
   shiftcurv::decomposition_terms terms;
   std::vector<double> mu, w_exact, w_laplace;
   std::string warning;  ///< non-empty when a numerical status was not success
+
+  void add_warning(const std::string& s) {
+    if (!warning.empty()) warning += "; ";
+    warning += s;
+  }
+  bool exact_finite() const {
+    bool ok = std::isfinite(T) && std::isfinite(train_loss) && std::isfinite(test_loss);
+    for (double w : w_exact) ok = ok && std::isfinite(w);
+    return ok;
+  }
 };
+
+/// The exact columns: E_ρ[U_tr], E_ρ[U_test] and the basin probabilities of the steady state
+/// (the steady state's basins regrouped into the partition: an end interval without an
+/// interior minimum joins its neighbouring basin).
+template <class Noise>
+void exact_columns(const model& m, const basin_partition& basins, const Noise& noise, synthetic_row& row) {
+  const shiftcurv::steady_state_1d ss(m.train, noise, row.T, m.lo, m.hi);
+  if (ss.status() != shiftcurv::status::success) row.add_warning("steady state: " + ss.message());
+  const auto etr = ss.expected_loss(m.train);
+  const auto ete = ss.expected_loss(m.test);
+  if (!etr) row.add_warning("E[U_tr]: " + etr.message);
+  if (!ete) row.add_warning("E[U_test]: " + ete.message);
+  row.train_loss = etr.value;
+  row.test_loss = ete.value;
+  const std::size_t K = basins.minima.size();
+  row.w_exact.assign(K, 0.0);
+  for (const auto& b : ss.basins()) {
+    const double mid = 0.5 * (b.lower + b.upper);
+    std::size_t k = 0;
+    while (k + 1 < K && mid > basins.boundaries[k + 1]) ++k;
+    row.w_exact[k] += b.probability;
+  }
+}
 
 /// Runs `body(noise)` with the diffusion as a shiftcurv model: constant_diffusion for const
 /// (so the steady state uses its exact constant-D path), the analytic diffusion_1d otherwise.
@@ -66,29 +102,9 @@ inline synthetic_row synthetic_experiment(const model& m, const basin_partition&
   return with_noise(m, [&](const auto& noise) {
     synthetic_row row;
     row.T = T;
-    auto warn = [&](const std::string& s) {
-      if (!row.warning.empty()) row.warning += "; ";
-      row.warning += s;
-    };
-    const shiftcurv::steady_state_1d ss(m.train, noise, T, m.lo, m.hi);
-    if (ss.status() != shiftcurv::status::success) warn("steady state: " + ss.message());
-    const auto etr = ss.expected_loss(m.train);
-    const auto ete = ss.expected_loss(m.test);
-    if (!etr) warn("E[U_tr]: " + etr.message);
-    if (!ete) warn("E[U_test]: " + ete.message);
-    row.train_loss = etr.value;
-    row.test_loss = ete.value;
-
-    // Exact basin probabilities: the steady state's basins regrouped into the partition (an
-    // end interval without an interior minimum joins its neighbouring basin).
+    auto warn = [&](const std::string& s) { row.add_warning(s); };
+    exact_columns(m, basins, noise, row);
     const std::size_t K = basins.minima.size();
-    row.w_exact.assign(K, 0.0);
-    for (const auto& b : ss.basins()) {
-      const double mid = 0.5 * (b.lower + b.upper);
-      std::size_t k = 0;
-      while (k + 1 < K && mid > basins.boundaries[k + 1]) ++k;
-      row.w_exact[k] += b.probability;
-    }
 
     // Laplace (eq 6) and eq 4/7 from the minima θ_k by predict_test_loss (library rule: a
     // flagged component keeps its weight, a failed one gets weight 0, the rest renormalized).
@@ -114,8 +130,24 @@ inline synthetic_row synthetic_experiment(const model& m, const basin_partition&
   });
 }
 
-inline csv_table synthetic_csv(const std::vector<synthetic_row>& rows, std::size_t K) {
-  csv_table t;
+/// The exact columns alone, the approximation columns NaN (where the Laplace part failed).
+inline synthetic_row exact_row(const model& m, const basin_partition& basins, double T) {
+  return with_noise(m, [&](const auto& noise) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    synthetic_row row;
+    row.T = T;
+    exact_columns(m, basins, noise, row);
+    const std::size_t K = basins.minima.size();
+    row.eq4 = row.eq7 = nan;
+    row.terms = {nan, nan, nan, nan, nan, nan};
+    row.mu.assign(K, nan);
+    row.w_laplace.assign(K, nan);
+    return row;
+  });
+}
+
+inline shiftcurv::csv_table synthetic_csv(const std::vector<synthetic_row>& rows, std::size_t K) {
+  shiftcurv::csv_table t;
   t.header = {"T", "train_loss", "test_loss", "test_loss_eq4", "test_loss_eq7", "depth", "shift_curvature",
               "bias_curvature", "covariance_curvature"};
   for (std::size_t k = 0; k < K; ++k) {
@@ -124,14 +156,14 @@ inline csv_table synthetic_csv(const std::vector<synthetic_row>& rows, std::size
     t.header.push_back("w_laplace_" + std::to_string(k));
   }
   for (const auto& r : rows) {
-    std::vector<double> v{r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature,
+    std::vector<shiftcurv::csv_cell> v{r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature,
                           r.terms.bias_curvature, r.terms.covariance_curvature};
     for (std::size_t k = 0; k < K; ++k) {
       v.push_back(r.mu[k]);
       v.push_back(r.w_exact[k]);
       v.push_back(r.w_laplace[k]);
     }
-    t.rows.push_back(std::move(v));
+    t.add_row(std::move(v));
   }
   return t;
 }

@@ -24,7 +24,8 @@ double split() {
 }  // namespace
 
 TEST_CASE("fokker_planck --steady: the density is exp(-2v/T) at the centres, basin masses exact") {
-  const auto r = harness::run("fokker_planck", model + " --temperature=0.8 --cells=3000 --steady --csv=- --basins=/tmp/shiftcurv_fp_basins.csv");
+  const std::string basins_csv = harness::temp_path("fp_basins.csv");
+  const auto r = harness::run("fokker_planck", model + " --temperature=0.8 --cells=3000 --steady --csv=- --basins=" + basins_csv);
   REQUIRE_MESSAGE(r.code == 0, r.err);
   const auto c = harness::parse_csv(r.out);
   REQUIRE(c.header == std::vector<std::string>{"theta", "rho"});
@@ -42,7 +43,8 @@ TEST_CASE("fokker_planck --steady: the density is exp(-2v/T) at the centres, bas
   CHECK(mass == doctest::Approx(1.0).epsilon(1e-12));
   // The constant is log(Z_exact / Z_discrete) = O(h²) with h = 1e-3.
   CHECK(std::abs(offset + ref.log_max + std::log(ref.Z)) < 1e-5);
-  const auto b = harness::parse_csv(harness::slurp("/tmp/shiftcurv_fp_basins.csv"));
+  const auto b = harness::parse_csv(harness::slurp(basins_csv));
+  std::remove(basins_csv.c_str());
   REQUIRE(b.rows.size() == 2);
   CHECK(b.at(0, "upper") == doctest::Approx(split()).epsilon(1e-9));
   CHECK(b.at(0, "mass") == doctest::Approx(ref.mass(-1.5, split())).epsilon(1e-5));  // O(h²) cell-splitting error

@@ -2,9 +2,13 @@
 // reference for the 1-D steady state (no shiftcurv code involved).
 #pragma once
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +52,62 @@ inline run_result run(const std::string& program, const std::string& args) {
   r.err = slurp(base + ".err");
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
+  return r;
+}
+
+/// A unique scratch path for this process (pid and a counter): tests never share a file.
+inline std::string temp_path(const std::string& stem) {
+  static int counter = 0;
+  return "/tmp/shiftcurv_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + stem;
+}
+
+struct exec_result {
+  int code = -1;          ///< exit status, -1 if killed by a signal
+  int signal = 0;         ///< the signal that ended it, 0 if it exited
+  bool timed_out = false; ///< killed (SIGKILL) after `timeout_s`
+  double seconds = 0;
+  std::string out, err;
+};
+
+/// Runs `program` with exactly `args` (no shell: any bytes may appear in an argument),
+/// stdout and stderr captured, killed after `timeout_s` seconds.
+inline exec_result run_args(const std::string& program, const std::vector<std::string>& args, double timeout_s) {
+  const std::string base = temp_path("exec");
+  const std::string out_path = base + ".out", err_path = base + ".err";
+  const std::string exe = std::string(SHIFTCURV_EXAMPLES_DIR) + "/" + program;
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(exe.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || ::dup2(o, 1) < 0 || ::dup2(e, 2) < 0) ::_exit(127);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  exec_result r;
+  if (pid < 0) return r;
+  int status = 0;
+  while (true) {
+    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (t > timeout_s && !r.timed_out) {
+      ::kill(pid, SIGKILL);
+      r.timed_out = true;
+    }
+    ::usleep(2000);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (WIFEXITED(status)) r.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
   return r;
 }
 

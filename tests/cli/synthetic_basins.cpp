@@ -49,9 +49,11 @@ TEST_CASE("synthetic_basins: CSV header and shape follow the contract") {
   CHECK(t.out.find("train_loss") != std::string::npos);
   CHECK(t.out.find(",") == std::string::npos);
   // --csv=PATH writes the file (all 17 significant digits round-trip).
-  const auto f = harness::run("synthetic_basins", "--temperatures=0.5 --csv=/tmp/shiftcurv_sb_test.csv");
+  const std::string path = harness::temp_path("sb_test.csv");
+  const auto f = harness::run("synthetic_basins", "--temperatures=0.5 --csv=" + path);
   CHECK(f.code == 0);
-  const auto fc = harness::parse_csv(harness::slurp("/tmp/shiftcurv_sb_test.csv"));
+  const auto fc = harness::parse_csv(harness::slurp(path));
+  std::remove(path.c_str());
   REQUIRE(fc.rows.size() == 1);
   CHECK(fc.at(0, "T") == 0.5);
 }

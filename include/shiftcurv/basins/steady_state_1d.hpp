@@ -41,13 +41,25 @@
 // max(tolerance, 10·rounding_floor).  The status is tolerance_not_met when a panel could not
 // meet that.
 //
+// Low temperature (T → 0): once the rounding floor exceeds 1e-4 (ρ cannot be evaluated to
+// better than 0.01% anywhere; e.g. T ≲ 1e-9 for Figure 4, or any subnormal T), quadrature of ρ
+// is pointless and the class returns the T → 0 limit instead (zero_temperature_limit() is
+// true): the mass sits at the peaks of ρ (the minima of v, or an interval end where v slopes
+// away), each peak weighted by exp(−(2/T)(v_peak − v_min)) times its Laplace width (half a
+// Gaussian on each side, √(πT/v'')/2, or T/(2|v'|) at an end), all in log space, and
+// expectations are Σ P_peak·g(θ_peak).  Error O(T) relative to the scale of v; every value is
+// finite down to the smallest subnormal T.  log_normalization() may then overflow to +inf
+// (Z itself is not representable); density() and log_density() stay finite at the peaks.
+//
 // Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
 // finite at a grid point, a diffusion model that is not 1-D), domain_error (T ≤ 0, D(θ) ≤ 0 at
-// a grid point of the interval, or wherever D is evaluated later).  Messages start with
+// a grid point of the interval, or wherever D is evaluated later; T so large that (T/2) log D
+// overflows, T ≳ 1e307).  Messages start with
 // "shiftcurv::steady_state_1d".
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -130,19 +142,22 @@ class steady_state_1d {
   double log_density(double theta) const {
     require_finite("steady_state_1d::log_density", "theta", theta);
     if (theta < lo_ || theta > hi_) return -std::numeric_limits<double>::infinity();
-    return -2 / T_ * (raw_potential(theta) - v_lo_) - log_z_;
+    return -(2 * (raw_potential(theta) - v_ref_)) / T_ - log_z_ref_;
   }
   /// ρ(θ), normalized on [lo, hi]; 0 outside.
   double density(double theta) const { return std::exp(log_density(theta)); }
 
   const std::vector<basin_1d>& basins() const { return basins_; }
-  /// log Z with Z = ∫_lo^hi exp(−(2/T)(v(θ) − v(lo))) dθ.
+  /// log Z with Z = ∫_lo^hi exp(−(2/T)(v(θ) − v(lo))) dθ (+inf where Z overflows, T → 0).
   double log_normalization() const { return log_z_; }
+  /// True when T is so small that the class returns the T → 0 limit (see the header comment).
+  bool zero_temperature_limit() const { return limit_; }
 
   /// ∫ g(θ) ρ(θ) dθ over [lo, hi] for g: double → double.
   template <class G>
     requires std::invocable<const G&, double>
   quadrature_result expectation(const G& g) const {
+    if (limit_) return limit_expectation(g);
     quadrature_result r;
     double abs_sum = 0;
     detail::compensated_sum total;
@@ -257,17 +272,24 @@ class steady_state_1d {
     const grid_values g = tabulate();
     tabulate_remainder(g);
     v_lo_ = raw_potential(lo_);
-    set_rounding_floor(g);
     // Extrema: of U (maxima bound the basins, minima are θ_k) and of v (zeros of U' + (T/2)D').
     std::vector<double> nv(g.du.size());
     for (std::size_t i = 0; i < nv.size(); ++i) nv[i] = g.du[i] + 0.5 * T_ * g.dd[i];
     const auto u_ext = detail::find_sign_changes(grid_, g.du, dU_, lo_, hi_);
     const auto v_ext = detail::find_sign_changes(
         grid_, nv, [this](double t) { return dU_(t) + 0.5 * T_ * dD_(t); }, lo_, hi_);
+    set_rounding_floor(g, {&u_ext.up, &v_ext.up, &v_ext.down});
     const std::vector<double> bounds = make_basins(u_ext);
     std::vector<double> breaks = bounds;
     for (const auto* list : {&u_ext.up, &v_ext.up, &v_ext.down}) breaks.insert(breaks.end(), list->begin(), list->end());
-    make_panels(std::move(breaks));
+    std::sort(breaks.begin(), breaks.end());
+    breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
+    // T → 0: ρ cannot be resolved by evaluating v (or 2/T overflows): the Laplace limit.
+    if (!(rounding_floor_ <= limit_floor) || !std::isfinite(2 / T_)) {
+      build_limit(breaks, v_ext.up);
+      return;
+    }
+    make_panels(breaks);
     integrate_basins();
   }
 
@@ -290,6 +312,8 @@ class steady_state_1d {
       if (!std::isfinite(g.d[i]) || !std::isfinite(g.dd[i]))
         detail::throw_invalid(fn, "D or D' is not finite at theta = ", t);
       if (!(g.d[i] > 0)) detail::throw_domain(fn, "D(theta) must be > 0 on the interval, got ", g.d[i], " at theta = ", t);
+      if (!std::isfinite(0.5 * T_ * std::log(g.d[i])))
+        detail::throw_domain(fn, "T = ", T_, " is too large: (T/2) log D(theta) overflows a double at theta = ", t);
     }
     evaluations_ += n;
     u0_ = *std::min_element(g.u.begin(), g.u.end());
@@ -315,19 +339,28 @@ class steady_state_1d {
       const auto s = detail::adaptive_gauss_kronrod<15>([this](double x) { return remainder_integrand(x); },
                                                         grid_[i], grid_[i + 1], 1e-15, floor, 8);
       evaluations_ += s.evaluations;
+      remainder_converged_ = remainder_converged_ && s.converged;
       acc.add(s.value);
       R_[i + 1] = acc.value();
     }
   }
 
   /// Step 3: the rounding floor of ℓ(θ) − ℓ(peak) = −(2/T)(v(θ) − v(peak)): each v carries
-  /// ≈ ε·(|U|/D + |R| + (T/2)|log D|) of rounding, so no quadrature can resolve ρ better.
-  void set_rounding_floor(const grid_values& g) {
+  /// ≈ ε·(|U|/D + |R| + (T/2)|log D|) of rounding, so no quadrature can resolve ρ better.  The
+  /// scale is taken at the grid nodes and at the extrema (a narrow well can hold a D far below
+  /// its value at any node); 2ε·scale/T is inf, not NaN, for a subnormal T.
+  void set_rounding_floor(const grid_values& g, std::initializer_list<const std::vector<double>*> extrema) {
     double scale = 0;
     for (std::size_t i = 0; i < g.u.size(); ++i)
       scale = std::max(scale, (std::abs(g.u[i]) + std::abs(u0_)) / g.d[i] + std::abs(R_[i]) +
                                   0.5 * T_ * std::abs(std::log(g.d[i])));
-    rounding_floor_ = 2 / T_ * std::numeric_limits<double>::epsilon() * scale;
+    for (const auto* list : extrema)
+      for (double t : *list) {
+        const double dt = d_checked(t);
+        scale = std::max(scale, (std::abs(U_(t)) + std::abs(u0_)) / dt + std::abs(remainder(t)) +
+                                    0.5 * T_ * std::abs(std::log(dt)));
+      }
+    rounding_floor_ = 2 * std::numeric_limits<double>::epsilon() * scale / T_;
     panel_tol_ = std::max(0.1 * opt_.tolerance, 10 * rounding_floor_);
   }
 
@@ -352,9 +385,7 @@ class steady_state_1d {
 
   /// Step 5: geometric panels (ratio 4) towards the larger end of each monotone piece between
   /// consecutive breakpoints, until ρ varies by < 1% inside a panel; the peak of each basin.
-  void make_panels(std::vector<double> br) {
-    std::sort(br.begin(), br.end());
-    br.erase(std::unique(br.begin(), br.end()), br.end());
+  void make_panels(const std::vector<double>& br) {
     std::size_t basin = 0;
     log_peak_.assign(basins_.size(), -std::numeric_limits<double>::infinity());
     for (std::size_t j = 0; j + 1 < br.size(); ++j) {
@@ -420,6 +451,8 @@ class steady_state_1d {
       basins_[k].error_estimate = basins_[k].probability * (rel_err_[k] + norm_rel_err_);
     // log ρ(θ) = −(2/T)(v_raw(θ) − v_raw(lo)) − log Z, with Z relative to v(lo).
     log_z_ = log_z_raw + 2 / T_ * v_lo_;
+    v_ref_ = v_lo_;
+    log_z_ref_ = log_z_;
     if (!std::isfinite(log_z_)) {
       status_ = status::numerical_issue;
       message_ = detail::message(fn, "the normalization is not finite");
@@ -427,6 +460,141 @@ class steady_state_1d {
       status_ = status::tolerance_not_met;
       message_ = detail::message(fn, "a quadrature panel did not reach the tolerance ", panel_tol_);
     }
+    note_remainder();
+  }
+  /// The tabulated remainder integral missed its tolerance in some grid cell (a feature of D
+  /// narrower than the grid): v, and all that follows, may be off.
+  void note_remainder() {
+    if (remainder_converged_ || status_ != status::success) return;
+    status_ = status::tolerance_not_met;
+    message_ = detail::message("steady_state_1d",
+                               "the integral of (U - U0) D'/D^2 did not converge in a grid cell (a feature of U or D "
+                               "narrower than the grid spacing ", h_, "?): raise scan_points");
+  }
+
+  // ---- the T → 0 limit (rounding_floor() > limit_floor) ----------------------------------
+  static constexpr double limit_floor = 1e-4;
+
+  /// v'(θ) = (U' + (T/2)D')/D.
+  double v_slope(double t) const { return (dU_(t) + 0.5 * T_ * dD_(t)) / d_checked(t); }
+
+  /// v''(θ) by a difference of v' (central inside, one-sided at the interval ends).
+  double v_curvature(double t) const {
+    const double h = std::min(6e-6 * std::max(1.0, std::abs(t)), 0.1 * h_);
+    if (t - h < lo_) return (v_slope(t + h) - v_slope(t)) / h;
+    if (t + h > hi_) return (v_slope(t) - v_slope(t - h)) / h;
+    return (v_slope(t + h) - v_slope(t - h)) / (2 * h);
+  }
+
+  /// log ∫_0^len exp(−(2/T)(a·s + b·s²/2)) ds for len ≫ the width: the peak's Laplace width,
+  /// with slope a ≥ 0 and curvature b of v at the peak.  A flat peak (a = 0, b ≤ 0) counts
+  /// with the whole piece.
+  double log_peak_width(double a, double b, double len) const {
+    constexpr double log_pi = 1.1447298858494002;
+    const double lt = std::log(T_);
+    double w;
+    if (a > 0 && b > 0) {
+      // ½√(πT/b)·erfcx(z), z = a/√(bT); erfcx(z) → 1/(z√π) for large z.
+      const double lz = std::log(a) - 0.5 * (std::log(b) + lt);
+      if (lz > 3) {
+        w = lt - std::log(2 * a) + std::log1p(-0.5 * std::exp(-2 * lz));
+      } else {
+        const double z = std::exp(lz);
+        w = 0.5 * (log_pi + lt - std::log(b)) - std::log(2.0) + z * z + std::log(std::erfc(z));
+      }
+    } else if (a > 0) {
+      w = lt - std::log(2 * a);
+    } else if (b > 0) {
+      w = 0.5 * (log_pi + lt - std::log(b)) - std::log(2.0);
+    } else {
+      w = std::log(len);
+    }
+    return std::isnan(w) ? std::log(len) : std::min(w, std::log(len));
+  }
+
+  /// Each monotone piece of ρ between breakpoints puts its mass at its peak end (one-sided
+  /// Laplace width); basin probabilities by log-sum-exp relative to the lowest peak of v.
+  void build_limit(const std::vector<double>& br, const std::vector<double>& v_min) {
+    limit_ = true;
+    const double inf = std::numeric_limits<double>::infinity();
+    std::size_t basin = 0;
+    for (std::size_t j = 0; j + 1 < br.size(); ++j) {
+      const double a = br[j], b = br[j + 1];
+      if (!(b > a)) continue;
+      while (basin + 1 < basins_.size() && a >= basins_[basin].upper) ++basin;
+      const double va = raw_potential(a), vb = raw_potential(b);
+      const bool left = va <= vb;
+      const double x = left ? a : b;
+      // The slope of v into the piece (zero at a minimum of v, whatever rounding says).
+      const bool stationary = std::binary_search(v_min.begin(), v_min.end(), x);
+      const double slope = stationary ? 0.0 : std::max(0.0, (left ? 1.0 : -1.0) * v_slope(x));
+      peaks_.push_back({x, basin, std::min(va, vb), log_peak_width(slope, v_curvature(x), b - a), 0.0});
+    }
+    v_ref_ = inf;
+    for (const auto& p : peaks_) v_ref_ = std::min(v_ref_, p.v);
+    // log mass of each peak relative to exp(−(2/T)·v_ref); 2Δv/T overflows to +inf, never NaN.
+    std::vector<double> log_mass(basins_.size(), -inf);
+    double lmax = -inf;
+    for (auto& p : peaks_) {
+      p.log_mass = -(2 * (p.v - v_ref_)) / T_ + p.log_width;
+      lmax = std::max(lmax, p.log_mass);
+    }
+    double z = 0;
+    for (const auto& p : peaks_) z += std::exp(p.log_mass - lmax);
+    log_z_ref_ = lmax + std::log(z);
+    for (std::size_t k = 0; k < basins_.size(); ++k) {
+      double bmax = -inf, s = 0;
+      for (const auto& p : peaks_)
+        if (p.basin == k) bmax = std::max(bmax, p.log_mass);
+      if (bmax > -inf)
+        for (const auto& p : peaks_)
+          if (p.basin == k) s += std::exp(p.log_mass - bmax);
+      basins_[k].log_probability = bmax > -inf ? bmax + std::log(s) - log_z_ref_ : -inf;
+      basins_[k].probability = std::exp(basins_[k].log_probability);
+      // A rounding error δ ≈ rounding_floor() of the exponents moves P by P(1 − P)δ.
+      const double P = basins_[k].probability;
+      basins_[k].error_estimate = P * (1 - P) * std::min(rounding_floor_, 1.0);
+    }
+    log_z_ = log_z_ref_ + (2 * (v_lo_ - v_ref_)) / T_;
+    if (!std::isfinite(log_z_ref_)) {
+      status_ = status::numerical_issue;
+      message_ = detail::message("steady_state_1d", "the normalization is not finite in the T -> 0 limit");
+    }
+    note_remainder();
+  }
+
+  /// E[g] in the T → 0 limit: Σ P_peak g(θ_peak); the error estimate is the change of g over
+  /// one width of each peak plus the rounding uncertainty of the peak weights.
+  template <class G>
+  quadrature_result limit_expectation(const G& g) const {
+    quadrature_result r;
+    detail::compensated_sum total;
+    double err = 0, abs_sum = 0;
+    std::vector<std::pair<double, double>> pg;  // (P, g) per peak that carries mass
+    for (const auto& p : peaks_) {
+      const double P = std::exp(p.log_mass - log_z_ref_);
+      if (P == 0) continue;
+      const double gv = static_cast<double>(g(p.x));
+      const double w = std::exp(p.log_width);
+      const double gl = static_cast<double>(g(std::max(lo_, p.x - w))), gr = static_cast<double>(g(std::min(hi_, p.x + w)));
+      r.evaluations += 3;
+      total.add(P * gv);
+      err += P * 0.5 * (std::abs(gl - gv) + std::abs(gr - gv));
+      abs_sum += P * std::abs(gv);
+      pg.emplace_back(P, gv);
+    }
+    r.value = total.value();
+    for (const auto& [P, gv] : pg) err += P * (1 - P) * std::min(rounding_floor_, 1.0) * std::abs(gv - r.value);
+    r.error_estimate = err;
+    if (!std::isfinite(r.value)) {
+      r.status = status::numerical_issue;
+      r.message = detail::message("steady_state_1d::expectation", "the integral is not finite (g not finite?)");
+    } else if (r.error_estimate > attainable_tolerance() * std::max(abs_sum, 1e-300) * 10) {
+      r.status = status::tolerance_not_met;
+      r.message = detail::message("steady_state_1d::expectation", "T -> 0 limit: error estimate ", r.error_estimate,
+                                  " exceeds the tolerance ", attainable_tolerance(), " x E|g| = ", abs_sum);
+    }
+    return r;
   }
 
   double T_, lo_, hi_;
@@ -438,6 +606,16 @@ class steady_state_1d {
   std::vector<basin_1d> basins_;
   std::vector<panel> panels_;
   std::vector<double> log_peak_, mass_, rel_err_;
+  // log ρ = −(2/T)(v_raw − v_ref_) − log_z_ref_ (v_ref_ = v(lo) above the T → 0 limit).
+  double v_ref_ = 0, log_z_ref_ = 0;
+  struct limit_peak {
+    double x;             ///< the peak of ρ on its piece
+    std::size_t basin;
+    double v, log_width;  ///< raw v there, log of its one-sided Laplace width
+    double log_mass;      ///< −(2/T)(v − v_ref) + log_width
+  };
+  bool limit_ = false, remainder_converged_ = true;
+  std::vector<limit_peak> peaks_;
   shiftcurv::status status_ = shiftcurv::status::success;
   std::string message_;
   long evaluations_ = 0;
