@@ -262,6 +262,8 @@ class fokker_planck_2d {
   /// The discrete steady state; the state becomes it (the clock is kept).  Detailed balance
   /// (circulation ≤ circulation_tolerance + 4·quadrature error): the exact exp(−2v/T) at the
   /// nodes; otherwise inverse iteration with a sparse LU.
+  // (The solvers are templates only so that the sparse LU is compiled where they are used.)
+  template <class = void>
   fp_steady_2d_result steady_state(double circulation_tolerance = 1e-9) {
     const index n0 = cells(0), n1 = cells(1);
     fp_steady_2d_result r;
@@ -295,8 +297,9 @@ class fokker_planck_2d {
 
   /// Advances the state by `duration` (≥ 0).  Adaptive steps are quantized to powers of two of
   /// the first step so the sparse factorizations are reused.
+  template <class = void>
   fp_evolve_result evolve(double duration, const fp_evolve_options& options = {}) {
-    generator_system sys{*this};
+    generator_system<fokker_planck_2d> sys{*this};
     auto r = detail::fp_evolve(sys, m_, time_, duration, options, "fokker_planck_2d::evolve");
     time_ = r.time;
     r.min_density = density().minCoeff();
@@ -318,9 +321,10 @@ class fokker_planck_2d {
   }
 
   /// ṁ = A m for the time stepping, with the last few LU factors of I − aA cached.
+  template <class Self>
   struct generator_system {
     static constexpr bool quantized_dt = true;
-    fokker_planck_2d& fp;
+    Self& fp;
     void apply(const vector& m, vector& out) const { out = fp.s_.A * m; }
     void solve(double a, const vector& rhs, vector& x) const {
       auto& cache = fp.factors_;

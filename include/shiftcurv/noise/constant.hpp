@@ -24,6 +24,8 @@ class constant_diffusion {
     L_ = std::sqrt(c) * shiftcurv::matrix::Identity(p, p);
   }
   /// D = M; throws unless M is finite, symmetric and positive definite.
+  /// (A template only so that the Cholesky factorization is compiled where it is used.)
+  template <class = void>
   explicit constant_diffusion(const shiftcurv::matrix& M) : D_(M) {
     detail::require_symmetric("constant_diffusion", M);
     if (M.rows() < 1) detail::throw_invalid("constant_diffusion", "D must be at least 1x1");
