@@ -31,6 +31,8 @@
 #include "shiftcurv/basins/steady_state_1d.hpp"
 #include "shiftcurv/basins/higher_order.hpp"
 #include "shiftcurv/basins/gaussian_mixture.hpp"
+#include "shiftcurv/basins/saddle.hpp"
+#include "shiftcurv/basins/basins_2d.hpp"
 // end steady state
 // generalization
 #include "shiftcurv/generalization/decomposition.hpp"
@@ -54,4 +56,5 @@
 #include "shiftcurv/dynamics/sde_steppers.hpp"
 #include "shiftcurv/dynamics/sgd.hpp"
 // end dynamics
+#include "shiftcurv/io/csv.hpp"
 // IWYU pragma: end_exports

@@ -160,7 +160,7 @@ basin_masses_2d_result basin_masses_2d(const Loss& loss, const Noise& noise, dou
   detail::basins_2d_impl::check_minima(fn, minima);
   return detail::as_called_by(fn, [&] {
     fokker_planck_2d fp(loss, noise, T, lo, hi, cells);
-    const fp_steady_result_2d ss = fp.steady_state();
+    const fp_steady_2d_result ss = fp.steady_state();
     basin_masses_2d_result r = basin_masses_2d(fp, ss.log_density, minima);
     r.circulation = ss.circulation;
     r.evaluations = fp.setup_evaluations() + ss.evaluations;
