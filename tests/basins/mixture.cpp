@@ -277,6 +277,46 @@ TEST_CASE("a quartic (J = 4) basin next to a quadratic one: weights vs direct qu
   for (const auto& c : flat.components) CHECK(!std::isnan(c.weight));
 }
 
+namespace {
+struct tilted_quartic {  // u = x⁴/4 − x²/2 + εx
+  double eps = 0.05;
+  template <class S>
+  S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& x) const {
+    return S(0.25) * x(0) * x(0) * x(0) * x(0) - S(0.5) * x(0) * x(0) + S(eps) * x(0);
+  }
+  double u(double x) const { return 0.25 * x * x * x * x - 0.5 * x * x + eps * x; }
+  double root(double x) const {
+    for (int i = 0; i < 100; ++i) x -= (x * x * x - x + eps) / (3 * x * x - 1);
+    return x;
+  }
+};
+}  // namespace
+
+TEST_CASE("the status rule: a failed component gets weight 0, the others are renormalized") {
+  // Seeds at the two minima and at the maximum between them (refine_train_minima off): the
+  // zero of V found from the maximum is not a minimum of v (not_converged: FAILED), so its
+  // weight is 0 and the two minima share weight 1 as in the closed form for a constant D = d:
+  // log(w_r/w_l) = −(2/T)(u_r − u_l)/d − ½ log(u''_r/u''_l).
+  const tilted_quartic U;
+  const double d = 0.5, T = 0.1;
+  sc::constant_diffusion D(d, 1);
+  const double xl = U.root(-1.0), xm = U.root(0.0), xr = U.root(1.0);
+  sc::mixture_options o;
+  o.refine_train_minima = false;
+  const auto gm = sc::gaussian_mixture(U, D, T, {v1(xl), v1(xm), v1(xr)}, o);
+  REQUIRE(gm.components.size() == 3);
+  CHECK(sc::is_failure(gm.components[1].status));
+  CHECK(sc::is_failure(gm.status));
+  CHECK(gm.components[1].weight == 0.0);
+  CHECK(gm.message.find("component 1 failed") != std::string::npos);
+  CHECK(gm.message.find("renormalized") != std::string::npos);
+  CHECK(!sc::is_failure(gm.components[0].status));
+  CHECK(!sc::is_failure(gm.components[2].status));
+  CHECK(std::abs(gm.components[0].weight + gm.components[2].weight - 1) < 1e-15);
+  const double want = -2 / T * (U.u(xr) - U.u(xl)) / d - 0.5 * std::log((3 * xr * xr - 1) / (3 * xl * xl - 1));
+  CHECK(std::abs((gm.components[2].log_weight - gm.components[0].log_weight) - want) < 1e-9 * std::abs(want));
+}
+
 TEST_CASE("gaussian_mixture / basin_log_mass bad input throws the documented types") {
   sc::gaussian_wells_1d U({-1, 1}, {0.021, 0.1}, {0.1, 0.5});
   sc::constant_diffusion D(1e-3, 1);
