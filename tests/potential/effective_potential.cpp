@@ -312,3 +312,28 @@ TEST_CASE("an indefinite constant D is reported as not positive definite, with i
   CHECK_MESSAGE(contains(m3, "smallest eigenvalue is -2 "), m3);
   CHECK(std::abs(sc::detail::smallest_eigenvalue(D3) + 2) < 1e-13);  // Jacobi converges to ≈ ε‖D‖
 }
+
+TEST_CASE("potential_jacobian, divergence_jacobian and potential_hessian_at against closed forms") {
+  const double T = 0.3;
+  const VectorXd th = vec({0.6, -0.3});
+  // Constant D, quadratic U: V = D⁻¹Hθ, so ∂V/∂θ = D⁻¹H exactly; central differences of a
+  // linear V are exact up to rounding (≈ ε/h·|V| ≈ 1e-11): asserted 1e-9.
+  MatrixXd D(2, 2);
+  D << 1.0, 0.3, 0.3, 0.5;
+  const sc::quadratic U(spd2());
+  const sc::constant_diffusion noise(D);
+  const MatrixXd A = D.inverse() * spd2();
+  CHECK((sc::potential_jacobian(U, noise, T, th) - A).norm() <= 1e-9 * A.norm());
+  // d = 1 + |θ|⁴: ∇·(dI) = 4|θ|²θ and ∇(∇·D) = 4(|θ|² I + 2θθᵀ); first differences of a
+  // smooth O(1) function: error ≈ 1e-10 relative, asserted 1e-7.
+  auto d = [](const auto& x) { return 1.0 + x.squaredNorm() * x.squaredNorm(); };
+  const sc::scalar_field_diffusion field{d};
+  const MatrixXd want = 4 * (th.squaredNorm() * MatrixXd::Identity(2, 2) + 2 * th * th.transpose());
+  CHECK((sc::divergence_jacobian(field, th) - want).norm() <= 1e-7 * want.norm());
+  // B.1 case 1 at its minimum θ = 0: v = (1 + T/2) log U, so ∇²v(0) = (1 + T/2) H / a.
+  const double a = 0.4;
+  const sc::b1_case1 c1(spd2(), a);
+  const MatrixXd Hv = sc::potential_hessian_at(c1.loss, c1.noise, T, VectorXd::Zero(2));
+  const MatrixXd Hv_want = (1 + T / 2) * spd2() / a;
+  CHECK((Hv - Hv_want).norm() <= 1e-7 * Hv_want.norm());
+}

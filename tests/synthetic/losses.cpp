@@ -120,3 +120,32 @@ TEST_CASE("B.1 closed forms: the library's V is the gradient of the closed-form 
     check_potential_gradient(sc::b1_case3(Eigen::Vector2d(1.5, 0.4), 0.7), t, T);
   }
 }
+
+TEST_CASE("closed-form cases: bad input names the case being built; dimension() is declared") {
+  Eigen::MatrixXd H(2, 2);
+  H << 2, 0.6, 0.6, 1.5;
+  CHECK_THROWS_WITH_AS(sc::b1_case1(Eigen::MatrixXd::Ones(2, 3), 0.5),
+                       "shiftcurv::b1_case1: H must be square and non-empty, got 2x3", sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::b1_case1(H, 0.0), "shiftcurv::b1_case1: a must be > 0, got 0", sc::domain_error);
+  Eigen::MatrixXd Hn = H;
+  Hn(0, 1) = std::nan("");
+  CHECK_THROWS_WITH_AS(sc::b1_case2{Hn}, doctest::Contains("shiftcurv::b1_case2: H must be finite"), sc::invalid_argument);
+  Eigen::MatrixXd indefinite(2, 2);
+  indefinite << 1, 2, 2, 1;  // eigenvalues 3 and −1
+  CHECK_THROWS_WITH_AS(sc::b1_case2{indefinite},
+                       doctest::Contains("shiftcurv::b1_case2: H must be positive definite, but its smallest eigenvalue is -1 "),
+                       sc::domain_error);
+  CHECK_THROWS_WITH_AS(sc::b1_case3(Eigen::Vector2d(1.0, std::nan("")), 0.5),
+                       doctest::Contains("shiftcurv::b1_case3: h must be finite"), sc::invalid_argument);
+  CHECK_THROWS_WITH_AS(sc::b1_case3(Eigen::Vector2d(1.0, -1.0), 0.5), "shiftcurv::b1_case3: h must be > 0, min is -1",
+                       sc::domain_error);
+  const sc::b1_case1 c1(H, 0.5);
+  const sc::b1_case2 c2(H);
+  const sc::b1_case3 c3(Eigen::Vector3d(1.0, 2.0, 3.0), 0.5);
+  CHECK(c1.loss.dimension() == 2);
+  CHECK(c1.noise.dimension() == 2);
+  CHECK(c2.loss.dimension() == 2);
+  CHECK(c2.noise.dimension() == 2);
+  CHECK(c3.loss.dimension() == 3);
+  CHECK(c3.noise.dimension() == 3);
+}

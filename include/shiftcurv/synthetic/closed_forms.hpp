@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cmath>
+#include <string_view>
 #include <utility>
 
 #include <Eigen/Cholesky>
@@ -27,6 +28,23 @@
 #include "shiftcurv/synthetic/quadratic.hpp"
 
 namespace shiftcurv {
+
+namespace detail {
+/// H square, non-empty and finite, checked under the name of the case being built.
+inline const matrix& checked_curvature(std::string_view fn, const matrix& H) {
+  if (H.rows() != H.cols() || H.rows() < 1)
+    throw_invalid(fn, "H must be square and non-empty, got ", H.rows(), "x", H.cols());
+  require_finite(fn, "H", H);
+  return H;
+}
+/// h non-empty, finite and > 0 (the diagonal curvatures of case 3).
+inline const vector& checked_diagonal(std::string_view fn, const vector& h) {
+  if (h.size() < 1) throw_invalid(fn, "h must not be empty");
+  require_finite(fn, "h", h);
+  if ((h.array() <= 0).any()) throw_domain(fn, "h must be > 0, min is ", h.minCoeff());
+  return h;
+}
+}  // namespace detail
 
 /// U shifted up by a > 0 so that D = U·I is positive definite everywhere.
 struct positive_quadratic {
@@ -42,7 +60,8 @@ struct positive_quadratic {
 };
 
 struct b1_case1 {
-  b1_case1(const matrix& H, double a) : loss{quadratic(H), a}, noise{loss} {
+  /// Throws invalid_argument (H not square or not finite), domain_error (a ≤ 0).
+  b1_case1(const matrix& H, double a) : loss{quadratic(detail::checked_curvature("b1_case1", H)), a}, noise{loss} {
     require_positive("b1_case1", "a", a);
   }
   positive_quadratic loss;
@@ -57,7 +76,7 @@ struct b1_case2 {
   /// Throws invalid_argument (H not square or not finite), domain_error (H not positive definite).
   template <class = void>  // compiled (with its factorization) only where used
   explicit b1_case2(const matrix& H)
-      : loss(H), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
+      : loss(detail::checked_curvature("b1_case2", H)), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
   quadratic loss;
   constant_diffusion noise;
   double potential(double /*T*/, const vector& theta) const {
@@ -86,10 +105,10 @@ struct b1_case3_field {
 };
 
 struct b1_case3 {
+  /// Throws invalid_argument (h empty or not finite), domain_error (h ≤ 0, κ ≤ 0).
   b1_case3(const vector& h, double kappa)
-      : loss(matrix(h.asDiagonal())), noise{b1_case3_field{h, kappa}}, h_(h), kappa_(kappa) {
-    require_finite("b1_case3", "h", h);
-    if ((h.array() <= 0).any()) detail::throw_domain("b1_case3", "h must be > 0, min is ", h.minCoeff());
+      : loss(matrix(detail::checked_diagonal("b1_case3", h).asDiagonal())), noise{b1_case3_field{h, kappa}},
+        h_(h), kappa_(kappa) {
     require_positive("b1_case3", "kappa", kappa);
   }
   quadratic loss;
