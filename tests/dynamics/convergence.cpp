@@ -16,7 +16,7 @@ using st::scalar_state;
 
 namespace {
 template <template <class, class> class Scheme>
-auto maker() {
+auto scalar_maker() {
   return [](brownian_refinement n) { return Scheme<scalar_state, brownian_refinement>(n); };
 }
 
@@ -25,7 +25,7 @@ auto exact_of(const Problem& p) {
   return [p](const Eigen::VectorXd& W, double t) { return p.exact(W, t); };
 }
 
-void report(const char* what, const st::convergence_result& s) {
+void report_scalar(const char* what, const st::convergence_result& s) {
   MESSAGE(std::string(what) << ": order " << s.fit.order << " ± " << s.fit.order_error << ", errors " << s.error[0] << " … "
                 << s.error.back() << " (se " << s.standard_error.back() << ")");
 }
@@ -44,18 +44,18 @@ TEST_CASE("strong order: Euler–Maruyama ½, Milstein 1 (GBM and cubic, diagona
   st::geometric_brownian_motion gbm;
   st::cubic_problem cubic;
 
-  auto em_gbm = st::strong_convergence(maker<shiftcurv::euler_maruyama>(), gbm.system(), gbm.initial(), exact_of(gbm), o);
-  report("EM  GBM strong", em_gbm);
+  auto em_gbm = st::strong_convergence(scalar_maker<shiftcurv::euler_maruyama>(), gbm.system(), gbm.initial(), exact_of(gbm), o);
+  report_scalar("EM  GBM strong", em_gbm);
   CHECK(st::order_within(em_gbm.fit, 0.5, 0.15));
-  auto mil_gbm = st::strong_convergence(maker<shiftcurv::milstein>(), gbm.system(), gbm.initial(), exact_of(gbm), o);
-  report("Mil GBM strong", mil_gbm);
+  auto mil_gbm = st::strong_convergence(scalar_maker<shiftcurv::milstein>(), gbm.system(), gbm.initial(), exact_of(gbm), o);
+  report_scalar("Mil GBM strong", mil_gbm);
   CHECK(st::order_within(mil_gbm.fit, 1.0, 0.15));
 
-  auto em_cubic = st::strong_convergence(maker<shiftcurv::euler_maruyama>(), cubic.system(), cubic.initial(), exact_of(cubic), o);
-  report("EM  cubic strong", em_cubic);
+  auto em_cubic = st::strong_convergence(scalar_maker<shiftcurv::euler_maruyama>(), cubic.system(), cubic.initial(), exact_of(cubic), o);
+  report_scalar("EM  cubic strong", em_cubic);
   CHECK(st::order_within(em_cubic.fit, 0.5, 0.15));
-  auto mil_cubic = st::strong_convergence(maker<shiftcurv::milstein>(), cubic.system(), cubic.initial(), exact_of(cubic), o);
-  report("Mil cubic strong", mil_cubic);
+  auto mil_cubic = st::strong_convergence(scalar_maker<shiftcurv::milstein>(), cubic.system(), cubic.initial(), exact_of(cubic), o);
+  report_scalar("Mil cubic strong", mil_cubic);
   CHECK(st::order_within(mil_cubic.fit, 1.0, 0.15));
 }
 
@@ -65,11 +65,11 @@ TEST_CASE("strong order 1 for additive noise: Euler–Maruyama and weak-2 (time-
   o.trajectories = 1000;
   o.seed = 12;
   st::additive_noise_problem add;
-  auto em = st::strong_convergence(maker<shiftcurv::euler_maruyama>(), add.system(), add.initial(), exact_of(add), o);
-  report("EM  additive strong", em);
+  auto em = st::strong_convergence(scalar_maker<shiftcurv::euler_maruyama>(), add.system(), add.initial(), exact_of(add), o);
+  report_scalar("EM  additive strong", em);
   CHECK(st::order_within(em.fit, 1.0, 0.15));
-  auto w2 = st::strong_convergence(maker<shiftcurv::weak_order2>(), add.system(), add.initial(), exact_of(add), o);
-  report("W2  additive strong", w2);
+  auto w2 = st::strong_convergence(scalar_maker<shiftcurv::weak_order2>(), add.system(), add.initial(), exact_of(add), o);
+  report_scalar("W2  additive strong", w2);
   // Platen's scheme integrates additive noise with the trapezoidal ½(g(t)+g(t+h))ΔW: strong
   // order at least 1 (here ≈ 2, since g varies slowly: the O(h) term has a tiny constant).
   CHECK(!w2.fit.noise_limited);
@@ -85,11 +85,11 @@ TEST_CASE("weak order: Euler–Maruyama 1, weak-2 2 (GBM, E[u(1)])") {
   o.seed = 13;
   st::geometric_brownian_motion gbm;
   const auto first = [](const scalar_state& x) { return x(0); };
-  auto em = st::weak_convergence(maker<shiftcurv::euler_maruyama>(), gbm.system(), gbm.initial(), exact_of(gbm), first, o);
-  report("EM  GBM weak", em);
+  auto em = st::weak_convergence(scalar_maker<shiftcurv::euler_maruyama>(), gbm.system(), gbm.initial(), exact_of(gbm), first, o);
+  report_scalar("EM  GBM weak", em);
   CHECK(st::order_within(em.fit, 1.0, 0.25));
-  auto w2 = st::weak_convergence(maker<shiftcurv::weak_order2>(), gbm.system(), gbm.initial(), exact_of(gbm), first, o);
-  report("W2  GBM weak", w2);
+  auto w2 = st::weak_convergence(scalar_maker<shiftcurv::weak_order2>(), gbm.system(), gbm.initial(), exact_of(gbm), first, o);
+  report_scalar("W2  GBM weak", w2);
   CHECK(st::order_within(w2.fit, 2.0, 0.25));
   // The coupled estimator is unbiased, and E u(1) = u₀ e^{1.01} is known: EM's mean is exactly
   // u₀(1 + 1.01h)^N, so its weak error at h = 1/16 is known in closed form too.
