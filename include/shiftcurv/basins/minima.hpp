@@ -42,6 +42,7 @@
 #include <boost/math/tools/roots.hpp>
 #include <boost/math/tools/toms748_solve.hpp>
 
+#include "shiftcurv/basins/detail/sign_changes.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
@@ -336,34 +337,9 @@ std::vector<double> extrema_1d(std::string_view fn, const F& loss, double lo, do
     s[i] = du(grid[i]);
     if (!std::isfinite(s[i])) throw_invalid(fn, "U'(theta) is not finite at theta = ", grid[i]);
   }
-  // A minimum: U' goes from < 0 to > 0.  Zeros exactly on the grid are handled by looking at
-  // the nearest non-zero neighbours on either side.
-  std::vector<double> out;
-  auto sign_at = [&](int i) { return s[i] > 0 ? 1 : (s[i] < 0 ? -1 : 0); };
-  int i = 0;
-  while (i < n - 1) {
-    const int si = sign_at(i);
-    if (si == 0) { ++i; continue; }
-    int j = i + 1;
-    while (j < n && sign_at(j) == 0) ++j;
-    if (j == n) break;
-    const int sj = sign_at(j);
-    const bool wanted = minima ? (si < 0 && sj > 0) : (si > 0 && sj < 0);
-    if (wanted) {
-      if (j > i + 1) {
-        out.push_back(0.5 * (grid[i + 1] + grid[j - 1]));  // a run of exact zeros: its middle
-      } else {
-        std::uintmax_t it = 200;
-        const auto br = boost::math::tools::toms748_solve(
-            du, grid[i], grid[j], s[i], s[j], boost::math::tools::eps_tolerance<double>(52), it);
-        const double a = br.first, b = br.second;
-        const double fa = du(a), fb = du(b);
-        out.push_back(std::abs(fa) <= std::abs(fb) ? a : b);
-      }
-    }
-    i = j;
-  }
-  return out;
+  // A minimum: U' goes from < 0 to > 0 (zeros exactly on the grid: see find_sign_changes).
+  auto roots = find_sign_changes(grid, s, du, lo, hi);
+  return minima ? std::move(roots.up) : std::move(roots.down);
 }
 
 }  // namespace detail
