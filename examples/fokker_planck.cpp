@@ -9,7 +9,10 @@
 // t_end, or solves for the steady state directly.  CSV: `theta,rho` per cell centre.  Basin
 // masses (basins as synthetic_basins defines them) go to stderr, and to PATH as CSV
 // (`basin,lower,upper,minimum,mass`) with --basins.  Without --csv a readable table goes to
-// stdout; --csv=- writes only the CSV to stdout.  Bad input: exit code 2, one stderr line.
+// stdout; --csv=- writes only the CSV to stdout.  Bad input: exit code 2, one stderr line; any
+// other failure (the solver did not succeed, a density not finite, a file not writable): exit
+// code 1 and one stderr line.  Exit 0 means every column is finite; a failed run leaves no
+// output file (the CSV and --basins files are written only once both are computed).
 #include <cmath>
 #include <cstdio>
 #include <iostream>

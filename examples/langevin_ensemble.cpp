@@ -11,7 +11,10 @@
 // (basins as synthetic_basins defines them).  Results are bit-identical for any --threads
 // (Philox keyed by seed, particle and step).  Without --csv a readable summary (with Monte
 // Carlo standard errors) goes to stdout; --csv=- writes only the CSV.  Bad input: exit code 2,
-// one line on stderr naming the flag and the value, nothing on stdout.
+// one line on stderr naming the flag and the value, nothing on stdout; any other failure (the
+// ensemble did not succeed, a column not finite, a file not writable): exit code 1 and one
+// line.  Exit 0 means every CSV column is finite; a failed run leaves no output file.
+// Very large --particles or --time/--dt are not capped: the run takes what they ask for.
 #include <cmath>
 #include <cstdio>
 #include <iostream>

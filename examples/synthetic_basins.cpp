@@ -169,6 +169,8 @@ int main(int argc, char** argv) {
         row = cli::exact_row(m, basins, T);
         row.add_warning(std::string("the Laplace approximation failed (") + e.what() + "): its columns are nan");
       }
+      if (row.warning.empty() && !row.nonfinite_approximations().empty())
+        row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
       if (!row.exact_finite())
         throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
       rows.push_back(std::move(row));

@@ -60,6 +60,22 @@ struct synthetic_row {
     if (!warning.empty()) warning += "; ";
     warning += s;
   }
+  /// The approximation columns that are not finite, by name ("" if none).
+  std::string nonfinite_approximations() const {
+    std::string s;
+    auto check = [&](const std::string& name, double x) {
+      if (!std::isfinite(x)) s += (s.empty() ? "" : ", ") + name;
+    };
+    check("test_loss_eq4", eq4);
+    check("test_loss_eq7", eq7);
+    check("depth", terms.depth);
+    check("shift_curvature", terms.shift_curvature);
+    check("bias_curvature", terms.bias_curvature);
+    check("covariance_curvature", terms.covariance_curvature);
+    for (std::size_t k = 0; k < mu.size(); ++k) check("mu_" + std::to_string(k), mu[k]);
+    for (std::size_t k = 0; k < w_laplace.size(); ++k) check("w_laplace_" + std::to_string(k), w_laplace[k]);
+    return s;
+  }
   bool exact_finite() const {
     bool ok = std::isfinite(T) && std::isfinite(train_loss) && std::isfinite(test_loss);
     for (double w : w_exact) ok = ok && std::isfinite(w);

@@ -142,7 +142,13 @@ inline csv parse_csv(const std::string& text) {
   for (std::size_t i = 1; i < lines.size(); ++i) {
     if (lines[i].empty()) continue;
     std::vector<double> r;
-    for (const auto& t : split(lines[i], ',')) r.push_back(std::stod(t));
+    // strtod, not stod: stod throws out_of_range on a subnormal such as 5e-324.
+    for (const auto& t : split(lines[i], ',')) {
+      char* end = nullptr;
+      const double x = std::strtod(t.c_str(), &end);
+      if (t.empty() || end != t.c_str() + t.size()) throw std::runtime_error("not a number: '" + t + "'");
+      r.push_back(x);
+    }
     c.rows.push_back(r);
   }
   return c;

@@ -437,6 +437,20 @@ class steady_state_1d {
       rel_err_[k] = mass_[k] > 0 ? err / mass_[k] : 0.0;
       log_mass[k] = log_peak_[k] + std::log(mass_[k]);
     }
+    // A basin whose quadrature missed its own peak (a peak narrower than the panels resolve, or
+    // a spike of v's rounding): its mass came out 0 or non-finite.  The T → 0 limit is then the
+    // best estimate there is; say so in the status.
+    for (std::size_t k = 0; k < basins_.size(); ++k)
+      if (std::isfinite(log_peak_[k]) && !(mass_[k] > 0 && std::isfinite(mass_[k]))) {
+        panels_.clear();
+        build_limit(br, v_min);
+        if (status_ == status::success) {
+          status_ = status::tolerance_not_met;
+          message_ = detail::message(fn, "the peak of rho in basin ", k, " is narrower than the quadrature resolves ",
+                                     "(rounding floor ", rounding_floor_, "): the T -> 0 limit is returned");
+        }
+        return;
+      }
     const double lmax = *std::max_element(log_mass.begin(), log_mass.end());
     double z = 0;
     for (double lm : log_mass) z += std::exp(lm - lmax);
