@@ -66,11 +66,7 @@ int main(int argc, char** argv) {
         if (!r) note = r.message;
       } else {
         if (point) fp.set_point_mass(x0); else fp.set_uniform();
-        // The default first step, 1e-4·t_end, underflows to 0 for t_end < ~5e-320 (and the
-        // solver then spins to max_steps): start with one step of t_end there.
-        shiftcurv::fp_evolve_options eo;
-        if (!(1e-4 * t_end > 0)) eo.initial_dt = t_end;
-        const auto r = fp.evolve(t_end, eo);
+        const auto r = fp.evolve(t_end);
         if (!r) note = r.message;
       }
       if (!note.empty()) throw std::runtime_error("the solver did not succeed: " + note);

@@ -329,8 +329,8 @@ TEST_CASE("csv: result structs become tables with their fields") {
     c.theta_train = sc::vector::Constant(2, 1.0);
     c.mu = sc::vector::Constant(2, 0.75);
     c.bias = sc::vector::Constant(2, 0.25);
-    c.Sigma = sc::matrix::Identity(2, 2) * 0.5;
-    c.Sigma(0, 1) = 0.125;
+    c.covariance = sc::matrix::Identity(2, 2) * 0.5;
+    c.covariance(0, 1) = 0.125;
     c.weight = 0.75;
     c.log_weight = std::log(0.75);
     c.width_ratio = 0.5;
@@ -353,7 +353,7 @@ TEST_CASE("csv: result structs become tables with their fields") {
     CHECK(recs[2][17] == "no minimum, gave up");
   }
   SUBCASE("test_loss_prediction") {
-    sc::test_loss_prediction r;
+    sc::test_loss_prediction_result r;
     r.basins.resize(2);
     r.basins[0].weight = 0.25;
     r.basins[1].weight = 0.75;

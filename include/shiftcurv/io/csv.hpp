@@ -35,7 +35,7 @@
 //   gaussian_mixture_result  one row per component: component, status, weight, log_weight,
 //                            v_mu, width, width_ratio, theta_train_i, mu_i, bias_i,
 //                            covariance_i_j (p² entries, row-major), message
-//   test_loss_prediction     one row per basin and a last row "overall": basin, weight,
+//   test_loss_prediction_result one row per basin and a last row "overall": basin, weight,
 //                            depth, shift_curvature, bias_curvature, covariance_curvature,
 //                            total_eq4, total_eq7 (weight nan where failed basins were left out
 //                            of the decomposition, so rows no longer align with `basins`)
@@ -223,7 +223,7 @@ struct minimum_result;
 struct langevin_1d_result;
 class steady_state_1d;
 struct gaussian_mixture_result;
-struct test_loss_prediction;
+struct test_loss_prediction_result;
 
 namespace detail {
 inline void append_indexed(std::vector<std::string>& h, const std::string& name, long n) {
@@ -305,14 +305,14 @@ csv_table to_table(const R& r) {
       for (long i = 0; i < p; ++i) row.emplace_back(entry(*v, i));
     for (long i = 0; i < p; ++i)
       for (long j = 0; j < p; ++j)
-        row.emplace_back(i < c.Sigma.rows() && j < c.Sigma.cols() ? double(c.Sigma(i, j)) : nan);
+        row.emplace_back(i < c.covariance.rows() && j < c.covariance.cols() ? double(c.covariance(i, j)) : nan);
     row.emplace_back(c.message);
     t.add_row(std::move(row));
   }
   return t;
 }
 
-template <std::same_as<test_loss_prediction> R>
+template <std::same_as<test_loss_prediction_result> R>
 csv_table to_table(const R& r) {
   csv_table t({"basin", "weight", "depth", "shift_curvature", "bias_curvature", "covariance_curvature", "total_eq4",
                "total_eq7"});

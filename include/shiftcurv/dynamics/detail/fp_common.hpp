@@ -302,7 +302,9 @@ void fp_evolve_adaptive(System& sys, vector& m, double start_time, double durati
                         std::string_view fn, fp_evolve_run& run) {
   fp_evolve_result& r = run.r;
   const int p = run.order;
-  double dt = opt.initial_dt > 0 ? opt.initial_dt : 1e-4 * duration;
+  // Default first step 1e-4·duration; for a duration so small that it underflows to 0
+  // (< ~5e-320) one step of the whole duration.
+  double dt = opt.initial_dt > 0 ? opt.initial_dt : (1e-4 * duration > 0 ? 1e-4 * duration : duration);
   const double dt_quantum = dt;
   auto quantize = [&](double h) {
     if constexpr (System::quantized_dt) {
