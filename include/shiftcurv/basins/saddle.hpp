@@ -84,8 +84,8 @@ struct potential_energy {
   const Loss& loss;
   const Noise& noise;
   double T;
-  vector grad(const vector& x) const { return potential_gradient(loss, noise, T, x); }
-  matrix jac(const vector& x) const { return potential_jacobian(loss, noise, T, x); }
+  vector grad(const vector& x) const { return shiftcurv::potential_gradient(loss, noise, T, x); }
+  matrix jac(const vector& x) const { return shiftcurv::potential_jacobian(loss, noise, T, x); }
   double rise(std::string_view, const vector& from, const vector& to) const {
     return effective_potential(loss, noise, T, from, to, line_integral_options{.tolerance = 1e-12}).value;
   }

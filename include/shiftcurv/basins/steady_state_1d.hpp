@@ -290,7 +290,7 @@ class steady_state_1d {
       return;
     }
     make_panels(breaks);
-    integrate_basins();
+    integrate_basins(breaks, v_ext.up);
   }
 
   /// Step 1: the grid and U, U', D, D' on it; U₀ = min U; detects a constant D.
@@ -413,7 +413,8 @@ class steady_state_1d {
   }
 
   /// Step 6: basin masses relative to their own peaks, log-sum-exp normalization, status.
-  void integrate_basins() {
+  /// (`br`, `v_min`: the breakpoints and minima of v, for the T → 0 fallback below.)
+  void integrate_basins(const std::vector<double>& br, const std::vector<double>& v_min) {
     constexpr std::string_view fn = "steady_state_1d";
     mass_.assign(basins_.size(), 0.0);
     rel_err_.assign(basins_.size(), 0.0);
