@@ -13,6 +13,8 @@
 
 #include "shiftcurv/generalization/decomposition.hpp"
 
+#include "support.hpp"
+
 namespace sc = shiftcurv;
 
 namespace {
@@ -22,11 +24,7 @@ sc::matrix m2(double a, double b, double c, double d) {
   M << a, b, c, d;
   return M;
 }
-sc::vector v2(double a, double b) {
-  sc::vector v(2);
-  v << a, b;
-  return v;
-}
+using test_support::v2;
 
 // xᵀ C y written out for a symmetric 2×2 C (the hand computation).
 double form(const sc::matrix& C, const sc::vector& x, const sc::vector& y) {

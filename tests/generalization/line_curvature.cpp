@@ -11,15 +11,13 @@
 #include "shiftcurv/generalization/line_curvature.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 
+#include "support.hpp"
+
 namespace sc = shiftcurv;
 
 namespace {
 
-sc::vector v2(double a, double b) {
-  sc::vector v(2);
-  v << a, b;
-  return v;
-}
+using test_support::v2;
 
 // U(θ) = u0 + ½k a² + q a⁴ + ½m b² + g a²b² + c3 a³, a = uᵀ(θ − centre), b = wᵀ(θ − centre),
 // w ⟂ u.  Along θ = centre + t u it is u0 + ½k t² + c3 t³ + q t⁴, and its Hessian at the

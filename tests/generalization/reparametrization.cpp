@@ -14,6 +14,8 @@
 #include "shiftcurv/generalization/decomposition.hpp"
 #include "shiftcurv/generalization/reparametrization.hpp"
 
+#include "support.hpp"
+
 namespace sc = shiftcurv;
 
 namespace {
@@ -21,11 +23,7 @@ namespace {
 template <class S>
 using vec = Eigen::Matrix<S, Eigen::Dynamic, 1>;
 
-sc::vector v2(double a, double b) {
-  sc::vector v(2);
-  v << a, b;
-  return v;
-}
+using test_support::v2;
 
 // θ = r(y) = (y1 + α y2², sinh y2): nonlinear, invertible, explicit inverse.
 constexpr double alpha = 0.4;

@@ -54,14 +54,16 @@ struct brownian_refinement {
   brownian_refinement() = default;
   brownian_refinement(std::uint64_t seed, std::uint64_t trajectory, index r = 1) : fine(seed, trajectory), ratio(r) {}
   void increments(std::uint64_t step, double* z, index m) const {
-    Eigen::VectorXd buf(m);
-    Eigen::Map<Eigen::VectorXd> out(z, m);
-    out.setZero();
+    // Plain loops: GCC 12 reports a false -Warray-bounds for Eigen's packet ops on a Map of a
+    // one-element buffer once this is inlined into a stepper.
+    std::vector<double> buf(static_cast<std::size_t>(m));
+    std::fill(z, z + m, 0.0);
     for (index k = 0; k < ratio; ++k) {
       fine.normals(step * static_cast<std::uint64_t>(ratio) + static_cast<std::uint64_t>(k), buf.data(), m);
-      out += buf;
+      for (index i = 0; i < m; ++i) z[i] += buf[static_cast<std::size_t>(i)];
     }
-    out /= std::sqrt(static_cast<double>(ratio));
+    const double root = std::sqrt(static_cast<double>(ratio));
+    for (index i = 0; i < m; ++i) z[i] /= root;
   }
   void auxiliary(std::uint64_t step, double* z, index m) const {
     fine.normals(step, z, m, random_purpose::auxiliary);
