@@ -141,7 +141,10 @@ inline synthetic_row synthetic_experiment(const model& m, const basin_partition&
     row.terms = pred.decomposition.overall;
     row.eq4 = row.terms.total_eq4;
     row.eq7 = row.terms.total_eq7;
-    if (!std::isfinite(row.eq4)) warn("no Laplace component: eq 4 and eq 7 are undefined");
+    if (!std::isfinite(row.eq4)) {  // every component failed: no Laplace weights at all
+      row.w_laplace.assign(K, nan);
+      warn("no Laplace component: eq 4 and eq 7 are undefined");
+    }
     return row;
   });
 }
