@@ -183,6 +183,16 @@ struct wells {
     }
     return d;
   }
+  /// U'' in closed form: 2c + Σ w_i φ_i (1 − r_i²)/σ_i², φ_i the normal density.
+  double curvature(double th) const {
+    const double x = th + s;
+    double d = 2 * c;
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const double r = (x - m[i]) / sg[i];
+      d += w[i] * (1 - r * r) / (sg[i] * sg[i]) * std::exp(-0.5 * r * r) / (sg[i] * std::sqrt(2 * std::numbers::pi));
+    }
+    return d;
+  }
 };
 
 /// The exact steady state ρ ∝ exp(−(2/T)∫U'/D)/D on [lo, hi] by brute force: `panels` equal

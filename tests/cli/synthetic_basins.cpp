@@ -226,3 +226,38 @@ TEST_CASE("synthetic_basins: bad input exits 2 with one stderr line naming the f
     CHECK(r.err.find(flag) != std::string::npos);
   }
 }
+
+TEST_CASE("synthetic_basins: w_laplace and mu columns against an independent Laplace computation") {
+  // Constant D = c: v = U/c + const, so µ_k = θ_k (the minima of U), ∇²v = U''(θ_k)/c and
+  // w_k ∝ exp(−2U(θ_k)/(cT)) (U''(θ_k)/c)^{−1/2} (eq 6), normalized in log space.  θ_k by Newton
+  // on the closed-form U' and U'' of harness::wells, independently of the library.  The only
+  // error is rounding: the exponent 2U/(cT) is ≲ 1e3 here, so 1e-9 relative is ample.
+  const harness::wells U{{-1, 0, 1}, {0.1, 0.051, 0.3}, {0.1, 0.05, 0.3}, 0.0, 0.0};
+  const double c = 0.001;
+  std::vector<double> theta;
+  for (double start : U.m) {
+    double x = start;
+    for (int i = 0; i < 60; ++i) x -= U.slope(x) / U.curvature(x);
+    REQUIRE(std::abs(U.slope(x)) < 1e-12);
+    theta.push_back(x);
+  }
+  const auto csv = run_csv("--minima=-1,0,1 --weights=0.1,0.051,0.3 --sigmas=0.1,0.05,0.3 --shift=0.1 "
+                           "--diffusion=const:0.001 --domain=-4,4 --temperatures=0.05,0.5,5");
+  REQUIRE(csv.rows.size() == 3);
+  for (std::size_t r = 0; r < 3; ++r) {
+    const double T = csv.at(r, "T");
+    CAPTURE(T);
+    std::vector<double> logw;
+    for (double x : theta) logw.push_back(-2 * U.value(x) / (c * T) - 0.5 * std::log(U.curvature(x) / c));
+    const double lmax = *std::max_element(logw.begin(), logw.end());
+    double z = 0;
+    for (double l : logw) z += std::exp(l - lmax);
+    for (std::size_t k = 0; k < theta.size(); ++k) {
+      CAPTURE(k);
+      const double want = std::exp(logw[k] - lmax) / z;
+      const double got = csv.at(r, "w_laplace_" + std::to_string(k));
+      CHECK(std::abs(got - want) <= 1e-9 * want + 1e-300);
+      CHECK(std::abs(csv.at(r, "mu_" + std::to_string(k)) - theta[k]) <= 1e-9);
+    }
+  }
+}
