@@ -34,6 +34,13 @@ constexpr std::string_view to_string(status s) noexcept {
   return "unknown";
 }
 
+/// True for a status whose numbers must not be used (max_iterations, not_converged,
+/// numerical_issue); false for success and for the flags assumption_violated and
+/// tolerance_not_met, whose numbers exist but rest on an unmet assumption or tolerance.
+constexpr bool is_failure(status s) noexcept {
+  return s != status::success && s != status::assumption_violated && s != status::tolerance_not_met;
+}
+
 /// The part every result struct shares.  Derive from it and add the value fields.
 struct result_base {
   shiftcurv::status status = shiftcurv::status::success;

@@ -2,7 +2,7 @@
 //
 //   detail::record_status(c, status::numerical_issue, "the Hessian of v at mu is not PD");
 //   detail::append_note(c, "C_k^tr is singular: the first-order bias is NaN");
-//   if (detail::is_failure(c.status)) ...;   // weight 0, the others renormalized
+//   if (shiftcurv::is_failure(c.status)) ...;   // weight 0, the others renormalized (core/status.hpp)
 //
 // A status is either a FLAG (assumption_violated, tolerance_not_met: the numbers exist and are
 // usable, but an assumption or a tolerance is not met) or a FAILURE (max_iterations,
@@ -17,17 +17,6 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
-
-namespace shiftcurv {
-
-/// True for a status whose numbers must not be used (max_iterations, not_converged,
-/// numerical_issue); false for success and for the flags assumption_violated and
-/// tolerance_not_met, whose numbers exist but rest on an unmet assumption or tolerance.
-constexpr bool is_failure(status s) noexcept {
-  return s != status::success && s != status::assumption_violated && s != status::tolerance_not_met;
-}
-
-}  // namespace shiftcurv
 
 namespace shiftcurv::detail {
 
