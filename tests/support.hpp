@@ -3,6 +3,10 @@
 // defined twice: shared helpers live here instead.
 #pragma once
 
+#include <exception>
+#include <string>
+
+#include <doctest/doctest.h>
 #include <shiftcurv/core/types.hpp>
 
 namespace test_support {
@@ -13,5 +17,19 @@ inline shiftcurv::vector v2(double a, double b) {
   v << a, b;
   return v;
 }
+
+/// Checks that call() throws and that the message starts with "shiftcurv::<fn>:" — the
+/// function the user called.
+inline constexpr auto throws_naming = [](const auto& call, const std::string& fn) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    const std::string w = e.what();
+    CAPTURE(w);
+    CHECK(w.rfind("shiftcurv::" + fn + ":", 0) == 0);
+    return;
+  }
+  FAIL("no exception");
+};
 
 }  // namespace test_support

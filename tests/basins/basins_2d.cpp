@@ -14,6 +14,7 @@
 #include "shiftcurv/basins/saddle.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/noise/scalar_field.hpp"
+#include "support.hpp"
 
 namespace sc = shiftcurv;
 
@@ -105,17 +106,7 @@ TEST_CASE("find_potential_saddle: saddle and barrier of v for D = (1 + U) I") {
 TEST_CASE("find_saddle / find_potential_saddle / basin_masses_2d / laplace_ratio_2d: bad input") {
   const curved_well U;
   const Eigen::Vector2d a(-1, 0.5);
-  auto names = [](const auto& call, const std::string& fn) {
-    try {
-      call();
-    } catch (const std::exception& e) {
-      const std::string w = e.what();
-      CAPTURE(w);
-      CHECK(w.rfind("shiftcurv::" + fn + ":", 0) == 0);
-      return;
-    }
-    FAIL("no exception");
-  };
+  const auto names = test_support::throws_naming;
   CHECK_THROWS_AS(sc::find_saddle(U, a, a), sc::invalid_argument);
   CHECK_THROWS_AS(sc::find_saddle(U, a, Eigen::Vector3d(1, 0, 0)), sc::invalid_argument);
   CHECK_THROWS_AS(sc::find_saddle(U, a, Eigen::Vector2d(NAN, 0)), sc::invalid_argument);

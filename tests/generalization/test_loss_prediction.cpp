@@ -15,6 +15,7 @@
 #include "shiftcurv/generalization/test_loss_prediction.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
+#include "support.hpp"
 
 namespace sc = shiftcurv;
 
@@ -102,17 +103,7 @@ struct indefinite_noise {  // D = [[1, 2], [2, 1]] everywhere (constant_diffusio
 TEST_CASE("predict_test_loss / gaussian_mixture: bad input throws, naming the function called") {
   const sc::quadratic q(Eigen::Matrix2d::Identity());
   const sc::constant_diffusion I2(1.0, 2);
-  auto names = [](const auto& call, const std::string& fn) {
-    try {
-      call();
-    } catch (const std::exception& e) {
-      const std::string w = e.what();
-      CAPTURE(w);
-      CHECK(w.rfind("shiftcurv::" + fn + ":", 0) == 0);
-      return;
-    }
-    FAIL("no exception");
-  };
+  const auto names = test_support::throws_naming;
   CHECK_THROWS_AS(sc::predict_test_loss(q, q, I2, 0.0, {Eigen::VectorXd::Zero(2)}), sc::domain_error);
   CHECK_THROWS_AS(sc::predict_test_loss(q, q, I2, 1.0, {}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::predict_test_loss(q, q, I2, 1.0, {Eigen::Vector2d(NAN, 0)}), sc::invalid_argument);
