@@ -20,11 +20,11 @@ BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbench
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 
-.PHONY: demo test test-box bench deps demo-deps configure build build-tests asan clean
+.PHONY: demo test test-box bench deps demo-deps configure build build-demo build-tests asan clean
 
 # The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
 # $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
-demo: demo-deps build
+demo: demo-deps build-demo
 	./$(BUILD)/examples/synthetic_basins --preset=fig4-left --outdir=$(BUILD)/demo/fig4-left
 	@for p in fig4-right fig6-left fig6-right; do \
 	  ./$(BUILD)/examples/synthetic_basins --preset=$$p --outdir=$(BUILD)/demo/$$p >/dev/null || exit 1; done
