@@ -21,6 +21,8 @@
 //   void   gradient(const vector& th, index i, vector& g) const; // g ← ∂θ U(x_i, θ)
 //   void   hessian(const vector& th, index i, matrix& H) const;  // optional
 //   void   hvp(const vector& th, index i, const vector& v, vector& out) const;  // optional
+// and, optionally, batched members over all samples (`batched_per_sample_loss` below:
+// mean_value, mean_gradient, sample_gradients, mean_hvp, covariance_apply, ...).
 //
 // A diffusion model gives D(θ) = F(θ)F(θ)ᵀ (p×p), its divergence (∇·D)_i = Σ_j ∂_j D_ij,
 // and the noise factor F (p×m: Cholesky factor, or Aᵀ of a per-sample loss):
@@ -111,6 +113,45 @@ concept has_sample_hvp = per_sample_loss<F, Vec> &&
                          requires(const F& f, const Vec& theta, index i, const vector& v, vector& out) {
                            f.hvp(theta, i, v, out);
                          };
+
+/// Batched members of a per-sample loss, each optional and used wherever present (by
+/// mean_loss, mean_gradient, sample_gradients, mean_loss_of, gradient_covariance and through
+/// them every algorithm of the library), so that a network adapter runs at its own speed:
+///   double mean_value(θ)             (1/N) Σ U(x_i, θ)
+///   vector mean_gradient(θ)          (1/N) Σ g_i
+///   matrix sample_gradients(θ)       G (N × p), row i = g_iᵀ
+///   vector mean_hvp(θ, v)            (1/N) Σ ∇²U(x_i, θ) v
+///   vector covariance_apply(θ, v)    D v, D = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ (population, 1/N)
+///   double covariance_trace(θ)       tr D
+///   vector covariance_divergence(θ)  ∇·D
+template <class F>
+concept has_batched_value = per_sample_loss<F> && requires(const F& f, const vector& theta) {
+  { f.mean_value(theta) } -> std::convertible_to<double>;
+};
+template <class F>
+concept has_batched_gradient = per_sample_loss<F> && requires(const F& f, const vector& theta) {
+  { f.mean_gradient(theta) } -> std::convertible_to<vector>;
+};
+template <class F>
+concept has_batched_sample_gradients = per_sample_loss<F> && requires(const F& f, const vector& theta) {
+  { f.sample_gradients(theta) } -> std::convertible_to<matrix>;
+};
+template <class F>
+concept has_batched_hvp = per_sample_loss<F> && requires(const F& f, const vector& theta, const vector& v) {
+  { f.mean_hvp(theta, v) } -> std::convertible_to<vector>;
+};
+template <class F>
+concept has_batched_covariance = per_sample_loss<F> && requires(const F& f, const vector& theta, const vector& v) {
+  { f.covariance_apply(theta, v) } -> std::convertible_to<vector>;
+  { f.covariance_trace(theta) } -> std::convertible_to<double>;
+};
+template <class F>
+concept has_batched_covariance_divergence = per_sample_loss<F> && requires(const F& f, const vector& theta) {
+  { f.covariance_divergence(theta) } -> std::convertible_to<vector>;
+};
+/// A per-sample loss with at least the batched value, gradient and HVP.
+template <class F>
+concept batched_per_sample_loss = has_batched_value<F> && has_batched_gradient<F> && has_batched_hvp<F>;
 
 /// A diffusion model: D(θ), ∇·D(θ) and a noise factor F with D = F Fᵀ.
 template <class M, class Vec = vector>

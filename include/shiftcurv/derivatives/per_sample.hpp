@@ -18,6 +18,11 @@
 // Per-sample Hessians come from the functor's `hessian(θ, i, H)` when given, otherwise from
 // `hvp(θ, i, v, out)` column by column, otherwise by central differences of the per-sample
 // gradient (step rule of derivatives.hpp, error ≈ 1e-10 relative).
+//
+// Batched members (core/concepts.hpp: mean_value, mean_gradient, sample_gradients, mean_hvp)
+// are used instead of the per-sample loops wherever the loss has them; `mean_loss_of` then has
+// an `hvp` member (mean_hvp, or the mean of per-sample HVPs), so shiftcurv::hvp and the
+// curvature tools never form the p×p Hessian.
 #pragma once
 
 #include <string_view>
@@ -49,6 +54,13 @@ template <class F>
 matrix sample_gradients(std::string_view fn, const F& f, const vector& theta) {
   check_sample_point(fn, f, theta);
   const index n = checked_num_samples(fn, f);
+  if constexpr (has_batched_sample_gradients<F>) {
+    matrix G = f.sample_gradients(theta);
+    if (G.rows() != n || G.cols() != theta.size())
+      throw_invalid(fn, "the loss's sample_gradients is ", G.rows(), "x", G.cols(), ", expected ", n, "x",
+                    theta.size());
+    return G;
+  }
   matrix G(n, theta.size());
   vector g(theta.size());
   for (index i = 0; i < n; ++i) {
@@ -91,6 +103,7 @@ template <class F>
 double mean_loss(const F& f, const vector& theta) {
   detail::check_sample_point("mean_loss", f, theta);
   const index n = detail::checked_num_samples("mean_loss", f);
+  if constexpr (has_batched_value<F>) return static_cast<double>(f.mean_value(theta));
   detail::compensated_sum s;
   for (index i = 0; i < n; ++i) s.add(static_cast<double>(f.value(theta, i)));
   return s.value() / static_cast<double>(n);
@@ -109,6 +122,11 @@ template <class F>
 vector mean_gradient(const F& f, const vector& theta) {
   detail::check_sample_point("mean_gradient", f, theta);
   const index n = detail::checked_num_samples("mean_gradient", f);
+  if constexpr (has_batched_gradient<F>) {
+    vector g = f.mean_gradient(theta);
+    require_size("mean_gradient", "the loss's mean_gradient", g.size(), theta.size());
+    return g;
+  }
   vector s = vector::Zero(theta.size()), g(theta.size());
   for (index i = 0; i < n; ++i) {
     f.gradient(theta, i, g);
@@ -143,6 +161,28 @@ struct mean_loss_of {
   index dimension() const requires has_dimension<F> { return samples.dimension(); }
   double operator()(const vector& theta) const { return mean_loss(samples, theta); }
   vector gradient(const vector& theta) const { return mean_gradient(samples, theta); }
+  /// ∇²U_tr·v without forming ∇²U_tr: the loss's mean_hvp, else the mean of its per-sample HVPs.
+  vector hvp(const vector& theta, const vector& v) const
+    requires has_batched_hvp<F> || has_sample_hvp<F>
+  {
+    constexpr std::string_view fn = "mean_loss_of::hvp";
+    detail::check_sample_point(fn, samples, theta);
+    require_size(fn, "v", v.size(), theta.size());
+    require_finite(fn, "v", v);
+    if constexpr (has_batched_hvp<F>) {
+      vector out = samples.mean_hvp(theta, v);
+      require_size(fn, "the loss's mean_hvp", out.size(), theta.size());
+      return out;
+    } else {
+      const index n = detail::checked_num_samples(fn, samples);
+      vector s = vector::Zero(theta.size()), out(theta.size());
+      for (index i = 0; i < n; ++i) {
+        samples.hvp(theta, i, v, out);
+        s += out;
+      }
+      return s / static_cast<double>(n);
+    }
+  }
   matrix hessian(const vector& theta) const {
     detail::check_sample_point("mean_loss_of::hessian", samples, theta);
     const index n = detail::checked_num_samples("mean_loss_of::hessian", samples);

@@ -6,12 +6,17 @@
 //   auto Dv = noise.apply(theta, v);                                 // Aᵀ(A v), D never formed
 //   auto F  = noise.noise_factor(theta);                             // Aᵀ (p×N): √D·ξ = Aᵀζ
 //   auto div = noise.divergence(theta);                              // ∇·D
+//   double t = noise.trace(theta);                                   // tr D
 //
 // D(θ) = (1/N) Σ_i (g_i − ḡ)(g_i − ḡ)ᵀ has rank ≤ min(p, N−1); for large p use `apply` and
 // `noise_factor`, never `matrix`.  Its divergence, with c_i = g_i − ḡ and H_i the per-sample
 // Hessians, is (∇·D) = (1/N) Σ_i [H_i c_i + c_i tr(H_i)] (the H̄ terms cancel since Σ c_i = 0);
 // H_i come from the functor's per-sample Hessian/HVP when it gives them, else from finite
 // differences of its per-sample gradient (derivatives/per_sample.hpp).
+// A loss with batched members (core/concepts.hpp) is used through them: covariance_apply for
+// `apply`, covariance_trace for `trace`, covariance_divergence for `divergence`, and
+// sample_gradients for the factor.  D is the population covariance (1/N) of the samples the
+// loss holds: on a subsample, N is the subsample's size.
 #pragma once
 
 #include <cmath>
@@ -56,14 +61,40 @@ struct gradient_covariance {
     return A.transpose() * A;
   }
   vector apply(const vector& theta, const vector& v) const {
-    require_size("gradient_covariance::apply", "v", v.size(), theta.size());
-    const shiftcurv::matrix A = detail::low_rank_factor("gradient_covariance::apply", samples, theta);
-    return A.transpose() * (A * v);
+    constexpr std::string_view fn = "gradient_covariance::apply";
+    require_size(fn, "v", v.size(), theta.size());
+    if constexpr (has_batched_covariance<F>) {
+      detail::check_sample_point(fn, samples, theta);
+      require_finite(fn, "v", v);
+      vector out = samples.covariance_apply(theta, v);
+      require_size(fn, "the loss's covariance_apply", out.size(), theta.size());
+      return out;
+    } else {
+      const shiftcurv::matrix A = detail::low_rank_factor(fn, samples, theta);
+      return A.transpose() * (A * v);
+    }
+  }
+  /// tr D(θ) = (1/N) Σ |g_i − ḡ|² (the loss's covariance_trace when it has one).
+  double trace(const vector& theta) const {
+    constexpr std::string_view fn = "gradient_covariance::trace";
+    if constexpr (has_batched_covariance<F>) {
+      detail::check_sample_point(fn, samples, theta);
+      return static_cast<double>(samples.covariance_trace(theta));
+    } else {
+      return detail::low_rank_factor(fn, samples, theta).squaredNorm();
+    }
   }
   shiftcurv::matrix noise_factor(const vector& theta) const {
     return detail::low_rank_factor("gradient_covariance::noise_factor", samples, theta).transpose();
   }
   vector divergence(const vector& theta) const {
+    if constexpr (has_batched_covariance_divergence<F>) {
+      constexpr std::string_view fn = "gradient_covariance::divergence";
+      detail::check_sample_point(fn, samples, theta);
+      vector out = samples.covariance_divergence(theta);
+      require_size(fn, "the loss's covariance_divergence", out.size(), theta.size());
+      return out;
+    }
     // rows c_i/√N
     const shiftcurv::matrix A = detail::low_rank_factor("gradient_covariance::divergence", samples, theta);
     const double n = static_cast<double>(A.rows());
