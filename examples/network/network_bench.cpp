@@ -1,0 +1,89 @@
+// network_bench — time the four batched computations of the digits MLP on the 1000 training
+// digits, as CSV on stdout, so that outside scripts can compare with their own measurement
+// (benchmarks/network/torch_bench.py does, for PyTorch) in the same run.
+//
+//   network_bench --hidden=h1,h2,... [--backend=cpu|cuda] [--precision=double|float] [--reps=R]
+//                 [--data=PATH]
+//
+// Output: a header line, then one row per op:  op,backend,precision,p,median_ms
+//   grad        ∇U_tr (mean over the 1000 samples)          mlp_loss::mean_gradient
+//   hvp         ∇²U_tr·v (R-operator)                       mlp_loss::mean_hvp
+//   per_sample  the N × p per-sample gradient matrix        mlp_loss::sample_gradients
+//   dv          D·v, D the per-sample gradient covariance    mlp_loss::covariance_apply
+// Each op runs once to warm up, then R times (default 20); median_ms is the median wall time.
+// θ = initial_parameters(shape, 1), v = unit_vector(p, 2), α = 0.  The CPU backend uses as many
+// threads as Eigen is given (OMP_NUM_THREADS); bad input exits 2 with one line on stderr.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "network/network_args.hpp"
+
+namespace {
+
+template <class F>
+double median_ms(long reps, F&& op) {
+  op();  // warm-up
+  std::vector<double> t;
+  for (long r = 0; r < reps; ++r) {
+    const auto a = std::chrono::steady_clock::now();
+    op();
+    const auto b = std::chrono::steady_clock::now();
+    t.push_back(std::chrono::duration<double, std::milli>(b - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  const std::size_t n = t.size();
+  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
+}
+
+template <class Loss>
+void bench(const Loss& U, const std::string& backend, const std::string& precision, long reps) {
+  const shiftcurv::vector theta = shiftcurv::network::initial_parameters(U.shape(), 1);
+  const shiftcurv::vector v = shiftcurv::network::unit_vector(theta.size(), 2);
+  volatile double sink = 0;
+  auto row = [&](const char* op, double ms) {
+    std::printf("%s,%s,%s,%ld,%.6g\n", op, backend.c_str(), precision.c_str(), static_cast<long>(theta.size()), ms);
+    std::fflush(stdout);
+  };
+  row("grad", median_ms(reps, [&] { sink = sink + U.mean_gradient(theta)(0); }));
+  row("hvp", median_ms(reps, [&] { sink = sink + U.mean_hvp(theta, v)(0); }));
+  row("per_sample", median_ms(reps, [&] { sink = sink + U.sample_gradients(theta)(0, 0); }));
+  row("dv", median_ms(reps, [&] { sink = sink + U.covariance_apply(theta, v)(0); }));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time gradient, HVP, per-sample gradients and D·v of the digits MLP (CSV on stdout)"};
+  std::string hidden, backend = "cpu", precision = "double", reps = "20", data = shiftcurv::network::default_digits_path();
+  app.add_option("--hidden", hidden, "hidden widths h1,h2,...")->required();
+  app.add_option("--backend", backend, "cpu | cuda")->capture_default_str();
+  app.add_option("--precision", precision, "double | float")->capture_default_str();
+  app.add_option("--reps", reps, "timed repetitions R > 0")->capture_default_str();
+  app.add_option("--data", data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
+
+  return cli::run("network_bench", app, argc, argv, [&] {
+    namespace net = shiftcurv::network;
+    const net::mlp_shape shape = cli::parse_hidden(hidden);
+    const std::string be = cli::parse_backend(backend);
+    const std::string prec = cli::trim(precision);
+    if (prec != "double" && prec != "float") cli::fail("--precision", "expected double or float", precision);
+    const long r = cli::parse_count("--reps", reps);
+    const net::digits_split d = net::load_digits(data);
+    std::printf("op,backend,precision,p,median_ms\n");
+    if (be == "cpu") {
+      if (prec == "double")
+        bench(net::mlp_loss<double>(shape, d.train), be, prec, r);
+      else
+        bench(net::mlp_loss<float>(shape, d.train), be, prec, r);
+    } else {
+#if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
+      bench(net::mlp_cuda_loss(shape, d.train, 0.0, prec == "double" ? net::cuda_precision::float64 : net::cuda_precision::float32),
+            be, prec, r);
+#endif
+    }
+    return 0;
+  });
+}
