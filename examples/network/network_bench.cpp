@@ -8,7 +8,7 @@
 // Output: a header line, then one row per op:  op,backend,precision,p,median_ms
 //   grad        ∇U_tr (mean over the 1000 samples)          mlp_loss::mean_gradient
 //   hvp         ∇²U_tr·v (R-operator)                       mlp_loss::mean_hvp
-//   per_sample  the N × p per-sample gradient matrix        mlp_loss::sample_gradients
+//   per_sample  the N × p per-sample gradient matrix        mlp_loss::sample_gradients (into a reused G)
 //   dv          D·v, D the per-sample gradient covariance    mlp_loss::covariance_apply
 // Each op runs once to warm up, then R times (default 20); median_ms is the median wall time.
 // θ = initial_parameters(shape, 1), v = unit_vector(p, 2), α = 0.  The CPU backend uses as many
@@ -49,7 +49,11 @@ void bench(const Loss& U, const std::string& backend, const std::string& precisi
   };
   row("grad", median_ms(reps, [&] { sink = sink + U.mean_gradient(theta)(0); }));
   row("hvp", median_ms(reps, [&] { sink = sink + U.mean_hvp(theta, v)(0); }));
-  row("per_sample", median_ms(reps, [&] { sink = sink + U.sample_gradients(theta)(0, 0); }));
+  shiftcurv::matrix G;  // reused: the N×p result is written in place (no page faults per call)
+  row("per_sample", median_ms(reps, [&] {
+        U.sample_gradients(theta, G);
+        sink = sink + G(0, 0);
+      }));
   row("dv", median_ms(reps, [&] { sink = sink + U.covariance_apply(theta, v)(0); }));
 }
 
