@@ -86,7 +86,7 @@ __device__ double block_sum(double x) {
   s[threadIdx.x] = x;
   __syncthreads();
   for (int off = kReduce / 2; off > 0; off >>= 1) {
-    if (threadIdx.x < off) s[threadIdx.x] += s[threadIdx.x + off];
+    if (static_cast<int>(threadIdx.x) < off) s[threadIdx.x] += s[threadIdx.x + off];
     __syncthreads();
   }
   double r = s[0];

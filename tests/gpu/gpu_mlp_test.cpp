@@ -3,7 +3,9 @@
 // the CPU backend mlp_loss<double> (examples/network/mlp.hpp) when that header is present;
 // then its throughput.
 //
-//   gpu_mlp_test DIGITS.csv[.gz] [--csv=FILE] [--quick]
+//   gpu_mlp_test DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]
+//
+// --quick: 5 timed runs instead of 20, no second-θ check; --small: the two small nets only.
 //
 // Exit status: 0 all checks passed; 1 a check failed (or a usage/data error); 77 no CUDA
 // device (the checks that need none, argument validation and the reference's own finite-
@@ -774,17 +776,19 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
 
 int main(int argc, char** argv) {
   std::string path, csv;
-  bool quick = false;
+  bool quick = false, small = false;
   for (int k = 1; k < argc; ++k) {
     const std::string a = argv[k];
     if (a.rfind("--csv=", 0) == 0)
       csv = a.substr(6);
     else if (a == "--quick")
       quick = true;
+    else if (a == "--small")
+      small = true;
     else if (!a.empty() && a[0] != '-' && path.empty())
       path = a;
     else {
-      std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]\n", argv[0]);
       return 1;
     }
   }
@@ -792,7 +796,7 @@ int main(int argc, char** argv) {
 #ifdef SHIFTCURV_DIGITS_PATH
     path = SHIFTCURV_DIGITS_PATH;
 #else
-    std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]\n", argv[0]);
     return 1;
 #endif
   }
@@ -826,6 +830,7 @@ int main(int argc, char** argv) {
   std::vector<bench_row> bench;
   const std::vector<std::vector<long>> nets{{64, 24, 16, 10}, {64, 128, 128, 10}, {64, 1024, 1024, 10}};
   for (const auto& w : nets) {
+    if (small && w[1] > 128) continue;
     try {
       check_net(w, train, quick, bench);
     } catch (const std::exception& e) {
