@@ -223,15 +223,19 @@ __global__ void finish_kernel(const Real* r, const double* __restrict__ add, dou
 // Per-sample gradient block of one layer, written into its columns of G (N × p column-major):
 // Gb = G + N * offset, Gb[i + N k] = e[j, i] a[m, i] + alpha θb[k] with k = j in + m (W, row
 // major); for the bias block A is null, in = 1 and a = 1.  Threads along x run over samples
-// i (coalesced writes), the y grid over k.
+// i (coalesced writes), the y grid over k: block y takes a contiguous run of k, so that a
+// thread's consecutive reads of A[m, i] (and E[j, i]) hit the same cache lines.
 template <class Real>
 __global__ void sample_grad_kernel(const Real* __restrict__ E, const Real* __restrict__ A,
                                    const Real* __restrict__ theta_b, Real alpha, int out, int in,
                                    long long N, Real* __restrict__ Gb) {
   const long long K = static_cast<long long>(out) * in;
+  const long long chunk = (K + gridDim.y - 1) / gridDim.y;
+  const long long k0 = blockIdx.y * chunk;
+  const long long k1 = (K < k0 + chunk) ? K : k0 + chunk;
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < N;
        i += (long long)gridDim.x * blockDim.x) {
-    for (long long k = blockIdx.y; k < K; k += gridDim.y) {
+    for (long long k = k0; k < k1; ++k) {
       const int j = static_cast<int>(k / in);
       const int m = static_cast<int>(k - static_cast<long long>(j) * in);
       const Real a = A ? A[m + static_cast<long long>(in) * i] : Real(1);

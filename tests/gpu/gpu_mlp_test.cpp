@@ -3,9 +3,10 @@
 // the CPU backend mlp_loss<double> (examples/network/mlp.hpp) when that header is present;
 // then its throughput.
 //
-//   gpu_mlp_test DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]
+//   gpu_mlp_test DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small] [--no-bench] [--net=64-W-..-10]
 //
-// --quick: 5 timed runs instead of 20, no second-θ check; --small: the two small nets only.
+// --quick: 5 timed runs instead of 20, no second-θ check; --small: the two small nets only;
+// --no-bench: checks only; --net (repeatable): these nets instead of the three below.
 //
 // Exit status: 0 all checks passed; 1 a check failed (or a usage/data error); 77 no CUDA
 // device (the checks that need none, argument validation and the reference's own finite-
@@ -592,6 +593,12 @@ vec to_vec(const Eigen::VectorXd& x) {
   return r;
 }
 
+vec to_vec(const Eigen::MatrixXd& x) {  // column-major, as the reference's G
+  vec r(static_cast<size_t>(x.size()));
+  for (Eigen::Index k = 0; k < x.size(); ++k) r[static_cast<size_t>(k)] = x.data()[k];
+  return r;
+}
+
 bool bitwise_equal(const Eigen::VectorXd& a, const vec& b) {
   if (static_cast<size_t>(a.size()) != b.size()) return false;
   for (size_t k = 0; k < b.size(); ++k)
@@ -613,7 +620,7 @@ double median(std::vector<double> x) {
   return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-void check_net(const std::vector<long>& widths, const dataset& train, bool quick,
+void check_net(const std::vector<long>& widths, const dataset& train, bool quick, bool timing,
                std::vector<bench_row>& bench) {
   const double alpha = 1e-3;
   const net nt(widths);
@@ -710,9 +717,10 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
       CHECK(G.rows() == N && G.cols() == static_cast<Eigen::Index>(p));
       vec last(p);  // row N-1 of the reference: rows[4]
       for (size_t k = 0; k < p; ++k) last[k] = ref.rows[4 + rows.size() * k];
-      check_rel("adapter: sample_gradients row N-1", to_vec(G.row(N - 1).transpose()), last, tol1);
+      check_rel("adapter: sample_gradients row N-1", to_vec(Eigen::VectorXd(G.row(N - 1).transpose())), last, tol1);
     }
 
+    if (!timing) continue;
     // Throughput: device-resident, median of 20 after 3 warm-ups.
     const int reps = quick ? 5 : 20;
     gpu.upload(th.data(), v.data());
@@ -751,23 +759,25 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
     check_rel("mlp_loss: trace(D)", cpu.loss.covariance_trace(eth), ref.trace, 1e-10);
     if (full_G) {
       const Eigen::MatrixXd G = cpu.loss.sample_gradients(eth);
-      check_rel("mlp_loss: per-sample gradients", vec(G.data(), G.data() + G.size()), ref.G, 1e-10);
+      check_rel("mlp_loss: per-sample gradients", to_vec(G), ref.G, 1e-10);
     }
     const int reps = quick ? 2 : 5;
-    auto time_cpu = [&](const char* name, const std::function<void()>& f) {
-      f();
-      std::vector<double> ms;
-      for (int k = 0; k < reps; ++k) {
-        auto t = std::chrono::steady_clock::now();
+    if (timing) {
+      auto time_cpu = [&](const char* name, const std::function<void()>& f) {
         f();
-        ms.push_back(1e3 * seconds_since(t));
-      }
-      bench.push_back({name, "cpu_mlp_loss", "float64", static_cast<long>(p), median(ms)});
-    };
-    time_cpu("grad", [&] { (void)cpu.loss.mean_gradient(eth); });
-    time_cpu("hvp", [&] { (void)cpu.loss.mean_hvp(eth, ev); });
-    time_cpu("dv", [&] { (void)cpu.loss.covariance_apply(eth, ev); });
-    if (full_G) time_cpu("per_sample", [&] { (void)cpu.loss.sample_gradients(eth); });
+        std::vector<double> ms;
+        for (int k = 0; k < reps; ++k) {
+          auto t = std::chrono::steady_clock::now();
+          f();
+          ms.push_back(1e3 * seconds_since(t));
+        }
+        bench.push_back({name, "cpu_mlp_loss", "float64", static_cast<long>(p), median(ms)});
+      };
+      time_cpu("grad", [&] { (void)cpu.loss.mean_gradient(eth); });
+      time_cpu("hvp", [&] { (void)cpu.loss.mean_hvp(eth, ev); });
+      time_cpu("dv", [&] { (void)cpu.loss.covariance_apply(eth, ev); });
+      if (full_G) time_cpu("per_sample", [&] { (void)cpu.loss.sample_gradients(eth); });
+    }
   }
 #endif
 }
@@ -776,7 +786,8 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
 
 int main(int argc, char** argv) {
   std::string path, csv;
-  bool quick = false, small = false;
+  bool quick = false, small = false, timing = true;
+  std::vector<std::vector<long>> nets;
   for (int k = 1; k < argc; ++k) {
     const std::string a = argv[k];
     if (a.rfind("--csv=", 0) == 0)
@@ -785,10 +796,23 @@ int main(int argc, char** argv) {
       quick = true;
     else if (a == "--small")
       small = true;
+    else if (a == "--no-bench")
+      timing = false;
+    else if (a.rfind("--net=", 0) == 0) {
+      std::vector<long> w;
+      std::istringstream s(a.substr(6));
+      std::string cell;
+      while (std::getline(s, cell, '-')) w.push_back(std::stol(cell));
+      if (w.size() < 2 || w.front() != 64 || w.back() != 10) {
+        std::fprintf(stderr, "--net: 64-...-10, got %s\n", a.c_str());
+        return 1;
+      }
+      nets.push_back(w);
+    }
     else if (!a.empty() && a[0] != '-' && path.empty())
       path = a;
     else {
-      std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small] [--no-bench] [--net=64-..-10]\n", argv[0]);
       return 1;
     }
   }
@@ -796,7 +820,7 @@ int main(int argc, char** argv) {
 #ifdef SHIFTCURV_DIGITS_PATH
     path = SHIFTCURV_DIGITS_PATH;
 #else
-    std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s DIGITS.csv[.gz] [--csv=FILE] [--quick] [--small] [--no-bench] [--net=64-..-10]\n", argv[0]);
     return 1;
 #endif
   }
@@ -828,11 +852,11 @@ int main(int argc, char** argv) {
   }
 
   std::vector<bench_row> bench;
-  const std::vector<std::vector<long>> nets{{64, 24, 16, 10}, {64, 128, 128, 10}, {64, 1024, 1024, 10}};
+  if (nets.empty()) nets = {{64, 24, 16, 10}, {64, 128, 128, 10}, {64, 1024, 1024, 10}};
   for (const auto& w : nets) {
     if (small && w[1] > 128) continue;
     try {
-      check_net(w, train, quick, bench);
+      check_net(w, train, quick, timing, bench);
     } catch (const std::exception& e) {
       ++failures;
       std::printf("FAIL: exception on net %s: %s\n", widths_name(w).c_str(), e.what());

@@ -16,7 +16,7 @@
 #
 # Outputs (also copied to $OUT when the device tool sets it): gpu_mlp_test.log, gpu_bench.csv,
 # torch_bench.log.  Variables: BUILD (build folder, default build-gpu), JOBS (default 16),
-# EIGEN (Eigen's folder, default third_party/eigen3).
+# EIGEN (Eigen's folder, default third_party/eigen3), DIGITS (default examples/data/digits.csv.gz).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +34,9 @@ if [ ! -f "$eigen/Eigen/Core" ]; then
   exit 2
 fi
 
+echo "== nvcc: $(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
+"$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version | tail -2 || true
+
 cuda_args=()
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
   cuda_args+=(-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc)
@@ -42,7 +45,7 @@ generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 
 mkdir -p "$build"
-gzip -dc "$repo/examples/data/digits.csv.gz" > "$build/digits.csv"
+gzip -dc "${DIGITS:-$repo/examples/data/digits.csv.gz}" > "$build/digits.csv"
 
 configure() {
   cmake -S "$repo/tests/gpu" -B "$build" ${generator[@]+"${generator[@]}"} -DCMAKE_BUILD_TYPE=Release \

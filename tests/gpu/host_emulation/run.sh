@@ -10,7 +10,8 @@
 #
 #   bash tests/gpu/host_emulation/run.sh      (the two small nets, 5 timed runs: ~2 minutes)
 #
-# Variables: BUILD (default build-gpu-emu), EIGEN (default /usr/include/eigen3), ARGS (extra
+# Variables: BUILD (default build-gpu-emu), EIGEN (default /usr/include/eigen3), DIGITS (the
+# .csv.gz, default examples/data/digits.csv.gz), ARGS (extra
 # arguments of gpu_mlp_test; default --small --quick).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +24,7 @@ python3 "$here/launch_to_host.py" "$repo/examples/network/mlp_cuda.cu" > "$build
 g++ -std=c++17 -O2 -I "$here/include" -I "$repo/examples/network" -c "$build/mlp_cuda_emu.cpp" \
     -o "$build/mlp_cuda_emu.o"
 data=$build/digits.csv
-gzip -dc "$repo/examples/data/digits.csv.gz" > "$data"
+gzip -dc "${DIGITS:-$repo/examples/data/digits.csv.gz}" > "$data"
 g++ -std=c++20 -O2 -Wall -Wextra -Wpedantic -I "$repo/examples" -I "$repo/include" -isystem "$eigen" \
     -c "$repo/tests/gpu/gpu_mlp_test.cpp" -o "$build/gpu_mlp_test_emu.o"
 g++ "$build/gpu_mlp_test_emu.o" "$build/mlp_cuda_emu.o" -pthread -o "$build/gpu_mlp_test_emu"
