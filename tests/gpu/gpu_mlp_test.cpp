@@ -447,11 +447,13 @@ reference compute_reference(const net& nt, const dataset& d, const vec& theta, c
       one_sample(nt, theta.data(), nullptr, &d.X[static_cast<size_t>(i * d.n0)], d.y[i],
                  g.data(), nullptr, w);
       const double c = u[i] - ubar;
+      double ti = 0;  // per sample first: fewer rounding steps in the long sum
       for (size_t k = 0; k < p; ++k) {
         dsum[t][k] += c * g[k];
         const double dk = g[k] - gbar[k];
-        tr[t] += dk * dk;
+        ti += dk * dk;
       }
+      tr[t] += ti;
     }
   });
   r.dv.assign(p, 0.0);
