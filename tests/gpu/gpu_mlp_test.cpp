@@ -595,7 +595,7 @@ vec to_vec(const Eigen::VectorXd& x) {
   return r;
 }
 
-vec to_vec(const Eigen::MatrixXd& x) {  // column-major, as the reference's G
+[[maybe_unused]] vec to_vec(const Eigen::MatrixXd& x) {  // column-major, as the reference's G
   vec r(static_cast<size_t>(x.size()));
   for (Eigen::Index k = 0; k < x.size(); ++k) r[static_cast<size_t>(k)] = x.data()[k];
   return r;
