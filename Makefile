@@ -14,6 +14,10 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR   ?= OFF
 SANITIZE ?= ON
 
+# The CUDA backend of examples/network is built when nvcc is found: on the PATH, else the
+# toolkit's default place (CMake's own search does not look there).
+CUDA_CONFIG := $(if $(shell command -v nvcc 2>/dev/null),,$(if $(wildcard /usr/local/cuda/bin/nvcc),-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc))
+
 # Debian packages the build needs (header-only libraries, test and benchmark frameworks).
 BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
                   libcli11-dev librandom123-dev libspectra-dev zlib1g-dev
@@ -55,7 +59,7 @@ demo-deps:
 	@sh tools/install-deps.sh --optional $(DEMO_PACKAGES)
 
 configure:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR) $(CUDA_CONFIG)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)

@@ -39,8 +39,9 @@ double median_ms(long reps, F&& op) {
 }
 
 template <class Loss>
-void bench(const Loss& U, const std::string& backend, const std::string& precision, long reps) {
-  const shiftcurv::vector theta = shiftcurv::network::initial_parameters(U.shape(), 1);
+void bench(const shiftcurv::network::mlp_shape& shape, const Loss& U, const std::string& backend,
+           const std::string& precision, long reps) {
+  const shiftcurv::vector theta = shiftcurv::network::initial_parameters(shape, 1);
   const shiftcurv::vector v = shiftcurv::network::unit_vector(theta.size(), 2);
   volatile double sink = 0;
   auto row = [&](const char* op, double ms) {
@@ -56,6 +57,32 @@ void bench(const Loss& U, const std::string& backend, const std::string& precisi
       }));
   row("dv", median_ms(reps, [&] { sink = sink + U.covariance_apply(theta, v)(0); }));
 }
+
+#if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
+/// The CUDA backend as PyTorch is measured: θ and v already on the device, the result left
+/// there; each timed call is one op (a CUDA Graph replay) and a synchronisation.
+void bench_cuda(const shiftcurv::network::mlp_shape& shape, const shiftcurv::network::labeled_data& train,
+                const std::string& precision, long reps) {
+  namespace net = shiftcurv::network;
+  net::mlp_cuda_loss U(shape, train, 0.0, precision == "double" ? net::cuda_precision::float64 : net::cuda_precision::float32);
+  const shiftcurv::vector theta = net::initial_parameters(shape, 1);
+  const shiftcurv::vector v = net::unit_vector(theta.size(), 2);
+  net::mlp_cuda& dev = U.backend();
+  dev.upload(theta.data(), v.data());
+  auto row = [&](const char* op, net::cuda_op code) {
+    const double ms = median_ms(reps, [&] {
+      dev.run(code);
+      dev.synchronize();
+    });
+    std::printf("%s,cuda,%s,%ld,%.6g\n", op, precision.c_str(), static_cast<long>(theta.size()), ms);
+    std::fflush(stdout);
+  };
+  row("grad", net::cuda_op::gradient);
+  row("hvp", net::cuda_op::hvp);
+  row("per_sample", net::cuda_op::sample_gradients);
+  row("dv", net::cuda_op::covariance_apply);
+}
+#endif
 
 }  // namespace
 
@@ -79,13 +106,12 @@ int main(int argc, char** argv) {
     std::printf("op,backend,precision,p,median_ms\n");
     if (be == "cpu") {
       if (prec == "double")
-        bench(net::mlp_loss<double>(shape, d.train), be, prec, r);
+        bench(shape, net::mlp_loss<double>(shape, d.train), be, prec, r);
       else
-        bench(net::mlp_loss<float>(shape, d.train), be, prec, r);
+        bench(shape, net::mlp_loss<float>(shape, d.train), be, prec, r);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
-      bench(net::mlp_cuda_loss(shape, d.train, 0.0, prec == "double" ? net::cuda_precision::float64 : net::cuda_precision::float32),
-            be, prec, r);
+      bench_cuda(shape, d.train, prec, r);
 #endif
     }
     return 0;

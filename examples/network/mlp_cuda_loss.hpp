@@ -1,0 +1,128 @@
+// examples/network/mlp_cuda_loss.hpp — the CUDA backend (mlp_cuda) behind the members of the
+// CPU backend network::mlp_loss, on Eigen vectors, so that code can take either backend.
+//
+//   shiftcurv::network::mlp_cuda_loss gpu(shape, train, 1e-3);        // mlp_shape, labeled_data
+//   Eigen::VectorXd g = gpu.mean_gradient(theta);
+//   Eigen::VectorXd Dv = gpu.covariance_apply(theta, v);
+//
+// Members as mlp_loss: num_samples, dimension, mean_value, mean_gradient (ℓ2 included),
+// sample_gradients (N × p, row i = g_iᵀ, cross-entropy + αθ), mean_hvp, covariance_apply (D·v),
+// covariance_trace; plus accuracy and backend() (the mlp_cuda, for the device-resident
+// interface).  The members are const, as the CPU backend's, but they use the device buffers
+// of one mlp_cuda: one object must not be used from two threads at once.
+//
+// Only Eigen/Core and mlp_cuda.hpp are included (no CUDA header); link shiftcurv_mlp_cuda.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mlp_cuda.hpp"
+
+namespace shiftcurv::network {
+
+class mlp_cuda_loss {
+ public:
+  /// widths = {n_0, ..., n_L}; features n_0 × N (column j = sample j); N labels in [0, n_L).
+  mlp_cuda_loss(const std::vector<Eigen::Index>& widths, const Eigen::MatrixXd& features,
+                const std::vector<int>& labels, double alpha,
+                cuda_precision precision = cuda_precision::float64)
+      : backend_(checked_widths(widths, features, labels), features.data(), labels.data(),
+                 static_cast<long>(features.cols()), alpha, precision) {}
+
+  /// From the CPU side's own types: a shape with `.widths` (e.g. mlp_shape) and a data set
+  /// with `.features` and `.labels` (e.g. labeled_data).
+  template <class Shape, class Data>
+    requires requires(const Shape& s, const Data& d) {
+      s.widths;
+      d.features;
+      d.labels;
+    }
+  mlp_cuda_loss(const Shape& shape, const Data& data, double alpha,
+                cuda_precision precision = cuda_precision::float64)
+      : mlp_cuda_loss(std::vector<Eigen::Index>(shape.widths.begin(), shape.widths.end()),
+                      data.features, data.labels, alpha, precision) {}
+
+  Eigen::Index num_samples() const { return backend_.num_samples(); }
+  Eigen::Index dimension() const { return backend_.dimension(); }
+
+  double mean_value(const Eigen::VectorXd& theta) const {
+    check(theta, "theta");
+    return backend_.mean_value(theta.data());
+  }
+
+  Eigen::VectorXd mean_gradient(const Eigen::VectorXd& theta) const {
+    check(theta, "theta");
+    Eigen::VectorXd out(dimension());
+    backend_.mean_gradient(theta.data(), out.data());
+    return out;
+  }
+
+  Eigen::MatrixXd sample_gradients(const Eigen::VectorXd& theta) const {
+    check(theta, "theta");
+    Eigen::MatrixXd G(num_samples(), dimension());
+    backend_.sample_gradients(theta.data(), G.data());
+    return G;
+  }
+
+  Eigen::VectorXd mean_hvp(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const {
+    check(theta, "theta");
+    check(v, "v");
+    Eigen::VectorXd out(dimension());
+    backend_.mean_hvp(theta.data(), v.data(), out.data());
+    return out;
+  }
+
+  Eigen::VectorXd covariance_apply(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const {
+    check(theta, "theta");
+    check(v, "v");
+    Eigen::VectorXd out(dimension());
+    backend_.covariance_apply(theta.data(), v.data(), out.data());
+    return out;
+  }
+
+  double covariance_trace(const Eigen::VectorXd& theta) const {
+    check(theta, "theta");
+    return backend_.covariance_trace(theta.data());
+  }
+
+  double accuracy(const Eigen::VectorXd& theta) const {
+    check(theta, "theta");
+    return backend_.accuracy(theta.data());
+  }
+
+  mlp_cuda& backend() const { return backend_; }
+
+ private:
+  mutable mlp_cuda backend_;
+
+  static std::vector<long> checked_widths(const std::vector<Eigen::Index>& widths,
+                                          const Eigen::MatrixXd& features,
+                                          const std::vector<int>& labels) {
+    if (widths.empty() || features.rows() != widths.front() ||
+        static_cast<Eigen::Index>(labels.size()) != features.cols()) {
+      std::ostringstream s;
+      s << "mlp_cuda_loss: features must be widths[0] × N with N labels, got "
+        << features.rows() << " × " << features.cols() << " features, " << labels.size()
+        << " labels, widths[0] = " << (widths.empty() ? Eigen::Index(0) : widths.front());
+      throw std::invalid_argument(s.str());
+    }
+    return std::vector<long>(widths.begin(), widths.end());
+  }
+
+  void check(const Eigen::VectorXd& x, const char* name) const {
+    if (x.size() != dimension()) {
+      std::ostringstream s;
+      s << "mlp_cuda_loss: " << name << " must have dimension() = " << dimension()
+        << " entries, got " << x.size();
+      throw std::invalid_argument(s.str());
+    }
+  }
+};
+
+}  // namespace shiftcurv::network
