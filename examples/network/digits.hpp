@@ -44,7 +44,7 @@ struct labeled_data {
     s.labels.resize(rows.size());
     for (std::size_t k = 0; k < rows.size(); ++k) {
       if (rows[k] < 0 || rows[k] >= size())
-        detail::throw_invalid("network::labeled_data::subset", "row ", rows[k], " is outside [0, ", size(), ")");
+        shiftcurv::detail::throw_invalid("network::labeled_data::subset", "row ", rows[k], " is outside [0, ", size(), ")");
       s.features.col(static_cast<index>(k)) = features.col(rows[k]);
       s.labels[k] = labels[static_cast<std::size_t>(rows[k])];
     }
