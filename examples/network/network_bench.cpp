@@ -44,6 +44,7 @@ void bench(const shiftcurv::network::mlp_shape& shape, const Loss& U, const std:
   const shiftcurv::vector theta = shiftcurv::network::initial_parameters(shape, 1);
   const shiftcurv::vector v = shiftcurv::network::unit_vector(theta.size(), 2);
   volatile double sink = 0;
+  std::printf("op,backend,precision,p,median_ms\n");
   auto row = [&](const char* op, double ms) {
     std::printf("%s,%s,%s,%ld,%.6g\n", op, backend.c_str(), precision.c_str(), static_cast<long>(theta.size()), ms);
     std::fflush(stdout);
@@ -69,6 +70,7 @@ void bench_cuda(const shiftcurv::network::mlp_shape& shape, const shiftcurv::net
   const shiftcurv::vector v = net::unit_vector(theta.size(), 2);
   net::mlp_cuda& dev = U.backend();
   dev.upload(theta.data(), v.data());
+  std::printf("op,backend,precision,p,median_ms\n");  // only once the device is up
   auto row = [&](const char* op, net::cuda_op code) {
     const double ms = median_ms(reps, [&] {
       dev.run(code);
@@ -103,7 +105,6 @@ int main(int argc, char** argv) {
     if (prec != "double" && prec != "float") cli::fail("--precision", "expected double or float", precision);
     const long r = cli::parse_count("--reps", reps);
     const net::digits_split d = net::load_digits(data);
-    std::printf("op,backend,precision,p,median_ms\n");
     if (be == "cpu") {
       if (prec == "double")
         bench(shape, net::mlp_loss<double>(shape, d.train), be, prec, r);
