@@ -197,7 +197,7 @@ TEST_CASE("lanczos_tridiagonal: orthonormal basis, QᵀAQ = T, exact Ritz values
   Eigen::SelfAdjointEigenSolver<sc::matrix> es;
   sc::vector d = full.alpha, s = full.beta;
   es.computeFromTridiagonal(d, s, Eigen::EigenvaluesOnly);
-  CHECK((es.eigenvalues() - lambda.reverse()).cwiseAbs().maxCoeff() < 1e-10 * scale);
+  CHECK((es.eigenvalues() - lambda).cwiseAbs().maxCoeff() < 1e-10 * scale);  // both ascending
   CHECK(full.operator_applications == p);
 
   // Three distinct eigenvalues: the Krylov space closes after 3 steps.
@@ -312,8 +312,8 @@ TEST_CASE("D of the tiny network through its apply, through its matrix, and on a
   sc::gradient_covariance sub{sc::subsample(net, idx)};
   CHECK(sub.samples.num_samples() == 5);
   CHECK((sub.matrix(th) - Ds).cwiseAbs().maxCoeff() < 1e-13 * Ds.cwiseAbs().maxCoeff());
-  // Not 1/(|idx| − 1): the sample covariance would be 5/4 of this (guards the normalization).
-  CHECK((sub.matrix(th) - 0.8 * Ds * 1.25).norm() < 1e-12 * Ds.norm());
+  // Not 1/(|idx| − 1): the sample covariance is 5/4 of Ds, 25% off (guards the normalization).
+  CHECK((sub.matrix(th) - 1.25 * Ds).norm() > 0.2 * Ds.norm());
   const sc::vector es = descending_eigenvalues(Ds);
   const auto rs = sc::top_eigenpairs(sc::diffusion_operator(sub, th), 2);
   REQUIRE(rs.ok());
