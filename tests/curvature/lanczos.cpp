@@ -72,6 +72,15 @@ static_assert(sc::symmetric_operator<sc::block_operator<sc::matrix_operator>>);
 static_assert(!sc::symmetric_operator<returns_vector>);
 static_assert(!sc::symmetric_operator<no_size>);
 static_assert(!sc::symmetric_operator<sc::matrix>);
+// Adapters built from an lvalue refer to it, from a temporary keep a copy.
+static_assert(std::is_same_v<decltype(sc::hessian_operator(std::declval<curv_test::tiny_net&>(), sc::vector())),
+                             sc::hessian_operator<curv_test::tiny_net&>>);
+static_assert(std::is_same_v<decltype(sc::hessian_operator(curv_test::tiny_net{}, sc::vector())),
+                             sc::hessian_operator<curv_test::tiny_net>>);
+static_assert(std::is_same_v<decltype(sc::block_operator(std::declval<sc::matrix_operator&>(), 0, 1)),
+                             sc::block_operator<sc::matrix_operator&>>);
+static_assert(std::is_same_v<decltype(sc::subsample(std::declval<const curv_test::tiny_net&>(), {})),
+                             sc::subsample_of<const curv_test::tiny_net&>>);
 // The subsample view keeps the optional members of what it views, and only those.
 static_assert(sc::has_sample_hvp<sc::subsample_of<curv_test::tiny_net&>>);
 static_assert(!sc::has_sample_hessian<sc::subsample_of<curv_test::tiny_net&>>);
@@ -145,6 +154,25 @@ TEST_CASE("top_eigenpairs on a clustered spectrum with a small gap") {
   REQUIRE(r.ok());
   // Values to 1e-9·5 (see above), well below the 1e-4 spacing of the cluster.
   for (sc::index j = 0; j < 4; ++j) CHECK(std::abs(r.values(j) - lambda(j)) < 5e-9);
+}
+
+TEST_CASE("top_eigenpairs on an exactly repeated eigenvalue") {
+  // λ = 5 three times over a bulk in [0.4, 1]: in exact arithmetic one Krylov space holds only
+  // one eigenvector of a multiple eigenvalue; the restarts (and rounding) let Spectra find all
+  // three here.  The residual check of each vector against the dense matrix is the safeguard
+  // the header recommends.
+  const sc::index p = 60;
+  sc::vector lambda(p);
+  for (sc::index i = 0; i < p; ++i) lambda(i) = i < 3 ? 5.0 : 1.0 - static_cast<double>(i) / 100.0;
+  const sc::matrix A = with_spectrum(lambda, 3);
+  const auto r = sc::top_eigenpairs(sc::matrix_operator(A), 4);
+  REQUIRE(r.ok());
+  for (sc::index j = 0; j < 4; ++j) {
+    CHECK(std::abs(r.values(j) - lambda(j)) < 5e-9);
+    CHECK((A * r.vectors.col(j) - r.values(j) * r.vectors.col(j)).norm() < 5e-8);
+  }
+  // The three vectors for 5 span its eigenspace: orthonormal, so |V₃ᵀV₃ − I| ≈ 0.
+  CHECK((r.vectors.leftCols(3).transpose() * r.vectors.leftCols(3) - sc::matrix::Identity(3, 3)).cwiseAbs().maxCoeff() < 1e-10);
 }
 
 TEST_CASE("top_eigenpairs reports non-convergence and NaN as a status") {

@@ -15,6 +15,9 @@
 // libspectra-dev), with the operator applied only through `op.apply`: nothing p×p is formed.
 // It needs 1 ≤ k < p (for all p eigenpairs form the matrix and use Eigen's
 // SelfAdjointEigenSolver).  The sign convention of each eigenvector is Spectra's (arbitrary).
+// A multiple eigenvalue: one Krylov space holds one eigenvector of it in exact arithmetic;
+// restarts and rounding usually recover every copy (the tests find a triple one), but nothing
+// guarantees it — where multiplicity matters, compare runs with two seeds.
 // eigenpairs_options:
 //   which            largest_algebraic (default: the top of the Hessian spectrum, as PyHessian,
 //                    Yao et al. 2020), largest_magnitude, smallest_algebraic (most negative)

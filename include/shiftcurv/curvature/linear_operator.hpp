@@ -22,6 +22,7 @@
 //   U_tr = (1/N) Σ_i U(x_i, θ): (1/N) Σ_i hvp_i(θ, x) when it gives per-sample HVPs, else
 //   (1/N) Σ_i H_i x from its per-sample Hessians (p×p, one sample at a time), else central
 //   differences of its mean gradient along x (error ≈ 1e-10 relative, step of derivatives.hpp).
+//   A per-sample loss that also has a batched `hvp(θ, x)` member (and `operator()`) uses that.
 // * diffusion_operator(noise, θ): D(θ)·x by the model's `apply(θ, x)` when it has one
 //   (`has_diffusion_apply`), else by its `matrix(θ)`, formed once when the operator is built
 //   (p×p: the only route such a model offers).  Note: gradient_covariance::apply recomputes the
@@ -327,6 +328,9 @@ class matrix_operator {
   index size() const { return M_.rows(); }
   const matrix& dense() const { return M_; }
   long applications() const { return count_.value(); }
+  // A template (of nothing) so that a file including this header compiles the product only
+  // when it is used (keeps the umbrella header's compile time down).
+  template <class = void>
   void apply(const vector& x, vector& y) const {
     detail::check_operator_input("matrix_operator::apply", "x", x, size());
     count_.bump();
@@ -349,6 +353,7 @@ class gram_operator {
   index size() const { return A_.cols(); }
   const matrix& factor() const { return A_; }
   long applications() const { return count_.value(); }
+  template <class = void>  // compiled only when used, as matrix_operator::apply
   void apply(const vector& x, vector& y) const {
     detail::check_operator_input("gram_operator::apply", "x", x, size());
     count_.bump();

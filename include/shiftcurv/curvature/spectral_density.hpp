@@ -67,6 +67,7 @@ struct spectral_density_result : result_base {
   long operator_applications = 0;
 
   /// The broadened density (normalised to 1) at each point of `grid`.
+  template <class = void>  // compiled only when used
   vector density(const vector& grid, double sigma) const {
     constexpr std::string_view fn = "spectral_density_result::density";
     require_positive(fn, "sigma", sigma);
@@ -83,12 +84,14 @@ struct spectral_density_result : result_base {
   }
 
   /// (1/n_v) Σ_l Σ_k τ_lk² θ_lk^j ≈ tr(A^j)/p.
+  template <class = void>  // compiled only when used
   double moment(int j) const {
     const vector per = probe_moments("spectral_density_result::moment", j);
     return per.mean();
   }
 
   /// Standard error of moment(j) over the probes: sample sd / √n_v.
+  template <class = void>  // compiled only when used
   double moment_standard_error(int j) const {
     constexpr std::string_view fn = "spectral_density_result::moment_standard_error";
     if (nodes.size() < 2) detail::throw_invalid(fn, "needs at least 2 probes, the result has ", nodes.size());
@@ -98,6 +101,7 @@ struct spectral_density_result : result_base {
   }
 
   /// Σ_k τ_lk² θ_lk^j of each probe l.
+  template <class = void>  // compiled only when used
   vector probe_moments(std::string_view fn, int j) const {
     if (j < 0) detail::throw_invalid(fn, "j must be >= 0, got ", j);
     require_some_probes(fn);
