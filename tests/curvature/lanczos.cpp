@@ -334,6 +334,16 @@ TEST_CASE("D of the tiny network through its apply, through its matrix, and on a
     CHECK(std::abs(rm.values(j) - (exact(j) + 1e-3)) < 1e-9 * scale);
   }
 
+  // One layer of D (the hidden biases b1: offset h·d, size h) against the dense sub-block.
+  {
+    const sc::index off = net.h * net.d(), n = net.h;
+    const sc::vector eb = descending_eigenvalues(D.block(off, off, n, n));
+    const auto rb = sc::top_eigenpairs(sc::block_operator(Dop, off, n), 2, {.ncv = 4});
+    REQUIRE(rb.ok());
+    CHECK(std::abs(rb.values(0) - eb(0)) < 1e-9 * eb(0));
+    CHECK(std::abs(rb.values(1) - eb(1)) < 1e-9 * eb(0));
+  }
+
   // Subsample: D of rows idx with 1/|idx| (population covariance of the subsample).
   const std::vector<sc::index> idx{1, 4, 5, 9, 10};
   const sc::matrix Ds = curv_test::dense_D(net, th, idx);
@@ -358,8 +368,20 @@ TEST_CASE("D of the tiny network through its apply, through its matrix, and on a
   Hsub.apply(x, y);
   CHECK((y - Hs * x).norm() < 1e-12 * Hs.norm() * x.norm());
 
-  // A loss with a `subsample` member is asked for its own subsample.
+  // A per-sample loss with gradients only: the HVP by central differences of the mean
+  // gradient.  The least-squares gradient is linear in θ, so the difference quotient is exact
+  // but for rounding ≈ ε/h ≈ 1e-16/6e-6 relative; 1e-8 leaves room.
   batched_least_squares ls{net.X, net.y};
+  {
+    const sc::vector t3 = sc::random_probe(3, 13, 0, sc::probe_distribution::gaussian);
+    const sc::vector x3 = sc::random_probe(3, 13, 1);
+    const sc::matrix XtX = net.X.transpose() * net.X / static_cast<double>(net.X.rows());
+    sc::vector y3;
+    sc::hessian_operator(ls, t3).apply(x3, y3);
+    CHECK((y3 - XtX * x3).norm() < 1e-8 * XtX.norm() * x3.norm());
+  }
+
+  // A loss with a `subsample` member is asked for its own subsample.
   auto own = sc::subsample(ls, idx);
   static_assert(std::is_same_v<decltype(own), batched_least_squares>);
   CHECK(own.is_subsample);
