@@ -25,7 +25,7 @@
 //   A per-sample loss that also has a batched `hvp(θ, x)` member (and `operator()`) uses that.
 // * diffusion_operator(noise, θ): D(θ)·x by the model's `apply(θ, x)` when it has one
 //   (`has_diffusion_apply`), else by its `matrix(θ)`, formed once when the operator is built
-//   (p×p: the only route such a model offers).  Note: gradient_covariance::apply recomputes the
+//   (p×p: the only route such a model offers; its lower triangle is read).  Note: gradient_covariance::apply recomputes the
 //   N per-sample gradients on every product; when an N×p factor fits in memory,
 //   `gram_operator(noise.factor(θ))` applies the same D at 4Np flops per product.
 // * gram_operator(A): x ↦ Aᵀ(A x) for any n×p matrix A (e.g. D = AᵀA of gradient_covariance).
@@ -36,9 +36,10 @@
 //   network adapter (examples/network/) reports each layer's offset and size; for a loss of
 //   your own they are where the layer's weights sit in θ.
 //
-// Lifetime: an adapter built from an lvalue (a named loss, noise model, operator or matrix
-// variable) refers to it, which must outlive the adapter; one built from a temporary keeps a
-// copy.  θ is always copied.
+// Lifetime: hessian_operator, diffusion_operator, block_operator and subsample built from an
+// lvalue (a named loss, noise model or operator) refer to it, which must outlive them; built
+// from a temporary they keep a copy.  θ is always copied; matrix_operator and gram_operator
+// keep their own matrix (std::move a large one in).
 //
 // Data subsets: `subsample(per_sample_loss, indices)` is the per-sample loss restricted to the
 // rows `indices` (with i ↦ indices[i]); a loss with its own member `subsample(indices)` (e.g. a

@@ -26,8 +26,8 @@
 //   moment_standard_error(j) = sample sd over the probes / √n_v (n_v ≥ 2).
 //
 // spectral_density_options: probes (n_v ≥ 1, default 10), steps (m ≥ 1, default 80; clamped to
-// p), distribution (rademacher), seed (0).  Cost: n_v·m applications, n_v·p·m memory at a time
-// p·m (one probe's basis).
+// p), distribution (rademacher), seed (0).  Cost: n_v·m applications; memory p·m (one probe's
+// Lanczos basis, kept for the full reorthogonalization) at a time.
 // Result: size, probes, nodes/weights (one vector per probe; a probe whose Krylov space closed
 // early has fewer nodes), operator_applications (== evaluations).  Status: success, or
 // numerical_issue when the operator returned NaN/Inf (nodes/weights hold the probes before it).
