@@ -6,6 +6,7 @@
 #   Eigen3 3.4      libeigen3-dev      every header
 #   Boost 1.74      libboost-dev       Math (quadrature, roots, special functions), Odeint
 #   Random123       librandom123-dev   dynamics/random.hpp (counter-based normals)
+#   Spectra 1.0     libspectra-dev     curvature/lanczos.hpp (restarted Lanczos, top-k eigenpairs)
 #   Threads                            dynamics/ (ensembles run on std::thread)
 include_guard(GLOBAL)
 
@@ -40,6 +41,17 @@ if(NOT TARGET Random123::Random123)
   add_library(Random123::Random123 INTERFACE IMPORTED)
   set_target_properties(Random123::Random123 PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_RANDOM123_INCLUDE_DIR})
+endif()
+
+# Spectra is header-only and ships no CMake package in Debian: find its header, as Random123.
+if(NOT TARGET Spectra::Spectra)
+  find_path(SHIFTCURV_SPECTRA_INCLUDE_DIR Spectra/SymEigsSolver.h)
+  if(NOT SHIFTCURV_SPECTRA_INCLUDE_DIR)
+    shiftcurv_dependency_missing("Spectra (Spectra/SymEigsSolver.h)" libspectra-dev)
+  endif()
+  add_library(Spectra::Spectra INTERFACE IMPORTED)
+  set_target_properties(Spectra::Spectra PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_SPECTRA_INCLUDE_DIR})
 endif()
 
 find_package(Threads QUIET)

@@ -41,6 +41,7 @@ enum class random_purpose : std::uint64_t {
   initial = 2,      ///< initial conditions
   minibatch = 3,    ///< SGD minibatch indices
   packed = 4,       ///< four consecutive steps share one Philox4x64 block (philox_stream::normal_block)
+  probes = 5,       ///< random probe and start vectors of curvature/ (Hutchinson, SLQ, Lanczos)
   user = 16         ///< first value free for user code
 };
 
