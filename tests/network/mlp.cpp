@@ -213,7 +213,13 @@ TEST_CASE("D·v and tr D against the explicitly formed D (population 1/N)") {
 }
 
 TEST_CASE("∇·D: exact route against central differences of the formed D and the generic path") {
-  const tiny t;
+  // a smaller net and sample (64-3-10, p = 235, 10 digits): the generic path forms N·p HVPs
+  tiny t;
+  std::vector<sc::index> rows{0, 2, 5, 7, 11, 13, 17, 19, 22, 23};
+  t.shape = net::mlp_shape{{64, 3, 10}};
+  t.data = t.data.subset(rows);
+  t.U = net::mlp_loss<double>(t.shape, t.data, 0.01);
+  t.theta = net::initial_parameters(t.shape, 7) + 0.3 * net::unit_vector(t.shape.num_parameters(), 8);
   // (∇·D)_a = Σ_b ∂_b D_ab, by central differences of D formed explicitly from the per-sample
   // gradient matrix (itself checked against the reference above; the α term cancels in D)
   const double h = 1e-5;

@@ -19,7 +19,8 @@
 //   loss's `hessian` times x (that route forms ∇²U once per product: give an `hvp`), else dual
 //   numbers, else differences of the gradient (derivatives/derivatives.hpp).  A per-sample
 //   loss (core/concepts.hpp), also when wrapped in `mean_loss_of`, is used matrix-free as
-//   U_tr = (1/N) Σ_i U(x_i, θ): (1/N) Σ_i hvp_i(θ, x) when it gives per-sample HVPs, else
+//   U_tr = (1/N) Σ_i U(x_i, θ): its batched `mean_hvp(θ, x)` when it has one (a network
+//   adapter, core/concepts.hpp), else (1/N) Σ_i hvp_i(θ, x) when it gives per-sample HVPs, else
 //   (1/N) Σ_i H_i x from its per-sample Hessians (p×p, one sample at a time), else central
 //   differences of its mean gradient along x (error ≈ 1e-10 relative, step of derivatives.hpp).
 //   A per-sample loss that also has a batched `hvp(θ, x)` member (and `operator()`) uses that.
@@ -224,7 +225,10 @@ class hessian_operator {
       const auto& f = detail::per_sample_of(loss_);
       const index n = static_cast<index>(f.num_samples());
       const index p = size();
-      if constexpr (has_sample_hvp<samples_type>) {
+      if constexpr (has_batched_hvp<samples_type>) {
+        y = f.mean_hvp(theta_, x);  // the loss's batched HVP (core/concepts.hpp)
+        require_size("hessian_operator::apply", "the loss's mean_hvp", y.size(), p);
+      } else if constexpr (has_sample_hvp<samples_type>) {
         y.setZero(p);
         vector hv(p);
         for (index i = 0; i < n; ++i) {

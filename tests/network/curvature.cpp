@@ -1,0 +1,115 @@
+// The curvature tools (include/shiftcurv/curvature) on the digits MLP: Lanczos top-k of ∇²U_tr
+// and of D, per layer and on a subsample, Hutchinson and SLQ, against Eigen's dense
+// eigensolver on explicitly formed matrices (the Hessian by central differences of the
+// gradient — independent of the R-operator — and D from the per-sample gradient matrix).
+#include <doctest/doctest.h>
+
+#include <Eigen/Eigenvalues>
+
+#include "network/mlp.hpp"
+#include "shiftcurv/curvature/hutchinson.hpp"
+#include "shiftcurv/curvature/lanczos.hpp"
+#include "shiftcurv/curvature/linear_operator.hpp"
+#include "shiftcurv/curvature/spectral_density.hpp"
+#include "shiftcurv/noise/gradient_covariance.hpp"
+
+namespace sc = shiftcurv;
+namespace net = shiftcurv::network;
+
+namespace {
+struct small_net {
+  net::mlp_shape shape{{64, 4, 3, 10}};  // p = 260 + 15 + 40 = 315
+  net::labeled_data data;
+  net::mlp_loss<double> U;
+  sc::vector theta;
+  static net::labeled_data pick() {
+    const auto d = net::load_digits(net::default_digits_path());
+    std::vector<sc::index> rows;
+    for (int k = 0; k < 60; ++k) rows.push_back(16 * k);
+    return d.train.subset(rows);
+  }
+  small_net() : data(pick()), U(shape, data, 1e-3) {
+    theta = net::initial_parameters(shape, 21) + 0.5 * net::unit_vector(shape.num_parameters(), 22);
+  }
+  /// ∇²U by central differences of the mean gradient (h = 1e-5: error ≈ h²|∇⁴U| + ε|∇U|/h ≈ 1e-10).
+  sc::matrix hessian_fd() const {
+    const sc::index p = theta.size();
+    sc::matrix H(p, p);
+    const double h = 1e-5;
+    for (sc::index j = 0; j < p; ++j) {
+      sc::vector a = theta, b = theta;
+      a(j) += h;
+      b(j) -= h;
+      H.col(j) = (U.mean_gradient(a) - U.mean_gradient(b)) / (2 * h);
+    }
+    return 0.5 * (H + H.transpose());
+  }
+  static sc::matrix covariance_of(const sc::matrix& G) {
+    const sc::matrix C = G.rowwise() - G.colwise().mean();
+    return C.transpose() * C / static_cast<double>(G.rows());
+  }
+};
+}  // namespace
+
+TEST_SUITE("network") {
+TEST_CASE("top eigenpairs of the MLP's Hessian and of D, whole and per layer, against dense references") {
+  const small_net n;
+  const sc::matrix H = n.hessian_fd();
+  Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
+  const sc::hessian_operator Hop(n.U, n.theta);  // the loss's batched mean_hvp, matrix-free
+  const auto top = sc::top_eigenpairs(Hop, 4);
+  REQUIRE(top.status == sc::status::success);
+  const double scale = es.eigenvalues().cwiseAbs().maxCoeff();
+  // FD Hessian error ≈ 1e-9 relative (above) dominates Lanczos' 1e-10 residual tolerance
+  for (int k = 0; k < 4; ++k)
+    CHECK(std::abs(top.values(k) - es.eigenvalues()(H.rows() - 1 - k)) < 1e-7 * scale);
+  CHECK(Hop.applications() == top.operator_applications);
+
+  // the second layer's block (W_2, b_2: 15 parameters)
+  const sc::index off = n.shape.layer_offset(1), size = n.shape.layer_size(1);
+  CHECK(size == 15);
+  const sc::block_operator H2(Hop, off, size);
+  const auto top2 = sc::top_eigenpairs(H2, 3);
+  Eigen::SelfAdjointEigenSolver<sc::matrix> es2(H.block(off, off, size, size));
+  for (int k = 0; k < 3; ++k) CHECK(std::abs(top2.values(k) - es2.eigenvalues()(size - 1 - k)) < 1e-7 * scale);
+
+  // D (population 1/N) through gradient_covariance → the MLP's covariance_apply
+  const sc::gradient_covariance noise{std::cref(n.U).get()};
+  const sc::diffusion_operator Dop(noise, n.theta);
+  const sc::matrix D = small_net::covariance_of(n.U.sample_gradients(n.theta));
+  Eigen::SelfAdjointEigenSolver<sc::matrix> esD(D);
+  const auto topD = sc::top_eigenpairs(Dop, 3);
+  REQUIRE(topD.status == sc::status::success);
+  const double dscale = esD.eigenvalues().maxCoeff();
+  for (int k = 0; k < 3; ++k) CHECK(std::abs(topD.values(k) - esD.eigenvalues()(D.rows() - 1 - k)) < 1e-9 * dscale);
+
+  // D on a subsample of 12 samples: 1/12 (population), not 1/11
+  std::vector<sc::index> rows;
+  for (int k = 0; k < 12; ++k) rows.push_back(5 * k);
+  const auto sub = sc::subsample(n.U, rows);
+  const sc::matrix Gs = n.U.subsample(rows).sample_gradients(n.theta);
+  const sc::matrix Ds = small_net::covariance_of(Gs);
+  const auto topS = sc::top_eigenpairs(sc::diffusion_operator(sc::gradient_covariance{sub}, n.theta), 2);
+  Eigen::SelfAdjointEigenSolver<sc::matrix> esS(Ds);
+  CHECK(std::abs(topS.values(0) - esS.eigenvalues()(Ds.rows() - 1)) < 1e-9 * esS.eigenvalues().maxCoeff());
+  CHECK(std::abs(topS.values(0) - esS.eigenvalues()(Ds.rows() - 1) * 12.0 / 11.0) > 1e-3 * topS.values(0));
+}
+
+TEST_CASE("Hutchinson trace and SLQ moments of the MLP's Hessian and D within their standard errors") {
+  const small_net n;
+  const sc::hessian_operator Hop(n.U, n.theta);
+  const sc::matrix H = n.hessian_fd();
+  const auto trH = sc::hutchinson_trace(Hop, {.probes = 300, .seed = 4});
+  CAPTURE(trH.value);
+  CAPTURE(trH.standard_error);
+  CHECK(std::abs(trH.value - H.trace()) < 4 * trH.standard_error);
+  const sc::gradient_covariance noise{std::cref(n.U).get()};
+  const auto trD = sc::hutchinson_trace(sc::diffusion_operator(noise, n.theta), {.probes = 300, .seed = 5});
+  const double exact = n.U.covariance_trace(n.theta);  // exact (layer norms), checked in mlp.cpp
+  CHECK(std::abs(trD.value - exact) < 4 * trD.standard_error);
+  const auto slq = sc::spectral_density(Hop, {.probes = 12, .steps = 40, .seed = 6});
+  const double p = static_cast<double>(n.theta.size());
+  CHECK(std::abs(slq.moment(1) - H.trace() / p) < 4 * slq.moment_standard_error(1));
+  CHECK(std::abs(slq.moment(2) - (H * H).trace() / p) < 4 * slq.moment_standard_error(2));
+}
+}
