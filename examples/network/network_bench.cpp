@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "network/network_args.hpp"
+#include "network/workspace.hpp"
 
 namespace {
 
@@ -89,6 +90,7 @@ void bench_cuda(const shiftcurv::network::mlp_shape& shape, const shiftcurv::net
 }  // namespace
 
 int main(int argc, char** argv) {
+  shiftcurv::network::keep_freed_work_space();
   CLI::App app{"Time gradient, HVP, per-sample gradients and D·v of the digits MLP (CSV on stdout)"};
   std::string hidden, backend = "cpu", precision = "double", reps = "20", data = shiftcurv::network::default_digits_path();
   app.add_option("--hidden", hidden, "hidden widths h1,h2,...")->required();

@@ -28,6 +28,7 @@
 #include <shiftcurv/io/csv.hpp>
 
 #include "network/network_args.hpp"
+#include "network/workspace.hpp"
 
 namespace {
 
@@ -58,6 +59,7 @@ std::vector<std::pair<std::string, std::string>> probe(const Loss& train, const 
 }  // namespace
 
 int main(int argc, char** argv) {
+  shiftcurv::network::keep_freed_work_space();
   CLI::App app{"Probe the digits MLP loss at the seed's parameters (value, gradient, HVP, D·v, tr D)"};
   std::string hidden, seed, out, alpha = "0", backend = "cpu", data = shiftcurv::network::default_digits_path();
   app.add_option("--hidden", hidden, "hidden widths h1,h2,...")->required();
