@@ -63,6 +63,8 @@
 #include "shiftcurv/curvature/lanczos.hpp"
 #include "shiftcurv/curvature/hutchinson.hpp"
 #include "shiftcurv/curvature/spectral_density.hpp"
+// the stationary covariance near a minimum (generalization/, built on Lanczos)
+#include "shiftcurv/generalization/stationary_covariance.hpp"
 // end curvature
 #include "shiftcurv/io/csv.hpp"
 // IWYU pragma: end_exports

@@ -1,0 +1,355 @@
+// shiftcurv/generalization/stationary_covariance.hpp — the stationary covariance Σ of SGD near
+// a minimum (the Ornstein–Uhlenbeck process dθ = −H(θ−θ*)dt + √(T D) dW, Lyapunov equation
+// HΣ + ΣH = T·D), solved in the top-k eigenspace of H, and the covariance-curvature ½tr(CΣ)
+// measured from SGD iterates.
+//
+//   shiftcurv::hessian_operator H(loss, theta_star);       // curvature/linear_operator.hpp
+//   shiftcurv::diffusion_operator D(noise, theta_star);
+//   auto sig = shiftcurv::lyapunov_covariance(H, D, T, {.k = 20});
+//   if (!sig) std::cerr << sig.message << '\n';
+//   double cc = sig.trace_with(C);                          // ½ tr(C Σ), k products of C
+//   double var = sig.variance_along(u);                     // uᵀ Σ u
+//   shiftcurv::vector y = sig.apply(x);                     // Σ x = Q S Qᵀ x
+//   auto ref = shiftcurv::dense_lyapunov(Hdense, Ddense, T); // small p: exact, ref.dense() = Σ
+//   auto m = shiftcurv::covariance_curvature_estimate(C, iterates);   // ½ E[δᵀ C δ] ± s.e.
+//
+// lyapunov_covariance(H_op, D_op, T, options) — with Q (p×k) the top-k eigenvectors of H by
+// restarted Lanczos (top_eigenpairs, curvature/lanczos.hpp) and λ the Ritz values,
+//   H_k = QᵀHQ = diag(λ),  D_k = QᵀDQ (k products D·q),  S_ij = T·(D_k)_ij / (λ_i + λ_j),
+// which solves H_k S + S H_k = T·D_k; Σ ≈ Q S Qᵀ is kept factored (nothing p×p is formed).
+// k = p is allowed: then H is formed by p products H·e_i and diagonalized by Eigen's
+// SelfAdjointEigenSolver (Spectra needs k < p).  Cost: Lanczos' H products + k D products.
+// Exactness: in H's eigenbasis the equation decouples entrywise, Σ̃_ij = T D̃_ij/(λ_i + λ_j)
+// (Bartels & Stewart 1972 with a diagonal Schur form), so with exact eigenvectors
+//   Q S Qᵀ = P Σ P,   P = Q Qᵀ,
+// the projection of the exact Σ: the result is exact when D = P D P (D's column space inside
+// the top-k eigenspace of H), and otherwise misses Σ − PΣP, whose entries in the eigenbasis
+// are T D̃_ij/(λ_i + λ_j) with i or j outside the top k — small when D puts little weight
+// outside span Q or when that weight sits at large λ_i + λ_j; ½tr(CΣ) misses ½tr(C(Σ − PΣP)).
+// Lanczos' Ritz residuals r_j (reported in `residual_norms`) perturb S by O(r/gap).
+// Commuting case: HD = DH with H > 0 gives Σ = (T/2) H⁻¹ D, the Laplace covariance of the
+// effective potential ((T/2)[∇²v]⁻¹, THEORY.md "Networks and the over-parametrized case").
+// λ_i + λ_j ≤ 0 (H not positive definite on span Q): no stationary distribution along those
+// pairs; S_ij is set to 0 and the status is assumption_violated, the message naming the most
+// negative λ.  Lanczos that does not converge: its status (max_iterations / numerical_issue)
+// and message are passed on, with the converged eigenpairs used.
+// lyapunov_options: k (required, 1 ≤ k ≤ p), eigen (eigenpairs_options for Lanczos; default
+// tolerance 1e-10, largest_algebraic).
+//
+// dense_lyapunov(H, D, T) — the dense reference for small p: H = UΛUᵀ by Eigen's
+// SelfAdjointEigenSolver, S̃ = T·UᵀDU ./ (λ_i + λ_j), returned in the same result struct
+// (basis = U, k = p); `dense()` forms Σ = U S̃ Uᵀ.
+// (testing::ou_stationary_covariance in testing/reference_problems.hpp solves the same equation
+// as the p²×p² Kronecker system by LU, also for non-symmetric H.)
+//
+// covariance_curvature_estimate(C_op, iterates, options) — ½tr(CΣ) = ½E[δᵀCδ] from n iterates
+// θ_t near a minimum (a std::vector of p-vectors or a p×n matrix with one iterate per column):
+// δ_t = θ_t − θ̄ (θ̄ the mean of the iterates), one product C·δ_t per iterate.  Mean bias: the
+// plain average of ½δ_tᵀCδ_t has expectation ½tr(CΣ) − ½tr(C Var θ̄) exactly (stationary
+// iterates); for independent iterates Var θ̄ = Σ/n, i.e. the factor (n−1)/n, but successive SGD
+// iterates are autocorrelated and Var θ̄ is larger by the integrated autocorrelation time.  We
+// add ½tr(C V̂) back with V̂ the batch-means estimate of Var θ̄ (b more C products; reported as
+// `mean_correction`); for independent iterates this is the n/(n−1) correction to O(1/b).
+// Standard error by non-overlapping batch means (Flegal & Jones 2010; THEORY.md: mind the
+// autocorrelation): the first b·L iterates, L = ⌊n/b⌋, in b batches of L; s.e. = sd(batch
+// means)/√b.  It is trustworthy when L is many autocorrelation times: `batch_autocorrelation`
+// (lag-1 correlation of the batch means) near 0 says so, a value ≳ 0.3 says the batches are
+// too short.  With n < b (fewer than b batches of ≥ 1 iterate) it uses b = n batches of one
+// iterate, status tolerance_not_met: that s.e. ignores the autocorrelation.
+// covariance_curvature_options: batches b (default 20, ≥ 2).
+//
+// References: Gardiner, Stochastic Methods (2009) §3.8.4 (OU stationary covariance);
+// Bartels & Stewart, CACM 15 (1972) 820; Mandt, Hoffman & Blei, JMLR 18 (2017) (SGD as OU,
+// Lyapunov equation); Flegal & Jones, Ann. Statist. 38 (2010) 1034 (batch means).
+//
+// Throws shiftcurv::invalid_argument naming the function (sizes that disagree, NaN/Inf, k < 1 or
+// k > p, fewer than 2 iterates, batches < 2) or shiftcurv::domain_error (T ≤ 0).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/core/types.hpp"
+#include "shiftcurv/curvature/lanczos.hpp"
+#include "shiftcurv/curvature/linear_operator.hpp"
+
+namespace shiftcurv {
+
+/// Options of lyapunov_covariance.
+struct lyapunov_options {
+  index k = 0;                  ///< eigenvectors of H kept, 1 ≤ k ≤ p (required)
+  eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp)
+};
+
+/// Σ ≈ Q S Qᵀ, kept factored.
+struct stationary_covariance_result : result_base {
+  matrix basis;                 ///< Q, p×k, orthonormal eigenvectors of H
+  vector curvatures;            ///< λ, the Ritz values (eigenvalues of H on span Q)
+  matrix projected;             ///< S, k×k: H_k S + S H_k = T Q^T D Q
+  vector residual_norms;        ///< Lanczos' ‖Hq − λq‖ (empty for k = p / dense)
+  long operator_applications = 0;  ///< products of H and D
+
+  /// Σ x = Q S Qᵀ x.
+  vector apply(const vector& x) const {
+    require_size("stationary_covariance_result::apply", "x", x.size(), basis.rows());
+    return basis * (projected * (basis.transpose() * x));
+  }
+  /// uᵀ Σ u (the variance of uᵀθ; pass a unit u for the variance along a direction).
+  double variance_along(const vector& u) const {
+    require_size("stationary_covariance_result::variance_along", "u", u.size(), basis.rows());
+    const vector c = basis.transpose() * u;
+    return c.dot(projected * c);
+  }
+  /// ½ tr(C Σ) = ½ tr(S QᵀCQ): k products of the symmetric operator C.
+  template <class Op>
+    requires symmetric_operator<Op>
+  double trace_with(const Op& C) const {
+    require_size("stationary_covariance_result::trace_with", "the operator C", static_cast<index>(C.size()),
+                 basis.rows());
+    matrix CQ(basis.rows(), basis.cols());
+    vector y;
+    for (index j = 0; j < basis.cols(); ++j) {
+      const vector q = basis.col(j);
+      C.apply(q, y);
+      CQ.col(j) = y;
+    }
+    const matrix M = basis.transpose() * CQ;
+    return 0.5 * projected.cwiseProduct(0.5 * (M + M.transpose())).sum();
+  }
+  /// Σ as a dense p×p matrix (small p only).
+  matrix dense() const { return basis * projected * basis.transpose(); }
+};
+
+namespace detail {
+
+/// S_ij = T Dk_ij / (λ_i + λ_j), with the assumption check.
+inline void lyapunov_diagonal_solve(std::string_view fn, stationary_covariance_result& out, const matrix& Dk,
+                                    double T) {
+  const vector& lam = out.curvatures;
+  const index k = lam.size();
+  out.projected.resize(k, k);
+  index bad = 0;
+  for (index j = 0; j < k; ++j)
+    for (index i = 0; i < k; ++i) {
+      const double s = lam(i) + lam(j);
+      const double dij = 0.5 * (Dk(i, j) + Dk(j, i));
+      if (s > 0) {
+        out.projected(i, j) = T * dij / s;
+      } else {
+        out.projected(i, j) = 0.0;
+        ++bad;
+      }
+    }
+  if (bad > 0 && out.status == status::success) {
+    out.status = status::assumption_violated;
+    out.message = message(fn, "H is not positive definite on the kept eigenspace: eigenvalue ", lam.minCoeff(),
+                          " gives lambda_i + lambda_j <= 0 for ", bad,
+                          " entries (no stationary covariance there); those entries of S are set to 0");
+  }
+}
+
+template <class Op>
+matrix apply_columns(const Op& op, const matrix& Q) {
+  matrix out(Q.rows(), Q.cols());
+  vector y;
+  for (index j = 0; j < Q.cols(); ++j) {
+    const vector q = Q.col(j);
+    op.apply(q, y);
+    out.col(j) = y;
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// The stationary covariance of the OU process near a minimum in the top-k eigenspace of H
+/// (see the header comment).
+template <class HOp, class DOp>
+  requires symmetric_operator<HOp> && symmetric_operator<DOp>
+stationary_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, double T,
+                                                 const lyapunov_options& options) {
+  constexpr std::string_view fn = "lyapunov_covariance";
+  require_temperature(fn, T);
+  const index p = static_cast<index>(H.size());
+  require_size(fn, "the operator D", static_cast<index>(D.size()), p);
+  const index k = options.k;
+  if (k < 1 || k > p) detail::throw_invalid(fn, "options.k must be in [1, p = ", p, "], got ", k);
+
+  stationary_covariance_result out;
+  if (k == p) {
+    matrix Hd(p, p);
+    vector e = vector::Zero(p), y;
+    for (index j = 0; j < p; ++j) {
+      e(j) = 1.0;
+      H.apply(e, y);
+      Hd.col(j) = y;
+      e(j) = 0.0;
+    }
+    out.operator_applications += p;
+    if (!Hd.allFinite()) {
+      out.status = status::numerical_issue;
+      out.message = detail::message(fn, "the operator H returned a non-finite value");
+      return out;
+    }
+    Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (Hd + Hd.transpose()));
+    if (es.info() != Eigen::Success) {
+      out.status = status::numerical_issue;
+      out.message = detail::message(fn, "the eigensolver of H did not converge");
+      return out;
+    }
+    out.curvatures = es.eigenvalues().reverse();
+    out.basis = es.eigenvectors().rowwise().reverse();
+  } else {
+    auto top = top_eigenpairs(H, k, options.eigen);
+    out.operator_applications += top.operator_applications;
+    out.status = top.status;
+    out.message = top.message;
+    out.iterations = top.iterations;
+    out.curvatures = top.values;
+    out.basis = top.vectors;
+    out.residual_norms = top.residual_norms;
+    if (top.status == status::numerical_issue) return out;
+  }
+  const matrix DQ = detail::apply_columns(D, out.basis);
+  out.operator_applications += out.basis.cols();
+  out.evaluations = out.operator_applications;
+  if (!DQ.allFinite()) {
+    out.status = status::numerical_issue;
+    out.message = detail::message(fn, "the operator D returned a non-finite value");
+    out.projected = matrix::Zero(out.basis.cols(), out.basis.cols());
+    return out;
+  }
+  detail::lyapunov_diagonal_solve(fn, out, out.basis.transpose() * DQ, T);
+  return out;
+}
+
+/// The dense solution of HΣ + ΣH = T·D for symmetric H and D (small p; see the header comment).
+template <class = void>
+stationary_covariance_result dense_lyapunov(const matrix& H, const matrix& D, double T) {
+  constexpr std::string_view fn = "dense_lyapunov";
+  require_temperature(fn, T);
+  if (H.rows() < 1 || H.rows() != H.cols())
+    detail::throw_invalid(fn, "H must be square and non-empty, got ", H.rows(), "x", H.cols());
+  if (D.rows() != H.rows() || D.cols() != H.cols())
+    detail::throw_invalid(fn, "D has size ", D.rows(), "x", D.cols(), ", expected ", H.rows(), "x", H.cols());
+  require_finite(fn, "H", H);
+  require_finite(fn, "D", D);
+  stationary_covariance_result out;
+  Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (H + H.transpose()));
+  if (es.info() != Eigen::Success) {
+    out.status = status::numerical_issue;
+    out.message = detail::message(fn, "the eigensolver of H did not converge");
+    return out;
+  }
+  out.curvatures = es.eigenvalues().reverse();
+  out.basis = es.eigenvectors().rowwise().reverse();
+  const matrix Ds = 0.5 * (D + D.transpose());
+  detail::lyapunov_diagonal_solve(fn, out, out.basis.transpose() * Ds * out.basis, T);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// covariance_curvature_estimate
+
+/// Options of covariance_curvature_estimate.
+struct covariance_curvature_options {
+  index batches = 20;   ///< non-overlapping batches for the standard error (≥ 2)
+};
+
+/// ½ tr(C Σ) measured from iterates.
+struct covariance_curvature_result : result_base {
+  double value = 0;                  ///< ½ mean δᵀCδ + mean_correction
+  double standard_error = 0;         ///< batch means
+  double mean_correction = 0;        ///< ½ tr(C V̂), V̂ the batch-means estimate of Var θ̄
+  double batch_autocorrelation = 0;  ///< lag-1 correlation of the batch means (≈ 0 is good)
+  index samples = 0;                 ///< n iterates (value) — the s.e. uses batches·batch_size
+  index batches = 0;                 ///< b used
+  index batch_size = 0;              ///< L
+  long operator_applications = 0;    ///< products of C: n + b
+};
+
+/// ½ tr(CΣ) = ½ E[δᵀCδ] from iterates, columns of a p×n matrix (see the header comment).
+template <class Op>
+  requires symmetric_operator<Op>
+covariance_curvature_result covariance_curvature_estimate(const Op& C, const matrix& iterates,
+                                                          const covariance_curvature_options& options = {}) {
+  constexpr std::string_view fn = "covariance_curvature_estimate";
+  const index p = iterates.rows(), n = iterates.cols();
+  if (n < 2) detail::throw_invalid(fn, "need at least 2 iterates, got ", n);
+  if (options.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", options.batches);
+  require_size(fn, "the operator C", static_cast<index>(C.size()), p);
+  require_finite(fn, "iterates", iterates);
+
+  covariance_curvature_result out;
+  out.samples = n;
+  index b = options.batches;
+  if (n < b) {
+    b = n;
+    out.status = status::tolerance_not_met;
+    out.message = detail::message(fn, "only ", n, " iterates for ", options.batches,
+                                  " batches: using batches of one iterate, whose standard error ignores the "
+                                  "autocorrelation of successive iterates");
+  }
+  const index L = n / b;
+  out.batches = b;
+  out.batch_size = L;
+
+  const vector mean = iterates.rowwise().mean();
+  vector q(n), d(p), y;
+  for (index t = 0; t < n; ++t) {
+    d = iterates.col(t) - mean;
+    C.apply(d, y);
+    q(t) = 0.5 * d.dot(y);
+  }
+  vector bm(b);
+  for (index j = 0; j < b; ++j) bm(j) = q.segment(j * L, L).mean();
+  // ½ tr(C V̂), V̂ = 1/(b(b−1)) Σ_j (m_j − θ̄)(m_j − θ̄)ᵀ with m_j the batch means of θ.
+  double corr = 0;
+  for (index j = 0; j < b; ++j) {
+    d = iterates.middleCols(j * L, L).rowwise().mean() - mean;
+    C.apply(d, y);
+    corr += 0.5 * d.dot(y);
+  }
+  corr /= static_cast<double>(b) * static_cast<double>(b - 1);
+  out.operator_applications = n + b;
+  out.evaluations = out.operator_applications;
+  if (!q.allFinite() || !std::isfinite(corr)) {
+    out.status = status::numerical_issue;
+    out.message = detail::message(fn, "the operator C returned a non-finite value");
+    return out;
+  }
+  out.mean_correction = corr;
+  out.value = q.mean() + corr;
+  const double bmean = bm.mean();
+  const vector c = bm.array() - bmean;
+  const double ss = c.squaredNorm();
+  out.standard_error = std::sqrt(ss / static_cast<double>(b - 1) / static_cast<double>(b));
+  out.batch_autocorrelation = ss > 0 ? c.head(b - 1).dot(c.tail(b - 1)) / ss : 0.0;
+  return out;
+}
+
+/// The same with the iterates as a vector of p-vectors.
+template <class Op>
+  requires symmetric_operator<Op>
+covariance_curvature_result covariance_curvature_estimate(const Op& C, const std::vector<vector>& iterates,
+                                                          const covariance_curvature_options& options = {}) {
+  constexpr std::string_view fn = "covariance_curvature_estimate";
+  if (iterates.size() < 2) detail::throw_invalid(fn, "need at least 2 iterates, got ", iterates.size());
+  const index p = iterates.front().size();
+  matrix M(p, static_cast<index>(iterates.size()));
+  for (std::size_t t = 0; t < iterates.size(); ++t) {
+    if (iterates[t].size() != p)
+      detail::throw_invalid(fn, "iterate ", t, " has size ", iterates[t].size(), ", expected ", p, " (that of iterate 0)");
+    M.col(static_cast<index>(t)) = iterates[t];
+  }
+  return covariance_curvature_estimate(C, M, options);
+}
+
+}  // namespace shiftcurv
