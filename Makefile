@@ -31,7 +31,8 @@ demo: demo-deps build-demo
 	@echo "demo: CSVs and figures in $(BUILD)/demo/<preset>/ (fig4-left, fig4-right, fig6-left, fig6-right)"
 
 # The test pass builds only what the tests run (test executables, the example programs the CLI
-# tests drive), not the benchmarks.
+# tests drive; in the Release pass also the other examples, each run once as a smoke test), not
+# the benchmarks.
 test: deps build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 ifeq ($(SANITIZE),ON)
