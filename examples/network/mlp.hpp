@@ -238,10 +238,9 @@ class mlp_loss {
     return static_cast<double>(right) / static_cast<double>(num_samples());
   }
   vector mean_gradient(const vector& theta) const {
-    check_theta("network::mlp_loss::mean_gradient", theta);
-    const auto w = weights(theta);
-    const forward_pass f = forward(w, x_, y_.data());
-    const auto e = backward(w, f);
+    const passes s = checked_passes("network::mlp_loss::mean_gradient", theta);
+    const forward_pass& f = s.f;
+    const backward_pass& e = s.b;
     return gradient_sum(f, e, uniform_weights()).template cast<double>() + alpha_ * theta;
   }
   /// G (N × p), row i = g_iᵀ = ∇ℓ_iᵀ + αθᵀ.  N·p numbers: for large nets prefer the members below.
@@ -252,10 +251,9 @@ class mlp_loss {
   }
   /// The same into G, resized only if its size differs (no new N·p allocation per call).
   void sample_gradients(const vector& theta, matrix& G) const {
-    check_theta("network::mlp_loss::sample_gradients", theta);
-    const auto w = weights(theta);
-    const forward_pass f = forward(w, x_, y_.data());
-    const auto e = backward(w, f);
+    const passes s = checked_passes("network::mlp_loss::sample_gradients", theta);
+    const forward_pass& f = s.f;
+    const backward_pass& e = s.b;
     const index n = num_samples();
     if (G.rows() != n || G.cols() != dimension()) G.resize(n, dimension());
     for (index l = 0; l < shape_.layers(); ++l) {
@@ -272,20 +270,14 @@ class mlp_loss {
     if (alpha_ != 0) G.rowwise() += alpha_ * theta.transpose();
   }
   vector mean_hvp(const vector& theta, const vector& v) const {
-    check_theta("network::mlp_loss::mean_hvp", theta);
-    check_direction("network::mlp_loss::mean_hvp", v);
-    const auto w = weights(theta);
-    const forward_pass f = forward(w, x_, y_.data());
-    const auto e = backward(w, f);
-    return r_gradient_sum(w, f, e, shared_direction(v), uniform_weights()).template cast<double>() + alpha_ * v;
+    const passes s = checked_passes("network::mlp_loss::mean_hvp", theta, &v);
+    return r_gradient_sum(s.w, s.f, s.b, shared_direction(v), uniform_weights()).template cast<double>() + alpha_ * v;
   }
   /// D·v without forming D: u_i = g_iᵀv (a forward-mode pass), then (1/N) Σ_i (u_i − ū) g_i.
   vector covariance_apply(const vector& theta, const vector& v) const {
-    check_theta("network::mlp_loss::covariance_apply", theta);
-    check_direction("network::mlp_loss::covariance_apply", v);
-    const auto w = weights(theta);
-    const forward_pass f = forward(w, x_, y_.data());
-    const auto e = backward(w, f);
+    const passes s = checked_passes("network::mlp_loss::covariance_apply", theta, &v);
+    const forward_pass& f = s.f;
+    const backward_pass& e = s.b;
     const rvector vr = v.cast<Real>();
     rrow u = rrow::Zero(num_samples());
     for (index l = 0; l < shape_.layers(); ++l) {
@@ -300,10 +292,9 @@ class mlp_loss {
   }
   /// tr D = (1/N) Σ |g_i|² − |ḡ|² with |g_i|² = Σ_l |e_{l,i}|²(|a_{l−1,i}|² + 1): exact.
   double covariance_trace(const vector& theta) const {
-    check_theta("network::mlp_loss::covariance_trace", theta);
-    const auto w = weights(theta);
-    const forward_pass f = forward(w, x_, y_.data());
-    const auto e = backward(w, f);
+    const passes s = checked_passes("network::mlp_loss::covariance_trace", theta);
+    const forward_pass& f = s.f;
+    const backward_pass& e = s.b;
     const index n = num_samples();
     Eigen::ArrayXd sq = Eigen::ArrayXd::Zero(n);
     for (index l = 0; l < shape_.layers(); ++l) {
@@ -515,6 +506,22 @@ class mlp_loss {
       }
     }
     return q;
+  }
+
+  /// θ (and v) checked, then the forward and backward passes over all samples.
+  struct passes {
+    rvector w;
+    forward_pass f;
+    backward_pass b;
+  };
+  passes checked_passes(std::string_view fn, const vector& theta, const vector* v = nullptr) const {
+    check_theta(fn, theta);
+    if (v) check_direction(fn, *v);
+    passes s;
+    s.w = weights(theta);
+    s.f = forward(s.w, x_, y_.data());
+    s.b = backward(s.w, s.f);
+    return s;
   }
 
   divergence_estimate divergence(std::string_view fn, const vector& theta, index probes, std::uint64_t seed) const {

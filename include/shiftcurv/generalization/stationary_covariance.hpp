@@ -155,6 +155,20 @@ inline void lyapunov_diagonal_solve(std::string_view fn, stationary_covariance_r
   }
 }
 
+/// All eigenpairs of the symmetric part of H, largest first, into out.curvatures / out.basis;
+/// false (out's status and message set) when the eigensolver fails.
+inline bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationary_covariance_result& out) {
+  Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (H + H.transpose()));
+  if (es.info() != Eigen::Success) {
+    out.status = status::numerical_issue;
+    out.message = message(fn, "the eigensolver of H did not converge");
+    return false;
+  }
+  out.curvatures = es.eigenvalues().reverse();
+  out.basis = es.eigenvectors().rowwise().reverse();
+  return true;
+}
+
 template <class Op>
 matrix apply_columns(const Op& op, const matrix& Q) {
   matrix out(Q.rows(), Q.cols());
@@ -198,14 +212,7 @@ stationary_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, dou
       out.message = detail::message(fn, "the operator H returned a non-finite value");
       return out;
     }
-    Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (Hd + Hd.transpose()));
-    if (es.info() != Eigen::Success) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, "the eigensolver of H did not converge");
-      return out;
-    }
-    out.curvatures = es.eigenvalues().reverse();
-    out.basis = es.eigenvectors().rowwise().reverse();
+    if (!detail::symmetric_eigenbasis(fn, Hd, out)) return out;
   } else {
     auto top = top_eigenpairs(H, k, options.eigen);
     out.operator_applications += top.operator_applications;
@@ -242,14 +249,7 @@ stationary_covariance_result dense_lyapunov(const matrix& H, const matrix& D, do
   require_finite(fn, "H", H);
   require_finite(fn, "D", D);
   stationary_covariance_result out;
-  Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (H + H.transpose()));
-  if (es.info() != Eigen::Success) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the eigensolver of H did not converge");
-    return out;
-  }
-  out.curvatures = es.eigenvalues().reverse();
-  out.basis = es.eigenvectors().rowwise().reverse();
+  if (!detail::symmetric_eigenbasis(fn, H, out)) return out;
   const matrix Ds = 0.5 * (D + D.transpose());
   detail::lyapunov_diagonal_solve(fn, out, out.basis.transpose() * Ds * out.basis, T);
   return out;
