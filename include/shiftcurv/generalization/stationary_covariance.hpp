@@ -88,6 +88,21 @@ struct lyapunov_options {
   eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp)
 };
 
+namespace detail {
+/// A·Q column by column (k products of the operator).
+template <class Op>
+matrix apply_columns(const Op& op, const matrix& Q) {
+  matrix out(Q.rows(), Q.cols());
+  vector y;
+  for (index j = 0; j < Q.cols(); ++j) {
+    const vector q = Q.col(j);
+    op.apply(q, y);
+    out.col(j) = y;
+  }
+  return out;
+}
+}  // namespace detail
+
 /// Σ ≈ Q S Qᵀ, kept factored.
 struct stationary_covariance_result : result_base {
   matrix basis;                 ///< Q, p×k, orthonormal eigenvectors of H
@@ -113,13 +128,7 @@ struct stationary_covariance_result : result_base {
   double trace_with(const Op& C) const {
     require_size("stationary_covariance_result::trace_with", "the operator C", static_cast<index>(C.size()),
                  basis.rows());
-    matrix CQ(basis.rows(), basis.cols());
-    vector y;
-    for (index j = 0; j < basis.cols(); ++j) {
-      const vector q = basis.col(j);
-      C.apply(q, y);
-      CQ.col(j) = y;
-    }
+    const matrix CQ = detail::apply_columns(C, basis);
     const matrix M = basis.transpose() * CQ;
     return 0.5 * projected.cwiseProduct(0.5 * (M + M.transpose())).sum();
   }
@@ -169,17 +178,6 @@ inline bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationar
   return true;
 }
 
-template <class Op>
-matrix apply_columns(const Op& op, const matrix& Q) {
-  matrix out(Q.rows(), Q.cols());
-  vector y;
-  for (index j = 0; j < Q.cols(); ++j) {
-    const vector q = Q.col(j);
-    op.apply(q, y);
-    out.col(j) = y;
-  }
-  return out;
-}
 
 }  // namespace detail
 
