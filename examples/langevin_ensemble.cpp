@@ -5,6 +5,9 @@
 //                     --particles=N --dt=h --time=t_end --seed=S
 //                     [--scheme=euler-maruyama|milstein|weak2] [--init=uniform|x0]
 //                     [--threads=n] [--csv=PATH|-]
+//                     [--checkpoint=PATH [--checkpoint-every=SECONDS] [--resume]]
+//
+//   mpirun -np 4 langevin_ensemble <the same flags>      # the same CSV, byte for byte
 //
 // All particles start uniformly on the domain (or at x0).  CSV: a header, then one row:
 // T,particles,steps,mean_train_loss,mean_test_loss,occupancy_0,…,occupancy_{K−1}
@@ -15,17 +18,32 @@
 // ensemble did not succeed, a column not finite, a file not writable): exit code 1 and one
 // line.  Exit 0 means every CSV column is finite; a failed run leaves no output file.
 // Very large --particles or --time/--dt are not capped: the run takes what they ask for.
+//
+// Scale-out (issue 12): the particles are cut into fixed chunks (a function of --particles
+// only), run as independent jobs by shiftcurv::run_jobs over the MPI ranks (when built with MPI
+// and started by mpirun/srun) and --threads threads per rank; rank 0 merges the chunks' partial
+// sums in chunk order, so the CSV is byte-identical for any number of ranks and threads.
+// Checkpoints: --checkpoint=PATH writes the finished chunks' partial sums to PATH every
+// --checkpoint-every seconds (default 60; write-then-rename) and when SIGTERM/SIGINT arrives
+// (then exit 1 with one line); --resume continues from PATH (a missing PATH starts afresh) to
+// the same CSV as an uninterrupted run.  A PATH that exists without --resume, a checkpoint of
+// another configuration (the differing option is named) or version, or a corrupt one: exit 2,
+// one line, nothing overwritten.  --threads is not part of the configuration.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include <shiftcurv/dynamics/langevin_1d.hpp>
+#include <shiftcurv/io/checkpoint.hpp>
 
 #include "cli/common.hpp"
+#include "cli/parallel.hpp"
 #include "cli/synthetic.hpp"
 
 int main(int argc, char** argv) {
+  cli::processes procs(argc, argv);
   CLI::App app{"Ensemble of SGD's Langevin SDE on a reflecting interval"};
   cli::model_flags flags;
   flags.add_to(app);
@@ -40,8 +58,14 @@ int main(int argc, char** argv) {
   app.add_option("--init", init, "uniform | x0 (all particles start at x0)")->capture_default_str();
   app.add_option("--threads", threads, "worker threads (0: all cores)")->capture_default_str();
   app.add_option("--csv", csv_path, "write the CSV to PATH, or to stdout with -");
+  std::string checkpoint, checkpoint_every = "60";
+  bool resume = false;
+  app.add_option("--checkpoint", checkpoint, "write a checkpoint to PATH (atomically) while running");
+  app.add_option("--checkpoint-every", checkpoint_every, "seconds between checkpoints")->capture_default_str();
+  app.add_flag("--resume", resume, "continue from the checkpoint at --checkpoint=PATH");
 
   return cli::run("langevin_ensemble", app, argc, argv, [&] {
+    procs.require_same_command_line();
     const cli::model m = cli::build_model(flags);
     shiftcurv::langevin_1d_options o;
     const double T = cli::parse_positive("--temperature", temperature);
@@ -74,12 +98,51 @@ int main(int argc, char** argv) {
         cli::fail("--threads", "expected a non-negative integer", threads);
       o.threads = n;
     }
+    if (checkpoint.empty() && app.count("--checkpoint-every"))
+      cli::fail("--checkpoint-every", "needs --checkpoint=PATH", checkpoint_every);
+    if (checkpoint.empty() && resume) cli::fail("--resume", "needs --checkpoint=PATH", "");
+    const double every = cli::parse_number("--checkpoint-every", checkpoint_every, checkpoint_every);
+    if (every < 0) cli::fail("--checkpoint-every", "must be >= 0", checkpoint_every);
     const auto basins = cli::partition_basins(m);
     o.walls = shiftcurv::reflecting_box(m.lo, m.hi);
     o.basin_boundaries.assign(basins.boundaries.begin() + 1, basins.boundaries.end() - 1);
+    o.progress = false;  // one chunk per job: run_jobs reports progress
 
+    const auto t0 = std::chrono::steady_clock::now();
     const cli::diffusion_1d noise = m.noise;
-    const auto r = shiftcurv::langevin_ensemble_1d(m.train, m.test, [&noise](double x) { return noise.value(x); }, T, o);
+    const auto D = [&noise](double x) { return noise.value(x); };
+    const shiftcurv::langevin_1d_chunks ensemble(m.train, m.test, D, T, o);
+    shiftcurv::job_options jobs;
+    jobs.threads = o.threads;
+    jobs.checkpoint = checkpoint;
+    jobs.checkpoint_every = every;
+    jobs.resume = resume;
+    jobs.kind = "langevin_ensemble/1";
+    jobs.log = &std::cerr;
+    jobs.label = "langevin_ensemble";
+    if (!checkpoint.empty()) {
+      // Every option that changes the result, canonically (--threads does not).
+      auto list = [](const std::string& flag, const std::string& v) {
+        std::string out;
+        for (double x : cli::parse_list(flag, v)) out += (out.empty() ? "" : ",") + cli::num(x);
+        return out;
+      };
+      jobs.config = "minima=" + list("--minima", flags.minima) + "\nweights=" + list("--weights", flags.weights) +
+                    "\nsigmas=" + list("--sigmas", flags.sigmas) + "\nshift=" + cli::num(m.shift) +
+                    "\nconfine=" + list("--confine", flags.confine) + "\ndomain=" + cli::num(m.lo) + "," + cli::num(m.hi) +
+                    "\ndiffusion=" + std::to_string(static_cast<int>(m.noise.type)) + ":" + cli::num(m.noise.a) + "," +
+                    cli::num(m.noise.b) + "\ntemperature=" + cli::num(T) + "\nparticles=" + std::to_string(o.particles) +
+                    "\ndt=" + cli::num(o.dt) + "\ntime=" + cli::num(o.t_end) + "\nseed=" + std::to_string(o.seed) +
+                    "\nscheme=" + scheme + "\ninit=" + (o.x0 ? cli::num(*o.x0) : std::string("uniform")) + "\n";
+      jobs.stop = cli::processes::catch_stop_signals();
+    }
+    const auto done = procs.run_jobs(
+        ensemble.chunks(), [&](shiftcurv::index c) { return shiftcurv::to_bytes(ensemble.run(c, c + 1).front()); }, jobs);
+    if (!procs.root()) return 0;  // rank 0 writes the output
+    std::vector<shiftcurv::langevin_1d_partial> parts(done.size(), ensemble.empty_partial());
+    for (std::size_t c = 0; c < done.size(); ++c) shiftcurv::from_bytes(done[c], parts[c], "langevin_ensemble: checkpoint");
+    auto r = ensemble.finish(parts);
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!r) throw std::runtime_error("the ensemble did not succeed: " + r.message);
     const auto& s = r.final();
 

@@ -21,6 +21,13 @@
 // subnormal T), and then one stderr line names that T and the reason.
 // Bad input: exit code 2, one line on stderr naming the flag and the value, nothing on stdout;
 // any other failure: exit code 1 and one stderr line; either way no output file is left behind.
+// Every output file appears at its path only complete (written to a temporary, then renamed).
+//
+//   mpirun -np 4 synthetic_basins --temperatures=... --csv=out.csv   # the same CSV, byte for byte
+//
+// Built with MPI and started by mpirun/srun, the temperatures are independent jobs spread over
+// the ranks (shiftcurv::run_jobs); rank 0 gathers the rows in temperature order and writes
+// everything, so the output is byte-identical to the serial run's.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +36,10 @@
 #include <string>
 #include <vector>
 
+#include <shiftcurv/io/checkpoint.hpp>
+
 #include "cli/common.hpp"
+#include "cli/parallel.hpp"
 #include "cli/synthetic.hpp"
 
 namespace {
@@ -129,9 +139,26 @@ void write_figures(const std::filesystem::path& dir, const cli::model& m, const 
             << dir.string() << "\n";
 }
 
+// A row as bytes (rank → rank 0), exactly: doubles by their bits.
+std::string row_bytes(const cli::synthetic_row& r) {
+  shiftcurv::byte_writer w;
+  w(r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature, r.terms.bias_curvature,
+    r.terms.covariance_curvature, r.terms.total_eq4, r.terms.total_eq7, r.mu, r.w_exact, r.w_laplace, r.warning);
+  return w.take();
+}
+cli::synthetic_row row_from(const std::string& bytes) {
+  cli::synthetic_row r;
+  shiftcurv::byte_reader in(bytes, "synthetic_basins");
+  in(r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature, r.terms.bias_curvature,
+     r.terms.covariance_curvature, r.terms.total_eq4, r.terms.total_eq7, r.mu, r.w_exact, r.w_laplace, r.warning);
+  in.expect_end();
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::processes procs(argc, argv);
   CLI::App app{"The paper's synthetic basin experiments: exact steady state vs Laplace / eq 4 / eq 7"};
   cli::model_flags flags;
   flags.add_to(app);
@@ -142,6 +169,7 @@ int main(int argc, char** argv) {
   app.add_option("--preset", preset_name, "fig4-left (default) | fig4-right | fig6-left | fig6-right");
 
   return cli::run("synthetic_basins", app, argc, argv, [&] {
+    procs.require_same_command_line();
     if (!preset_name.empty()) {
       const preset* p = nullptr;
       for (const auto& q : presets)
@@ -158,9 +186,10 @@ int main(int argc, char** argv) {
       if (!(T > 0)) cli::fail("--temperatures", "every T must be > 0", temperatures);
     const auto basins = cli::partition_basins(m);
 
-    // Every row first; warnings (one line per T) only once the whole run has succeeded.
-    std::vector<cli::synthetic_row> rows;
-    for (double T : Ts) {
+    // Every row first (one job per T, over the MPI ranks when there are several); warnings
+    // (one line per T) only once the whole run has succeeded.
+    auto one = [&](shiftcurv::index i) {
+      const double T = Ts[static_cast<std::size_t>(i)];
       cli::synthetic_row row;
       try {
         row = cli::synthetic_experiment(m, basins, T);
@@ -173,8 +202,14 @@ int main(int argc, char** argv) {
         row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
       if (!row.exact_finite())
         throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
-      rows.push_back(std::move(row));
-    }
+      return row_bytes(row);
+    };
+    shiftcurv::job_options jobs;
+    jobs.kind = "synthetic_basins/1";
+    const auto done = procs.run_jobs(static_cast<shiftcurv::index>(Ts.size()), one, jobs);
+    if (!procs.root()) return 0;  // rank 0 writes the output
+    std::vector<cli::synthetic_row> rows;
+    for (const auto& bytes : done) rows.push_back(row_from(bytes));
     const std::size_t K = basins.minima.size();
     const auto csv = cli::synthetic_csv(rows, K);
     if (!outdir.empty()) write_figures(outdir, m, rows, csv, preset_name.empty() ? "fig4-left" : preset_name, argv[0]);

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shiftcurv/core/errors.hpp"
@@ -135,6 +136,11 @@ struct chunk_accumulator {
     observer.merge(o.observer);
     non_finite += o.non_finite;
   }
+  template <class Archive>
+  void serialize(Archive& ar) {
+    observer.serialize(ar);
+    ar(non_finite);
+  }
 };
 
 template <class State>
@@ -146,13 +152,11 @@ bool all_finite(const State& x) {
 
 }  // namespace detail
 
-/// Integrate `particles` independent copies of the system with copies of `stepper` and feed
-/// every particle's state at each snapshot time to the observer.  See the header comment.
-/// Throws invalid_argument on particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot
-/// times, an initial state with a NaN/Inf entry.
-template <class Stepper, class System, class Init, class Observer>
-auto run_ensemble(const Stepper& stepper, const System& system, const Init& init, Observer observer,
-                  const ensemble_options& opts = {}) -> ensemble_result<Observer> {
+namespace detail {
+/// run_ensemble with the chunks run by `exec` (local_chunk_executor, or mpi/ensemble.hpp's).
+template <class Exec, class Stepper, class System, class Init, class Observer>
+auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system, const Init& init, Observer observer,
+                       const ensemble_options& opts) -> ensemble_result<Observer> {
   using State = typename Stepper::state_type;
   const auto plan = detail::plan_snapshots("run_ensemble", opts.particles, opts.dt, opts.t_end, opts.observe_at);
   const index snapshots = static_cast<index>(plan.steps.size());
@@ -189,7 +193,7 @@ auto run_ensemble(const Stepper& stepper, const System& system, const Init& init
   progress.after_seconds = opts.progress_after_seconds;
   progress.out = opts.progress_stream;
   progress.label = "shiftcurv::run_ensemble";
-  auto total = detail::run_chunks_ordered(chunks, threads, proto, work,
+  auto total = exec(chunks, threads, proto, work,
                                           static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(opts.particles),
                                           progress);
   ensemble_result<Observer> r{result_base{}, std::move(total.observer), plan.times, plan.steps,
@@ -202,6 +206,17 @@ auto run_ensemble(const Stepper& stepper, const System& system, const Init& init
                                 " particles became non-finite and were dropped (dt too large?)");
   }
   return r;
+}
+}  // namespace detail
+
+/// Integrate `particles` independent copies of the system with copies of `stepper` and feed
+/// every particle's state at each snapshot time to the observer.  See the header comment.
+/// Throws invalid_argument on particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot
+/// times, an initial state with a NaN/Inf entry.
+template <class Stepper, class System, class Init, class Observer>
+auto run_ensemble(const Stepper& stepper, const System& system, const Init& init, Observer observer,
+                  const ensemble_options& opts = {}) -> ensemble_result<Observer> {
+  return detail::run_ensemble_with(detail::local_chunk_executor{}, stepper, system, init, std::move(observer), opts);
 }
 
 }  // namespace shiftcurv

@@ -60,6 +60,7 @@
 #include <iostream>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -236,22 +237,41 @@ struct langevin_1d_accumulator {
     for (std::size_t i = 0; i < histogram.size(); ++i) histogram[i] += o.histogram[i];
     non_finite += o.non_finite;
   }
+  template <class Archive>
+  void serialize(Archive& ar) { ar(train, test, theta, occupancy, histogram, non_finite); }
+  /// True when the partial sums have the sizes of `proto` (a partial read back from bytes).
+  bool same_shape(const langevin_1d_accumulator& proto) const {
+    return train.size() == proto.train.size() && test.size() == proto.test.size() && theta.size() == proto.theta.size() &&
+           occupancy.size() == proto.occupancy.size() && histogram.size() == proto.histogram.size() && non_finite >= 0;
+  }
 };
 
-template <sde_scheme S, class Train, class Test, class Diffusion>
-langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, const diffusion_1d_view<Diffusion>& D,
-                                        double T, const langevin_1d_options& o, const snapshot_plan& plan) {
-  const index snapshots = static_cast<index>(plan.steps.size());
+/// Particles per chunk: whole blocks of `width`, a function of the particle count only.
+inline index langevin_1d_chunk_size(index particles) {
+  constexpr index width = philox_batch::lanes;
+  return std::clamp<index>((chunk_size_for(particles) + width - 1) / width * width, width, 4 * width);
+}
+
+inline langevin_1d_accumulator langevin_1d_prototype(const langevin_1d_options& o, index snapshots) {
   langevin_1d_accumulator proto;
   proto.basins = static_cast<index>(o.basin_boundaries.size()) + 1;
   proto.bins = o.histogram_bins;
   proto.reset(snapshots);
+  return proto;
+}
+
+/// The chunks are run by `exec` (local_chunk_executor merges them; see parallel.hpp).
+template <sde_scheme S, class Train, class Test, class Diffusion, class Exec>
+auto run_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const diffusion_1d_view<Diffusion>& D, double T,
+                     const langevin_1d_options& o, const snapshot_plan& plan) {
+  const index snapshots = static_cast<index>(plan.steps.size());
+  const langevin_1d_accumulator proto = langevin_1d_prototype(o, snapshots);
   const bool walls = o.walls.active();
   const double lo = walls ? o.walls.lower(0) : 0.0, hi = walls ? o.walls.upper(0) : 0.0;
   using block_kernel = langevin_block_1d<S, Train, Diffusion>;
   constexpr index width = block_kernel::width;
   // Whole blocks per chunk (a function of the particle count only: reproducible summation).
-  const index chunk = std::clamp<index>((chunk_size_for(o.particles) + width - 1) / width * width, width, 4 * width);
+  const index chunk = langevin_1d_chunk_size(o.particles);
   const index chunks = (o.particles + chunk - 1) / chunk;
   const auto& bounds = o.basin_boundaries;
   const philox_batch noise(o.seed);
@@ -302,24 +322,22 @@ langevin_1d_accumulator run_langevin_1d(const Train& U, const Test& U_test, cons
   progress.after_seconds = o.progress_after_seconds;
   progress.out = o.progress_stream;
   progress.label = "shiftcurv::langevin_ensemble_1d";
-  return run_chunks_ordered(chunks, resolve_threads(o.threads, chunks), proto, work,
-                            static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(o.particles), progress);
+  return exec(chunks, resolve_threads(o.threads, chunks), proto, work,
+              static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(o.particles), progress);
 }
 
-}  // namespace detail
+template <class Diffusion>
+struct langevin_1d_setup {
+  snapshot_plan plan;
+  diffusion_1d_view<Diffusion> D;
+};
 
-/// Ensemble of the 1-D Itô SDE dθ = −U'(θ) dt + √(T·D(θ)) dW (see the header comment).
-/// Throws domain_error unless T > 0; invalid_argument on a loss or diffusion model that is not
-/// 1-D, particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot times, a non-finite x0 or
-/// one outside the walls, a uniform start without walls, boundaries not strictly increasing or
-/// non-finite, a histogram without walls.
+/// The checks of langevin_ensemble_1d (see there), and the snapshot plan.
 template <class Train, class Test, class Diffusion>
-  requires loss_1d<Train> && loss_1d<Test> && diffusion_1d_model<Diffusion>
-langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D, double T,
-                                        const langevin_1d_options& o = {}) {
-  constexpr const char* fn = "langevin_ensemble_1d";
+langevin_1d_setup<Diffusion> check_langevin_1d(const char* fn, const Train& U, const Test& U_test, const Diffusion& D,
+                                               double T, const langevin_1d_options& o) {
   require_temperature(fn, T);
-  const auto plan = detail::plan_snapshots(fn, o.particles, o.dt, o.t_end, o.observe_at);
+  auto plan = detail::plan_snapshots(fn, o.particles, o.dt, o.t_end, o.observe_at);
   if (o.walls && o.walls.dimension() > 1)
     detail::throw_invalid(fn, "walls must be a 1-D interval, got a box of dimension ", o.walls.dimension());
   if (o.x0) {
@@ -340,21 +358,27 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
   const double probe = o.x0 ? *o.x0 : o.walls.lower(0);
   detail::require_loss_1d(fn, "U", U);
   detail::require_loss_1d(fn, "U_test", U_test);
-  const detail::diffusion_1d_view<Diffusion> Dv(fn, D, probe);
+  return {std::move(plan), diffusion_1d_view<Diffusion>(fn, D, probe)};
+}
 
-  const auto t0 = std::chrono::steady_clock::now();
-  detail::langevin_1d_accumulator acc;
+/// run_langevin_1d for the scheme of `o`.
+template <class Exec, class Train, class Test, class Diffusion>
+auto dispatch_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const langevin_1d_setup<Diffusion>& setup,
+                          double T, const langevin_1d_options& o) {
   switch (o.scheme) {
-    case sde_scheme::euler_maruyama:
-      acc = detail::run_langevin_1d<sde_scheme::euler_maruyama>(U, U_test, Dv, T, o, plan);
-      break;
     case sde_scheme::milstein:
-      acc = detail::run_langevin_1d<sde_scheme::milstein>(U, U_test, Dv, T, o, plan);
-      break;
+      return run_langevin_1d<sde_scheme::milstein>(exec, U, U_test, setup.D, T, o, setup.plan);
     case sde_scheme::weak_order2:
-      acc = detail::run_langevin_1d<sde_scheme::weak_order2>(U, U_test, Dv, T, o, plan);
-      break;
+      return run_langevin_1d<sde_scheme::weak_order2>(exec, U, U_test, setup.D, T, o, setup.plan);
+    case sde_scheme::euler_maruyama:
+    default:
+      return run_langevin_1d<sde_scheme::euler_maruyama>(exec, U, U_test, setup.D, T, o, setup.plan);
   }
+}
+
+/// The result from the merged partial sums.
+inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin_1d_accumulator& acc,
+                                                  const snapshot_plan& plan, const langevin_1d_options& o) {
   langevin_1d_result r;
   r.particles = o.particles;
   r.steps = plan.total_steps;
@@ -383,12 +407,31 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
     }
     r.snapshots.push_back(std::move(snap));
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (r.non_finite > 0) {
     r.status = status::numerical_issue;
     r.message = detail::message(fn, r.non_finite, " of ", r.particles,
                                 " particles became non-finite and were dropped (D(θ) < 0 somewhere, or dt too large?)");
   }
+  return r;
+}
+
+}  // namespace detail
+
+/// Ensemble of the 1-D Itô SDE dθ = −U'(θ) dt + √(T·D(θ)) dW (see the header comment).
+/// Throws domain_error unless T > 0; invalid_argument on a loss or diffusion model that is not
+/// 1-D, particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot times, a non-finite x0 or
+/// one outside the walls, a uniform start without walls, boundaries not strictly increasing or
+/// non-finite, a histogram without walls.
+template <class Train, class Test, class Diffusion>
+  requires loss_1d<Train> && loss_1d<Test> && diffusion_1d_model<Diffusion>
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D, double T,
+                                        const langevin_1d_options& o = {}) {
+  constexpr const char* fn = "langevin_ensemble_1d";
+  const auto setup = detail::check_langevin_1d(fn, U, U_test, D, T, o);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto acc = detail::dispatch_langevin_1d(detail::local_chunk_executor{}, U, U_test, setup, T, o);
+  langevin_1d_result r = detail::make_langevin_1d_result(fn, acc, setup.plan, o);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 
@@ -398,5 +441,60 @@ template <class Train, class Diffusion>
 langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, double T, const langevin_1d_options& o = {}) {
   return langevin_ensemble_1d(U, U, D, T, o);
 }
+
+/// The partial sums of one chunk of particles (serializable: io/checkpoint.hpp's archives).
+using langevin_1d_partial = detail::langevin_1d_accumulator;
+
+/// langevin_ensemble_1d cut into its chunks, for callers that distribute or checkpoint them
+/// (mpi/ensemble.hpp, examples/langevin_ensemble.cpp).  The chunks are fixed by the particle
+/// count; run(first, last) integrates chunks [first, last) on o.threads threads and returns
+/// their partial sums; finish(parts) merges the partial sums of ALL chunks in chunk order, as
+/// langevin_ensemble_1d does: the result is bit-identical to it, whichever process or run
+/// computed which chunk.  The models must outlive this object.  The constructor makes
+/// langevin_ensemble_1d's checks; finish throws invalid_argument on a wrong number of parts or
+/// parts of the wrong shape (e.g. read back from another configuration).
+template <class Train, class Test, class Diffusion>
+class langevin_1d_chunks {
+ public:
+  langevin_1d_chunks(const Train& U, const Test& U_test, const Diffusion& D, double T, langevin_1d_options o)
+      : U_(U), U_test_(U_test), T_(T), o_(std::move(o)), setup_(detail::check_langevin_1d(fn, U, U_test, D, T, o_)),
+        proto_(detail::langevin_1d_prototype(o_, static_cast<index>(setup_.plan.steps.size()))) {}
+
+  index chunks() const {
+    const index c = detail::langevin_1d_chunk_size(o_.particles);
+    return (o_.particles + c - 1) / c;
+  }
+  /// The partial sums of chunks [first, last) (0 ≤ first ≤ last ≤ chunks()), in chunk order.
+  std::vector<langevin_1d_partial> run(index first, index last) const {
+    if (first < 0 || first > last || last > chunks())
+      detail::throw_invalid("langevin_1d_chunks::run", "need 0 <= first <= last <= ", chunks(), ", got ", first, ", ", last);
+    return detail::dispatch_langevin_1d(detail::chunk_range_executor{first, last}, U_, U_test_, setup_, T_, o_);
+  }
+  /// A partial sum with nothing in it, of the right shape (to read one back into).
+  const langevin_1d_partial& empty_partial() const { return proto_; }
+  /// The result from the partial sums of all chunks, in chunk order (seconds: 0).
+  langevin_1d_result finish(const std::vector<langevin_1d_partial>& parts) const {
+    if (static_cast<index>(parts.size()) != chunks())
+      detail::throw_invalid("langevin_1d_chunks::finish", "need the partial sums of all ", chunks(), " chunks, got ",
+                            parts.size());
+    langevin_1d_partial total = proto_;
+    for (const auto& p : parts) {
+      if (!p.same_shape(proto_))
+        detail::throw_invalid("langevin_1d_chunks::finish", "a partial sum has the wrong shape (another configuration?)");
+      total.merge(p);
+    }
+    return detail::make_langevin_1d_result(fn, total, setup_.plan, o_);
+  }
+  const langevin_1d_options& options() const { return o_; }
+
+ private:
+  static constexpr const char* fn = "langevin_ensemble_1d";
+  const Train& U_;
+  const Test& U_test_;
+  double T_;
+  langevin_1d_options o_;
+  detail::langevin_1d_setup<std::remove_cv_t<Diffusion>> setup_;
+  langevin_1d_partial proto_;
+};
 
 }  // namespace shiftcurv

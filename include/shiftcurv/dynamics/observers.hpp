@@ -12,6 +12,10 @@
 //   void reset(index snapshots);                 // before use: one accumulator per snapshot time
 //   void observe(index snapshot, const State& x);// one particle at one snapshot time
 //   void merge(const Observer& other);           // add another's partial sums
+// and, to be split over MPI ranks (mpi/ensemble.hpp) or checkpointed, a member
+//   template <class Archive> void serialize(Archive& ar);   // ar(every partial sum)
+// that visits its partial sums (io/checkpoint.hpp's byte_writer / byte_reader); the
+// observers here have it.
 // The ensemble gives every chunk of particles its own copy and merges them in a fixed order.
 // Error estimates: `standard_error` is the Monte Carlo standard error of the particle mean,
 // √(sample variance / n); for fractions √(p(1−p)/n).  Particles are independent, so these
@@ -49,6 +53,8 @@ class histogram_observer {
     index b = v < lo_ ? 0 : v >= hi_ ? bins_ + 1 : 1 + std::min<index>(bins_ - 1, static_cast<index>((v - lo_) / (hi_ - lo_) * static_cast<double>(bins_)));
     ++counts_[static_cast<std::size_t>(s * (bins_ + 2) + b)];
   }
+  template <class Archive>
+  void serialize(Archive& ar) { ar(counts_); }
   void merge(const histogram_observer& o) {
     for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
   }
@@ -106,6 +112,8 @@ class basin_occupancy_observer {
     ++counts_[static_cast<std::size_t>(s * basins_ + k)];
     ++n_[static_cast<std::size_t>(s)];
   }
+  template <class Archive>
+  void serialize(Archive& ar) { ar(counts_, n_); }
   void merge(const basin_occupancy_observer& o) {
     for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += o.counts_[i];
     for (std::size_t i = 0; i < n_.size(); ++i) n_[i] += o.n_[i];
@@ -144,6 +152,8 @@ class mean_observer {
     const vector v = x;
     for (std::size_t i = 0; i < fs_.size(); ++i) m_[static_cast<std::size_t>(s) * fs_.size() + i].add(fs_[i](v));
   }
+  template <class Archive>
+  void serialize(Archive& ar) { ar(m_); }
   void merge(const mean_observer& o) {
     for (std::size_t i = 0; i < m_.size(); ++i) m_[i].merge(o.m_[i]);
   }
@@ -172,6 +182,10 @@ struct observer_set {
   }
   void merge(const observer_set& other) {
     merge_impl(other, std::index_sequence_for<Obs...>{});
+  }
+  template <class Archive>
+  void serialize(Archive& ar) {
+    std::apply([&](auto&... o) { (o.serialize(ar), ...); }, parts);
   }
 
  private:

@@ -24,6 +24,8 @@ struct running_moments {
     m2 += o.m2 + d * d * na * nb / nt;
     n += o.n;
   }
+  template <class Archive>
+  void serialize(Archive& ar) { ar(n, mean, m2); }
   double variance() const { return n > 1 ? std::max(0.0, m2 / static_cast<double>(n - 1)) : 0.0; }
   double standard_error() const { return n > 0 ? std::sqrt(variance() / static_cast<double>(n)) : 0.0; }
 };

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "shiftcurv/core/types.hpp"
@@ -100,5 +101,38 @@ Acc run_chunks_ordered(index chunks, unsigned threads, const Acc& prototype, Wor
   if (error) std::rethrow_exception(error);
   return total;
 }
+
+/// Runs an ensemble's chunks in this process (threads) and merges them in chunk order; the
+/// ensembles take the executor as a parameter so that mpi/ensemble.hpp can split the chunks
+/// over MPI ranks instead, with the same merge order.
+struct local_chunk_executor {
+  template <class Acc, class Work>
+  Acc operator()(index chunks, unsigned threads, const Acc& prototype, Work&& work, std::uint64_t total_units,
+                 const progress_settings& progress) const {
+    return run_chunks_ordered(chunks, threads, prototype, std::forward<Work>(work), total_units, progress);
+  }
+};
+
+/// Runs chunks [first, last) of an ensemble in this process (threads) and returns each chunk's
+/// accumulator, in chunk order, unmerged: for callers that ship or store the partial sums
+/// (mpi/ensemble.hpp, checkpoints) and merge them later in the same order.
+struct chunk_range_executor {
+  index first = 0, last = 0;
+  template <class Acc, class Work>
+  std::vector<Acc> operator()(index /*chunks*/, unsigned threads, const Acc& prototype, Work&& work,
+                              std::uint64_t total_units, const progress_settings& progress) const {
+    struct list {
+      std::vector<Acc> items;
+      void merge(const list& o) { items.insert(items.end(), o.items.begin(), o.items.end()); }
+    };
+    const index n = std::max<index>(0, last - first);
+    auto one = [&](index c, list& l, std::atomic<std::uint64_t>& done) {
+      Acc acc = prototype;
+      work(first + c, acc, done);
+      l.items.push_back(std::move(acc));
+    };
+    return run_chunks_ordered(n, resolve_threads(threads, std::max<index>(1, n)), list{}, one, total_units, progress).items;
+  }
+};
 
 }  // namespace shiftcurv::detail
