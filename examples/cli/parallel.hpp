@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <iostream>
+#include <sstream>
 #include <streambuf>
 #include <string>
 #include <vector>
@@ -57,7 +58,7 @@ class processes {
     // The command lines, compared before anything can fail on one rank only.
     std::string mine = command_line_;
     comm_.broadcast(mine);
-    if (mine != command_line_) mismatch_ = "rank " + std::to_string(rank()) + " was started with other flags than rank 0";
+    if (mine != command_line_) mismatch_ = difference(mine, command_line_);
     std::string any;
     for (const auto& m : comm_.gather(mismatch_))
       if (any.empty()) any = m;
@@ -76,10 +77,23 @@ class processes {
   int size() const { return comm_.size(); }
   bool root() const { return comm_.rank() == 0; }
 
+  /// "rank r has 'x' where rank 0 has 'y'" for the first argument that differs.
+  std::string difference(const std::string& root_line, const std::string& mine) const {
+    std::istringstream a(root_line), b(mine);
+    std::string x, y;
+    while (true) {
+      const bool ga = static_cast<bool>(std::getline(a, x)), gb = static_cast<bool>(std::getline(b, y));
+      if (!ga && !gb) return "rank " + std::to_string(rank()) + " differs from rank 0";
+      if (!ga) x = "(nothing)";
+      if (!gb) y = "(nothing)";
+      if (x != y) return "rank " + std::to_string(rank()) + " has '" + y + "' where rank 0 has '" + x + "'";
+    }
+  }
+
   /// Throws usage_error (exit code 2) when the ranks were started with different flags.
   void require_same_command_line() const {
     if (!mismatch_.empty())
-      throw usage_error("mismatched options across MPI ranks: " + mismatch_ + " (start every rank with the same flags)");
+      throw usage_error("mismatched options across MPI ranks: " + mismatch_ + " (start every rank with the same command line)");
   }
 
   /// SIGTERM and SIGINT set the flag that run_jobs polls (for runs with a checkpoint).

@@ -1,0 +1,214 @@
+// The MPI layer (issue 12) under mpirun -np 1, 2, 3 (tests/mpi/CMakeLists.txt): ensembles split
+// over ranks are bit-identical to the single-process run for any rank and thread count, and
+// right against closed forms; run_jobs gathers in job order, reports the first failing job,
+// checkpoints and resumes; options that differ across ranks are an error on every rank.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "shiftcurv/dynamics/langevin_system.hpp"
+#include "shiftcurv/dynamics/observers.hpp"
+#include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/mpi/ensemble.hpp"
+#include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/synthetic/gaussian_wells.hpp"
+#include "shiftcurv/synthetic/quadratic.hpp"
+
+namespace sc = shiftcurv;
+
+namespace {
+sc::mpi::communicator world() { return sc::mpi::communicator(); }
+
+// Exact equality of every number of two results (== on doubles: bit-identical up to ±0, and
+// none of these is NaN).
+void require_identical(const sc::langevin_1d_result& a, const sc::langevin_1d_result& b) {
+  REQUIRE(a.snapshots.size() == b.snapshots.size());
+  CHECK(a.non_finite == b.non_finite);
+  for (std::size_t s = 0; s < a.snapshots.size(); ++s) {
+    const auto &x = a.snapshots[s], &y = b.snapshots[s];
+    CHECK(x.particles == y.particles);
+    CHECK(x.mean_train_loss == y.mean_train_loss);
+    CHECK(x.train_loss_error == y.train_loss_error);
+    CHECK(x.mean_test_loss == y.mean_test_loss);
+    CHECK(x.test_loss_error == y.test_loss_error);
+    CHECK(x.mean_theta == y.mean_theta);
+    CHECK(x.variance_theta == y.variance_theta);
+    CHECK(x.occupancy == y.occupancy);
+    CHECK(x.histogram == y.histogram);
+  }
+}
+}  // namespace
+
+TEST_CASE("1-D ensemble over ranks: bit-identical to the serial run for 1 and 2 threads per rank") {
+  sc::gaussian_wells_1d U({-1, 1}, {0.3, 0.5}, {0.4, 0.5});
+  const auto U_test = U.shifted(0.1);
+  auto D = [](double x) { return 0.5 + 0.1 * x; };
+  sc::langevin_1d_options o;
+  o.particles = 1000;  // 16 chunks of 64: uneven blocks over 3 ranks
+  o.dt = 0.01;
+  o.t_end = 1;
+  o.observe_at = {0.2, 0.5, 1.0};
+  o.scheme = sc::sde_scheme::weak_order2;
+  o.walls = sc::reflecting_box(-2, 2);
+  o.basin_boundaries = {0.0};
+  o.histogram_bins = 16;
+  o.seed = 11;
+  o.threads = 1;
+  o.progress = false;
+  const auto serial = sc::langevin_ensemble_1d(U, U_test, D, 0.4, o);
+  REQUIRE(serial.ok());
+  for (unsigned threads : {1u, 2u}) {
+    CAPTURE(threads);
+    o.threads = threads;
+    require_identical(sc::mpi::langevin_ensemble_1d(world(), U, U_test, D, 0.4, o), serial);
+  }
+  // The chunked form, chunks computed in two pieces (as two processes or two runs would).
+  const sc::langevin_1d_chunks chunks(U, U_test, D, 0.4, o);
+  REQUIRE(chunks.chunks() == 16);
+  auto parts = chunks.run(0, 5);
+  for (auto& p : chunks.run(5, 16)) parts.push_back(p);
+  require_identical(chunks.finish(parts), serial);
+  // Through bytes (what ranks and checkpoints exchange).
+  for (auto& p : parts) {
+    sc::langevin_1d_partial back = chunks.empty_partial();
+    sc::from_bytes(sc::to_bytes(p), back);
+    p = back;
+  }
+  require_identical(chunks.finish(parts), serial);
+  parts.pop_back();
+  CHECK_THROWS_AS(chunks.finish(parts), sc::invalid_argument);
+}
+
+TEST_CASE("1-D ensemble over ranks: Ornstein-Uhlenbeck mean and variance against the closed form") {
+  // dθ = −aθ dt + √(T·D) dW from θ0: mean θ0 e^{−at}, variance T·D/(2a)·(1 − e^{−2at}).
+  const double a = 1.5, T = 0.8, Dc = 0.5, x0 = 1.0, t = 1.0;
+  auto U = [a](auto x) { return 0.5 * a * x * x; };
+  sc::langevin_1d_options o;
+  o.particles = 6000;
+  o.dt = 0.01;
+  o.t_end = t;
+  o.x0 = x0;
+  o.scheme = sc::sde_scheme::weak_order2;
+  o.seed = 5;
+  o.threads = 2;
+  o.progress = false;
+  const auto r = sc::mpi::langevin_ensemble_1d(world(), U, sc::constant_diffusion(Dc, 1), T, o);
+  REQUIRE(r.ok());
+  const double mean = x0 * std::exp(-a * t), var = T * Dc / (2 * a) * (1 - std::exp(-2 * a * t));
+  const double n = static_cast<double>(o.particles);
+  // 4.5 Monte Carlo standard errors (mean: √(var/n); Gaussian sample variance: var·√(2/(n−1)));
+  // the weak-order-2 bias at dt = 0.01 is O(dt²) ≈ 1e-4 relative, far below.
+  CHECK(std::abs(r.final().mean_theta - mean) < 4.5 * std::sqrt(var / n));
+  CHECK(std::abs(r.final().variance_theta - var) < 4.5 * var * std::sqrt(2 / (n - 1)));
+}
+
+TEST_CASE("generic ensemble over ranks: every observer bit-identical to the serial run") {
+  Eigen::MatrixXd H(2, 2), Dm(2, 2);
+  H << 2, 0.5, 0.5, 1;
+  Dm << 1, 0.3, 0.3, 0.5;
+  sc::quadratic U(H);
+  sc::constant_diffusion D(Dm);
+  auto sys = sc::langevin_system(U, D, 0.3);
+  sc::ensemble_options o;
+  o.particles = 300;
+  o.dt = 0.05;
+  o.t_end = 1.0;
+  o.observe_at = {0.5, 1.0};
+  o.seed = 4;
+  o.threads = 1;
+  o.progress = false;
+  auto obs = sc::observe_all(sc::basin_occupancy_observer({0.0}, 1), sc::mean_observer({[&](const sc::vector& x) { return U(x); }}),
+                             sc::histogram_observer(-2, 2, 10));
+  const sc::initial_uniform init(sc::vector::Constant(2, -1), sc::vector::Constant(2, 1));
+  const auto serial = sc::run_ensemble(sc::milstein<>(), sys, init, obs, o);
+  o.threads = 2;
+  const auto split = sc::mpi::run_ensemble(world(), sc::milstein<>(), sys, init, obs, o);
+  REQUIRE(serial.ok());
+  REQUIRE(split.ok());
+  const auto &so = serial.observer.parts, &po = split.observer.parts;
+  for (sc::index s = 0; s < 2; ++s) {
+    CHECK(std::get<0>(po).total(s) == 300);  // every particle once
+    CHECK(std::get<0>(po).count(s, 0) == std::get<0>(so).count(s, 0));
+    CHECK(std::get<1>(po).mean(s, 0) == std::get<1>(so).mean(s, 0));
+    CHECK(std::get<1>(po).variance(s, 0) == std::get<1>(so).variance(s, 0));
+    for (sc::index b = 0; b < 10; ++b) CHECK(std::get<2>(po).count(s, b) == std::get<2>(so).count(s, b));
+  }
+}
+
+TEST_CASE("run_jobs over ranks: results in job order on rank 0, first failing job reported everywhere") {
+  const auto comm = world();
+  sc::job_options o;
+  o.threads = 2;
+  auto square = [](sc::index i) { return sc::to_bytes(static_cast<double>(i) * static_cast<double>(i)); };
+  const auto out = sc::run_jobs(comm, 17, square, o);
+  if (comm.rank() == 0) {
+    REQUIRE(out.size() == 17);
+    for (sc::index i = 0; i < 17; ++i) {
+      double v = -1;
+      sc::from_bytes(out[static_cast<std::size_t>(i)], v);
+      CHECK(v == static_cast<double>(i * i));
+    }
+  } else {
+    CHECK(out.empty());
+  }
+  auto failing = [](sc::index i) -> std::string {
+    if (i == 11 || i == 5) throw sc::invalid_argument("job " + std::to_string(i) + " failed");
+    return "ok";
+  };
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 17, failing, o), "job 5 failed", sc::invalid_argument);
+}
+
+TEST_CASE("run_jobs over ranks: interrupted, checkpointed, resumed to the same results") {
+  const auto comm = world();
+  std::string path = "/tmp/shiftcurv_mpi_" + std::to_string(::getpid()) + ".ckpt";  // rank 0's name
+  comm.broadcast(path);
+  std::remove(path.c_str());
+  auto job = [](sc::index i) { return sc::to_bytes(std::sqrt(static_cast<double>(i))); };
+  const auto plain = sc::run_jobs(comm, 40, job, {});
+  std::atomic<bool> stop{true};  // as if SIGTERM had arrived: stop after the first round
+  sc::job_options o;
+  o.checkpoint = path;
+  o.checkpoint_every = 0;
+  o.kind = "test/1";
+  o.config = "n=40\n";
+  o.stop = &stop;
+  CHECK_THROWS_AS(sc::run_jobs(comm, 40, job, o), sc::run_interrupted);
+  o.stop = nullptr;
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 40, job, o), doctest::Contains("already exists"), sc::invalid_argument);
+  o.resume = true;
+  auto other = o;
+  other.config = "n=41\n";
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 40, job, other), doctest::Contains("different configuration"), sc::invalid_argument);
+  const auto resumed = sc::run_jobs(comm, 40, job, o);
+  CHECK(resumed == plain);
+  if (comm.rank() == 0) std::remove(path.c_str());
+}
+
+TEST_CASE("options that differ across ranks: invalid_argument on every rank") {
+  const auto comm = world();
+  if (comm.size() < 2) return;  // one process cannot disagree with itself
+  sc::job_options o;
+  o.config = "seed=" + std::to_string(comm.rank()) + "\n";
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 4, [](sc::index) { return std::string(); }, o),
+                       doctest::Contains("different options"), sc::invalid_argument);
+  sc::langevin_1d_options lo;
+  lo.particles = 100;
+  lo.x0 = 0.0;
+  lo.seed = static_cast<std::uint64_t>(comm.rank());
+  lo.progress = false;
+  auto U = [](auto x) { return x * x; };
+  CHECK_THROWS_WITH_AS(sc::mpi::langevin_ensemble_1d(comm, U, sc::constant_diffusion(1.0, 1), 1.0, lo),
+                       doctest::Contains("different ensemble options"), sc::invalid_argument);
+}
+
+int main(int argc, char** argv) {
+  sc::mpi::session mpi(argc, argv, /*force=*/true);
+  doctest::Context context(argc, argv);
+  return context.run();
+}
