@@ -132,3 +132,97 @@ TEST_CASE("langevin_ensemble and fokker_planck: bad input exits 2, one stderr li
     CHECK(r.err.find(flag) != std::string::npos);
   }
 }
+
+// ---- checkpoints (issue 12) ---------------------------------------------------------------------
+namespace {
+const std::vector<std::string> ckpt_run{"--minima=-0.5,0.5", "--weights=0.1,0.14", "--sigmas=0.4,0.4", "--shift=0.05",
+                                        "--diffusion=linear:0.05,0.01", "--domain=-1.5,1.5", "--temperature=1",
+                                        "--particles=8000", "--dt=0.01", "--time=40", "--seed=7", "--threads=1"};
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+}  // namespace
+
+TEST_CASE("langevin_ensemble: killed by SIGTERM part-way, --resume gives the uninterrupted CSV; no partial CSV") {
+  const std::string full = harness::temp_path("full.csv"), part = harness::temp_path("part.csv"),
+                    ckpt = harness::temp_path("run.ckpt");
+  const auto ref = harness::run_args("langevin_ensemble", with(ckpt_run, {"--csv=" + full}), 120);
+  REQUIRE_MESSAGE(ref.code == 0, ref.err);
+  // Start a checkpointed run (a checkpoint after every round), wait for its first checkpoint,
+  // then SIGTERM it: the run has done a few of its 63 chunks.
+  const std::string exe = std::string(SHIFTCURV_EXAMPLES_DIR) + "/langevin_ensemble";
+  const auto args = with(ckpt_run, {"--csv=" + part, "--checkpoint=" + ckpt, "--checkpoint-every=0"});
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  REQUIRE(pid > 0);
+  for (int i = 0; i < 30000 && !exists(ckpt); ++i) ::usleep(1000);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(exists(ckpt));
+  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));  // interrupted, not finished
+  CHECK(!exists(part));                                      // no CSV from an interrupted run
+  const auto resumed = harness::run_args("langevin_ensemble", with(args, {"--resume"}), 120);
+  REQUIRE_MESSAGE(resumed.code == 0, resumed.err);
+  // "resuming from '…': k of 63 jobs done" with 0 < k < 63: it did stop part-way.
+  const auto at = resumed.err.find("resuming from");
+  REQUIRE(at != std::string::npos);
+  const auto k = std::stol(resumed.err.substr(resumed.err.find("': ", at) + 3));
+  CHECK(k > 0);
+  CHECK(k < 63);
+  CHECK(harness::slurp(part) == harness::slurp(full));
+  std::remove(full.c_str());
+  std::remove(part.c_str());
+  std::remove(ckpt.c_str());
+}
+
+TEST_CASE("langevin_ensemble: a checkpoint of another run, a corrupt one, or one not resumed: exit 2, untouched") {
+  const std::string ckpt = harness::temp_path("bad.ckpt"), csv = harness::temp_path("bad.csv");
+  auto small = ckpt_run;
+  small[7] = "--particles=500";
+  small[9] = "--time=1";
+  const auto first = harness::run_args("langevin_ensemble", with(small, {"--checkpoint=" + ckpt, "--csv=" + csv}), 60);
+  REQUIRE_MESSAGE(first.code == 0, first.err);
+  std::remove(csv.c_str());
+  const std::string good = harness::slurp(ckpt);
+  REQUIRE(!good.empty());
+  auto expect_error = [&](const std::vector<std::string>& args, const std::string& says) {
+    CAPTURE(says);
+    const auto r = harness::run_args("langevin_ensemble", args, 60);
+    CHECK(r.code == 2);
+    CHECK(harness::count_lines(r.err) == 1);
+    CHECK(r.err.find(says) != std::string::npos);
+    CHECK(r.out.empty());
+    CHECK(!exists(csv));
+    CHECK(harness::slurp(ckpt) == good);  // nothing overwritten
+  };
+  auto other_seed = small;
+  other_seed[10] = "--seed=8";
+  expect_error(with(other_seed, {"--checkpoint=" + ckpt, "--resume", "--csv=" + csv}),
+               "different configuration: the checkpoint has 'seed=7', this run has 'seed=8'");
+  expect_error(with(small, {"--checkpoint=" + ckpt, "--csv=" + csv}), "already exists");
+  expect_error(with(small, {"--resume", "--csv=" + csv}), "--resume");
+  // One flipped byte in the payload: the checksum says so.
+  std::string bad = good;
+  bad[bad.size() / 2] ^= 0x5a;
+  { std::ofstream(ckpt, std::ios::binary) << bad; }
+  const std::string corrupt = bad;
+  const auto r = harness::run_args("langevin_ensemble", with(small, {"--checkpoint=" + ckpt, "--resume", "--csv=" + csv}), 60);
+  CHECK(r.code == 2);
+  CHECK(harness::count_lines(r.err) == 1);
+  CHECK(r.err.find("corrupt") != std::string::npos);
+  CHECK(harness::slurp(ckpt) == corrupt);
+  CHECK(!exists(csv));
+  std::remove(ckpt.c_str());
+}

@@ -16,14 +16,15 @@
 // communicator: MPI_COMM_WORLD (or another communicator) when MPI is initialized, else one
 // process; rank(), size(), gather() (process 0 receives every rank's bytes in rank order),
 // broadcast() (process 0's bytes to all).  It models the communicator of parallel/jobs.hpp.
-// MPI errors abort the run (MPI's default error handler); messages above 2 GiB in total
-// throw shiftcurv::invalid_argument.
+// MPI errors abort the run (MPI's default error handler), as does a collective of more than
+// 2 GiB (MPI's int counts).
 #pragma once
 
 #include <mpi.h>
 
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -91,7 +92,7 @@ class communicator {
     const long long n = static_cast<long long>(mine.size());
     std::vector<long long> sizes(rank_ == 0 ? static_cast<std::size_t>(size_) : 0);
     MPI_Gather(&n, 1, MPI_LONG_LONG, sizes.data(), 1, MPI_LONG_LONG, 0, comm_);
-    if (n > INT_MAX) detail::throw_invalid("mpi::communicator::gather", "a message of ", n, " bytes is over 2 GiB");
+    if (n > INT_MAX) too_large("gather");
     std::vector<int> counts, offsets;
     std::string all;
     if (rank_ == 0) {
@@ -100,7 +101,7 @@ class communicator {
         offsets.push_back(static_cast<int>(total));
         counts.push_back(static_cast<int>(s));
         total += s;
-        if (total > INT_MAX) detail::throw_invalid("mpi::communicator::gather", "the gathered messages exceed 2 GiB");
+        if (total > INT_MAX) too_large("gather");
       }
       all.resize(static_cast<std::size_t>(total));
     }
@@ -117,12 +118,18 @@ class communicator {
     if (!active_ || size_ == 1) return;
     long long n = static_cast<long long>(bytes.size());
     MPI_Bcast(&n, 1, MPI_LONG_LONG, 0, comm_);
-    if (n > INT_MAX) detail::throw_invalid("mpi::communicator::broadcast", "a message of ", n, " bytes is over 2 GiB");
+    if (n > INT_MAX) too_large("broadcast");
     bytes.resize(static_cast<std::size_t>(n));
     MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, comm_);
   }
 
  private:
+  // The other ranks are inside the collective already: aborting the run is the only way out.
+  [[noreturn]] void too_large(const char* what) const {
+    std::fprintf(stderr, "shiftcurv::mpi::communicator::%s: more than 2 GiB in one collective; aborting\n", what);
+    MPI_Abort(comm_, 1);
+    std::abort();
+  }
   MPI_Comm comm_;
   bool active_ = false;
   int rank_ = 0, size_ = 1;
