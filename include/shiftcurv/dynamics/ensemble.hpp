@@ -15,7 +15,8 @@
 // Trajectory k uses the noise philox_noise(seed, k) from step 0, and its initial state is
 // init(seed, k); particles are cut into chunks whose size depends on the particle count only,
 // each chunk has its own observer copy, and the copies are merged in chunk order — so the
-// result is bit-identical for any thread count (tests/dynamics/ensemble.cpp checks it).
+// result is bit-identical for any thread count (tests/dynamics/ensemble.cpp checks it), and
+// over MPI ranks too (mpi/ensemble.hpp: mpi::run_ensemble merges the chunks in the same order).
 // Snapshot times are rounded to whole steps (`times` in the result are the ones used).
 // A particle whose state becomes NaN/Inf is dropped from later snapshots and counted in
 // `non_finite`; the status is then numerical_issue (an initial state that is already NaN/Inf

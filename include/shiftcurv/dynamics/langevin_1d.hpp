@@ -44,7 +44,9 @@
 // baseline is ≈ 3.8× slower): benchmarks/README.md has the numbers.
 //
 // Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
-// Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any thread count.
+// Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any thread count; over
+// MPI ranks with mpi/ensemble.hpp, or chunk by chunk (to distribute or checkpoint them
+// yourself) with langevin_1d_chunks below — both bit-identical to this function.
 // Initial uniform positions come from philox_stream(seed, k), purpose `initial`.  Schemes as in
 // sde_steppers.hpp (Euler–Maruyama, derivative-free Milstein, Platen weak order 2, scalar noise).
 // Errors: every mean comes with its Monte Carlo standard error over particles (independent,

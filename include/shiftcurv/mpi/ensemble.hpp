@@ -16,10 +16,10 @@
 // (MPI_Gatherv of their bytes) and merges them in chunk order, starting from the empty
 // accumulator — exactly the left fold the serial run performs — and broadcasts the merged
 // bytes.  Floating-point merges thus happen in one fixed order whatever the split.
-// Communication per run: one gather of C·S bytes into rank 0 (C chunks: ≈ 64 for up to 16 384
+// Communication per run: one gather of C·S bytes into rank 0 (C chunks: ≤ 64 for up to 16 384
 // particles, then particles/256; S: one chunk's partial sums, e.g. 3 moments × 24 bytes + 8 per
 // basin and bin per snapshot), one broadcast of S bytes, and the two small messages that check
-// the options and errors.
+// the options and errors (benchmarks/README.md, "MPI").  No more ranks than chunks do work.
 //
 // Contract: the same arguments on every rank (the options are compared across ranks:
 // invalid_argument on every rank if they differ; the models themselves cannot be compared);
