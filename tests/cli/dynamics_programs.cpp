@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <fstream>
 
 #include "cli/harness.hpp"
 
@@ -213,6 +215,35 @@ TEST_CASE("langevin_ensemble: a checkpoint of another run, a corrupt one, or one
                "different configuration: the checkpoint has 'seed=7', this run has 'seed=8'");
   expect_error(with(small, {"--checkpoint=" + ckpt, "--csv=" + csv}), "already exists");
   expect_error(with(small, {"--resume", "--csv=" + csv}), "--resume");
+  // Another format version, another payload version (kind): the file's FNV-1a checksum (its
+  // last 8 bytes, over everything before them) recomputed here so that only the version differs.
+  auto resealed = [&](std::string body) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char ch : body) h = (h ^ ch) * 1099511628211ULL;
+    body.append(reinterpret_cast<const char*>(&h), 8);
+    return body;
+  };
+  const std::string magic = "shiftcurv-checkpoint\n";
+  REQUIRE(good.compare(0, magic.size(), magic) == 0);
+  std::string body = good.substr(0, good.size() - 8);
+  std::string v2 = body;
+  v2[magic.size()] = 2;  // the u32 format version (1), little-endian
+  { std::ofstream(ckpt, std::ios::binary) << resealed(v2); }
+  auto after = harness::run_args("langevin_ensemble", with(small, {"--checkpoint=" + ckpt, "--resume", "--csv=" + csv}), 60);
+  CHECK(after.code == 2);
+  CHECK(after.err.find("format version 2") != std::string::npos);
+  CHECK(!exists(csv));
+  std::string k0 = body;
+  const auto kind_at = k0.find("langevin_ensemble/1");
+  REQUIRE(kind_at != std::string::npos);
+  k0[kind_at + 18] = '0';
+  { std::ofstream(ckpt, std::ios::binary) << resealed(k0); }
+  after = harness::run_args("langevin_ensemble", with(small, {"--checkpoint=" + ckpt, "--resume", "--csv=" + csv}), 60);
+  CHECK(after.code == 2);
+  CHECK(harness::count_lines(after.err) == 1);
+  CHECK(after.err.find("was written by 'langevin_ensemble/0'") != std::string::npos);
+  CHECK(harness::slurp(ckpt) == resealed(k0));
+  CHECK(!exists(csv));
   // One flipped byte in the payload: the checksum says so.
   std::string bad = good;
   bad[bad.size() / 2] ^= 0x5a;
