@@ -79,7 +79,7 @@ class byte_writer {
   void put_vector(const std::vector<T>& v) {
     put(static_cast<std::uint64_t>(v.size()));
     if constexpr (std::is_arithmetic_v<T>) {
-      buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+      if (!v.empty()) buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
     } else {
       for (const auto& x : v) put(x);
     }
@@ -118,7 +118,7 @@ class byte_reader {
       std::uint64_t n = 0;
       get(n);
       need(n);
-      v.assign(data_.data() + pos_, n);
+      v.assign(data_.data() + pos_, static_cast<std::size_t>(n));
       pos_ += n;
     } else if constexpr (detail::serializable_with<T, byte_reader>) {
       v.serialize(*this);
@@ -135,7 +135,7 @@ class byte_reader {
     v.resize(n);
     if constexpr (std::is_arithmetic_v<T>) {
       need(n * sizeof(T));
-      std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));
+      if (n > 0) std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));
       pos_ += n * sizeof(T);
     } else {
       for (auto& x : v) get(x);
