@@ -24,6 +24,12 @@
 #include <utility>
 #include <vector>
 
+#if __has_include(<shiftcurv/noise/flat_directions.hpp>) && __has_include(<shiftcurv/generalization/test_loss_terms.hpp>)
+#include <shiftcurv/generalization/test_loss_terms.hpp>
+#include <shiftcurv/noise/flat_directions.hpp>
+#define SHIFTCURV_EXPERIMENT_PARTS_4_5 1
+#endif
+
 #include "network/digits.hpp"
 #include "network/experiment_protocol.hpp"
 #include "network/experiment_resume.hpp"
@@ -56,6 +62,13 @@ struct experiment_settings {
   // part 3
   long reshuffles = 2;
   std::vector<shiftcurv::index> sizes;
+  // part 4 (Appendix D.1): eq-13 SGD on the first d1_train_size digits (p > N)
+  shiftcurv::index d1_train_size = 200;
+  double d1_alpha = 0.1, d1_beta = 0.1, d1_lr = 0.05, d1_relaxations = 40;
+  shiftcurv::index d1_batch = 16;
+  // part 5 (eq 4's terms at network scale)
+  double terms_temperature = 0.01;
+  shiftcurv::index terms_samples = 200, terms_thinning = 10, terms_burn_in = 1000, terms_k = 20;
 
   std::string config() const {
     auto list = [](const auto& v) {
@@ -77,7 +90,11 @@ struct experiment_settings {
            ";max_iterations=" + std::to_string(descent.max_iterations) + ";line_points=" + std::to_string(line_points) +
            ";stage1=" + std::to_string(stage1_batch) + ":" + n(stage1_lr) + ":" + n(stage1_epochs) + ";pairs=" + pr +
            ";fig5_epochs=" + n(fig5_epochs) + ";final_steps=" + std::to_string(final_steps) +
-           ";reshuffles=" + std::to_string(reshuffles) + ";sizes=" + list(sizes);
+           ";reshuffles=" + std::to_string(reshuffles) + ";sizes=" + list(sizes) +
+           ";d1=" + std::to_string(d1_train_size) + ":" + n(d1_alpha) + ":" + n(d1_beta) + ":" + n(d1_lr) + ":" +
+           std::to_string(d1_batch) + ":" + n(d1_relaxations) + ";terms=" + n(terms_temperature) + ":" +
+           std::to_string(terms_samples) + ":" + std::to_string(terms_thinning) + ":" + std::to_string(terms_burn_in) +
+           ":" + std::to_string(terms_k);
   }
 };
 
@@ -125,6 +142,30 @@ inline std::vector<std::string> shift_columns(const std::string& first) {
 }
 inline table_spec reshuffle_spec() { return {"shift_reshuffle", shift_columns("split"), 2}; }
 inline table_spec sample_size_spec() { return {"shift_sample_size", shift_columns("size"), 2}; }
+inline table_spec d1_spec() {
+  return {"d1",
+          {"seed", "n_train", "parameters", "rank", "T", "alpha", "beta", "learning_rate", "batch", "steps", "variance",
+           "standard_error", "prediction", "prediction_discrete", "direction_variance", "direction_standard_error",
+           "span_variance", "batch_autocorrelation", "min_grad_norm", "status", "seconds"},
+          1};
+}
+inline table_spec terms_spec() {
+  return {"test_loss_terms",
+          {"T", "seed", "mean_test_loss", "mean_test_loss_se", "effective_samples", "mean_train_loss", "depth",
+           "shift_curvature", "projected_shift_curvature", "measured_bias_curvature", "measured_covariance_curvature",
+           "measured_covariance_curvature_se", "measured_total_eq4", "predicted_bias_curvature",
+           "predicted_covariance_curvature", "predicted_total_eq4", "total_eq7", "k", "records", "train_grad_norm",
+           "test_grad_norm", "status", "seconds"},
+          2};
+}
+/// Parts 4 and 5 are compiled in when the library has their functions (issue 11, branch netB).
+inline constexpr bool has_parts_4_5() {
+#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
+  return true;
+#else
+  return false;
+#endif
+}
 
 // ---- the experiment on one backend --------------------------------------------------------------
 template <class Loss>
@@ -149,7 +190,16 @@ class experiment {
     merged_.labels.insert(merged_.labels.end(), data.test.labels.begin(), data.test.labels.end());
   }
 
-  std::vector<part> parts() { return {temperature_part(), fig5_part(), shift_part()}; }
+  std::vector<part> parts() {
+    std::vector<part> p{temperature_part(), fig5_part(), shift_part()};
+#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
+    if constexpr (shiftcurv::per_sample_loss<Loss>) {  // the CPU backend (the CUDA one has no per-sample members)
+      p.push_back(d1_part());
+      p.push_back(terms_part());
+    }
+#endif
+    return p;
+  }
 
  private:
   struct split_losses {
@@ -359,6 +409,94 @@ class experiment {
       }
     return p;
   }
+
+#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
+  // ---- part 4: Appendix D.1 — variance outside the span of the per-sample gradients ----
+  part d1_part() {
+    part p{4, "d1", {d1_spec()}, {}};
+    for (std::uint64_t seed : s_.seeds) {
+      unit u;
+      u.key = {static_cast<double>(seed)};
+      u.label = "seed=" + std::to_string(seed);
+      u.compute = [this, seed] {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<index> rows(static_cast<std::size_t>(s_.d1_train_size));
+        std::iota(rows.begin(), rows.end(), index{0});
+        const data_t d = train_.subset(rows);
+        // θ*: the minimum of U_tr + (α/2)|θ|² (L-BFGS); the SGD loss itself has no ℓ2 term
+        // (eq 13 puts α in the SGD step).
+        const shiftcurv::network::mlp_loss<double> reg(shape_, d, s_.d1_alpha), plain(shape_, d, 0.0);
+        const shiftcurv::network::timed_loss<shiftcurv::network::mlp_loss<double>> treg{&reg, timing_};
+        const auto star = shiftcurv::network::descend("network_experiment (D.1 minimum)", treg, init(seed), s_.descent);
+        shiftcurv::sgd_options o;
+        o.learning_rate = s_.d1_lr;
+        o.batch_size = s_.d1_batch;
+        o.alpha = s_.d1_alpha;
+        o.beta = s_.d1_beta;
+        shiftcurv::flat_direction_options fo;
+        fo.sample_relaxations = s_.d1_relaxations;
+        fo.burn_in_relaxations = 5;
+        fo.seed = seed;
+        const auto r = shiftcurv::flat_direction_variance(plain, star.theta, o, fo);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return std::vector<rows_t>{{{static_cast<double>(seed), static_cast<double>(d.size()),
+                                     static_cast<double>(r.parameters), static_cast<double>(r.rank), r.temperature,
+                                     s_.d1_alpha, s_.d1_beta, s_.d1_lr, static_cast<double>(s_.d1_batch),
+                                     static_cast<double>(r.steps), r.variance, r.standard_error, r.prediction,
+                                     r.prediction_discrete, r.direction_variance, r.direction_standard_error,
+                                     r.span_variance, r.batch_autocorrelation, star.gradient_norm,
+                                     static_cast<double>(static_cast<int>(r.status)), secs}}};
+      };
+      p.units.push_back(std::move(u));
+    }
+    return p;
+  }
+
+  // ---- part 5: eq 4's terms, measured from SGD iterates and predicted (Lyapunov) ----
+  part terms_part() {
+    part p{5, "test_loss_terms", {terms_spec()}, {}};
+    const double T = s_.terms_temperature;
+    for (std::uint64_t seed : s_.seeds) {
+      unit u;
+      u.key = {T, static_cast<double>(seed)};
+      u.label = "T=" + shiftcurv::csv_number(T) + " seed=" + std::to_string(seed);
+      u.compute = [this, T, seed] {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto& L = default_split();
+        // θ_SGD at T as in part 1, the two descents, then SGD at T from θ_tr
+        vector th = init(seed);
+        const shiftcurv::network::timed_loss<Loss> tr{L.train.get(), timing_};
+        shiftcurv::network::run_sgd("network_experiment (terms)", tr, th, T * static_cast<double>(s_.batch), s_.batch,
+                                    s_.epochs, seed, 0, [](long, const vector&) {});
+        auto o = protocol(T);
+        o.line_points = 3;
+        const auto line = shiftcurv::network::line_protocol(*L.train, *L.test, th, o, timing_);
+        shiftcurv::sgd_options so;
+        so.learning_rate = T * static_cast<double>(s_.batch);
+        so.batch_size = s_.batch;
+        shiftcurv::test_loss_terms_options to;
+        to.samples = s_.terms_samples;
+        to.thinning = s_.terms_thinning;
+        to.burn_in = s_.terms_burn_in;
+        to.k = s_.terms_k;
+        to.seed = seed;
+        const auto r = shiftcurv::test_loss_terms(*L.train, *L.test, line.theta_tr, line.theta_test, so, to);
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return std::vector<rows_t>{{{T, static_cast<double>(seed), r.mean_test_loss, r.mean_test_loss_standard_error,
+                                     r.effective_samples, r.mean_train_loss, r.measured.depth, r.measured.shift_curvature,
+                                     r.projected_shift_curvature, r.measured.bias_curvature,
+                                     r.measured.covariance_curvature, r.measured_covariance_curvature.standard_error,
+                                     r.measured.total_eq4, r.predicted.bias_curvature, r.predicted.covariance_curvature,
+                                     r.predicted.total_eq4, r.measured.total_eq7, static_cast<double>(r.k),
+                                     static_cast<double>(r.records), line.train_descent.gradient_norm,
+                                     line.test_descent.gradient_norm, static_cast<double>(static_cast<int>(r.status)),
+                                     secs}}};
+      };
+      p.units.push_back(std::move(u));
+    }
+    return p;
+  }
+#endif
 
   experiment_settings s_;
   shiftcurv::network::mlp_shape shape_;

@@ -83,6 +83,19 @@ struct timed_loss {
     if (timing) timing->hvp += since(t0), ++timing->hvps;
     return h;
   }
+  /// U and ∇U: one pass when the loss has value_and_gradient, else two calls.
+  double value_and_gradient(const vector& th, vector& g) const {
+    const auto t0 = clock::now();
+    double u;
+    if constexpr (requires { loss->value_and_gradient(th, g); }) {
+      u = loss->value_and_gradient(th, g);
+    } else {
+      u = loss->mean_value(th);
+      g = loss->mean_gradient(th);
+    }
+    if (timing) timing->gradient += since(t0), ++timing->gradients;
+    return u;
+  }
   index dimension() const { return static_cast<index>(loss->dimension()); }
   index num_samples() const { return static_cast<index>(loss->num_samples()); }
   void minibatch_gradient(const vector& th, const std::vector<index>& rows, vector& g) const
@@ -155,8 +168,13 @@ descent_result descend(std::string_view fn, const F& loss, const vector& theta0,
     descent_result* best;
     long* evals;
     double operator()(const vector& x, vector& g) {
-      const double u = (*f)(x);
-      g = f->gradient(x);
+      double u;
+      if constexpr (requires { f->value_and_gradient(x, g); }) {
+        u = f->value_and_gradient(x, g);
+      } else {
+        u = (*f)(x);
+        g = f->gradient(x);
+      }
       ++*evals;
       if (std::isfinite(u) && (best->theta.size() == 0 || u < best->value)) {
         best->theta = x;

@@ -26,6 +26,7 @@
 // core/concepts.hpp `batched_per_sample_loss`):
 //   mean_value(θ), mean_gradient(θ), sample_gradients(θ) (N × p, row i = g_iᵀ incl. αθ),
 //   minibatch_gradient(θ, rows, g) the mean gradient over the samples `rows` (SGD's minibatch)
+//   value_and_gradient(θ, g)     U and ∇U from one pass (L-BFGS)
 //   mean_hvp(θ, v)               Pearlmutter's R-operator, forward-over-reverse: exact
 //   covariance_apply(θ, v)       D·v = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ v via u = J v, then Jᵀ(u − ū)
 //   covariance_trace(θ)          tr D = (1/N) Σ |g_i|² − |ḡ|², |g_i|² from layer norms: exact
@@ -265,6 +266,12 @@ class mlp_loss {
     const forward_pass f = forward(w, xb, yb.data());
     const backward_pass e = backward(w, f);
     g = gradient_sum(f, e, rrow::Constant(b, Real(1) / static_cast<Real>(b))).template cast<double>() + alpha_ * theta;
+  }
+  /// U(θ) and ∇U(θ) from one forward and backward pass (for optimizers that need both).
+  double value_and_gradient(const vector& theta, vector& g) const {
+    const passes s = checked_passes("network::mlp_loss::value_and_gradient", theta);
+    g = gradient_sum(s.f, s.b, uniform_weights()).template cast<double>() + alpha_ * theta;
+    return mean_of(s.f.loss) + 0.5 * alpha_ * theta.squaredNorm();
   }
   /// G (N × p), row i = g_iᵀ = ∇ℓ_iᵀ + αθᵀ.  N·p numbers: for large nets prefer the members below.
   matrix sample_gradients(const vector& theta) const {

@@ -96,12 +96,15 @@ std::vector<std::pair<double, shiftcurv::index>> parse_pairs(const std::string& 
 }
 
 struct raw_flags {
-  std::string out, parts = "1,2,3", backend = "cpu", data = net::default_digits_path(), hidden = "32",
+  std::string out, parts = cli::has_parts_4_5() ? "1,2,3,4,5" : "1,2,3", backend = "cpu", data = net::default_digits_path(), hidden = "32",
               alpha = "0.001", train_size = "1000", seeds = "1,2", temperatures = "0.001,0.003,0.01,0.03",
               batch = "16", epochs = "30", gtol = "1e-5", max_iterations = "2000", line_points = "49",
               stage1_batch = "100", stage1_lr = "0.5", stage1_epochs = "60",
               fig5_pairs = "0.016:16,0.064:64,0.064:16,0.256:64", fig5_epochs = "10", final_steps = "20",
-              reshuffles = "2", sizes = "300,900,1797", stop_after;
+              reshuffles = "2", sizes = "300,900,1797", d1_train_size = "200", d1_alpha = "0.1", d1_beta = "0.1",
+              d1_lr = "0.05", d1_batch = "16", d1_relaxations = "40", terms_temperature = "0.01",
+              terms_samples = "200", terms_thinning = "10", terms_burn_in = "1000", terms_k = "20",
+              stop_after;
 };
 
 cli::experiment_settings build_settings(const raw_flags& f) {
@@ -144,6 +147,23 @@ cli::experiment_settings build_settings(const raw_flags& f) {
     s.sizes.push_back(n);
   }
   if (s.train_size + 797 > pool) cli::fail("--train-size", "too large", f.train_size);
+  // parts 4 and 5
+  const long p = shiftcurv::network::mlp_shape{s.widths}.num_parameters();
+  s.d1_train_size = parse_int_in("--d1-train-size", f.d1_train_size, 2, s.train_size);
+  if (p <= s.d1_train_size)
+    cli::fail("--d1-train-size", "Appendix D.1 needs more parameters (p = " + std::to_string(p) + ") than samples",
+              f.d1_train_size);
+  s.d1_alpha = cli::parse_positive("--d1-alpha", f.d1_alpha);
+  s.d1_beta = cli::parse_positive("--d1-beta", f.d1_beta);
+  s.d1_lr = cli::parse_positive("--d1-lr", f.d1_lr);
+  if (!(s.d1_lr * s.d1_alpha < 2)) cli::fail("--d1-lr", "lambda*alpha must be < 2 (eq 13's recursion diverges)", f.d1_lr);
+  s.d1_batch = parse_int_in("--d1-batch", f.d1_batch, 1, s.d1_train_size);
+  s.d1_relaxations = cli::parse_positive("--d1-relaxations", f.d1_relaxations);
+  s.terms_temperature = cli::parse_positive("--terms-temperature", f.terms_temperature);
+  s.terms_samples = parse_int_in("--terms-samples", f.terms_samples, 4, 100000000);
+  s.terms_thinning = parse_int_in("--terms-thinning", f.terms_thinning, 1, 100000000);
+  s.terms_burn_in = parse_int_in("--terms-burn-in", f.terms_burn_in, 0, 100000000);
+  s.terms_k = parse_int_in("--terms-k", f.terms_k, 1, p);
   return s;
 }
 
@@ -229,7 +249,7 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read flags from an INI/TOML file (key = value, keys as the long flags)");
   raw_flags f;
   app.add_option("--out", f.out, "output directory (CSVs, figures, .partial files while running)")->required();
-  app.add_option("--parts", f.parts, "parts to run: 1 temperature sweep, 2 Figure 5, 3 shift experiments")->capture_default_str();
+  app.add_option("--parts", f.parts, "parts: 1 temperature sweep, 2 Figure 5, 3 shift experiments, 4 Appendix D.1, 5 eq-4 terms")->capture_default_str();
   app.add_option("--backend", f.backend, "cpu | cuda")->capture_default_str();
   app.add_option("--data", f.data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
   app.add_option("--hidden", f.hidden, "hidden widths h1,h2,... (net 64-h1-...-10, tanh)")->capture_default_str();
@@ -250,13 +270,24 @@ int main(int argc, char** argv) {
   app.add_option("--final-steps", f.final_steps, "part 2: final loss = median over the last K steps")->capture_default_str();
   app.add_option("--reshuffles", f.reshuffles, "part 3: random re-splits of train+test")->capture_default_str();
   app.add_option("--sizes", f.sizes, "part 3: subsample sizes (split 1000:797)")->capture_default_str();
+  app.add_option("--d1-train-size", f.d1_train_size, "part 4: first N training digits (p > N)")->capture_default_str();
+  app.add_option("--d1-alpha", f.d1_alpha, "part 4: eq-13 l2 drift alpha > 0")->capture_default_str();
+  app.add_option("--d1-beta", f.d1_beta, "part 4: eq-13 isotropic noise beta > 0")->capture_default_str();
+  app.add_option("--d1-lr", f.d1_lr, "part 4: learning rate lambda")->capture_default_str();
+  app.add_option("--d1-batch", f.d1_batch, "part 4: batch size B")->capture_default_str();
+  app.add_option("--d1-relaxations", f.d1_relaxations, "part 4: recorded steps, in relaxation times 1/(lambda alpha)")->capture_default_str();
+  app.add_option("--terms-temperature", f.terms_temperature, "part 5: T of the SGD run near theta_tr (B = --batch)")->capture_default_str();
+  app.add_option("--terms-samples", f.terms_samples, "part 5: SGD records")->capture_default_str();
+  app.add_option("--terms-thinning", f.terms_thinning, "part 5: SGD steps per record")->capture_default_str();
+  app.add_option("--terms-burn-in", f.terms_burn_in, "part 5: SGD steps before the first record")->capture_default_str();
+  app.add_option("--terms-k", f.terms_k, "part 5: Hessian eigenvectors (Lanczos) of the predicted covariance")->capture_default_str();
   app.add_option("--stop-after", f.stop_after, "stop after K computed units (the rest on a rerun)");
 
   return cli::run("network_experiment", app, argc, argv, [&] {
     const auto start = std::chrono::steady_clock::now();
     if (cli::trim(f.out).empty()) cli::fail("--out", "expected a directory", f.out);
     std::set<int> selected;
-    for (long p : parse_int_list("--parts", f.parts, 1, 3)) selected.insert(static_cast<int>(p));
+    for (long p : parse_int_list("--parts", f.parts, 1, cli::has_parts_4_5() ? 5 : 3)) selected.insert(static_cast<int>(p));
     const long stop_after = f.stop_after.empty() ? 0 : cli::parse_count("--stop-after", f.stop_after);
     const cli::experiment_settings s = build_settings(f);
     const net::digits_split data = net::load_digits(s.data);  // invalid_argument → exit 2
@@ -281,6 +312,8 @@ int main(int argc, char** argv) {
       finished = run_parts<net::mlp_loss<double>>(e.parts(), selected, f.out, s.config(), stop_after, start);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
+      if (selected.count(4) || selected.count(5))
+        std::cerr << "network_experiment: parts 4 and 5 need per-sample members: run them with --backend=cpu\n";
       if (!net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
       cli::experiment<net::mlp_cuda_loss> e(
           s, data,
