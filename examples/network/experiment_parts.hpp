@@ -57,8 +57,8 @@ struct experiment_settings {
   double stage1_epochs = 60;
   // part 2
   std::vector<std::pair<double, shiftcurv::index>> pairs;  ///< (λ, B)
-  double fig5_epochs = 20;
-  long final_steps = 20;
+  double fig5_epochs = 50;
+  long final_steps = 50;
   // part 3
   long reshuffles = 2;
   std::vector<shiftcurv::index> sizes;

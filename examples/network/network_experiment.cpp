@@ -100,7 +100,7 @@ struct raw_flags {
               alpha = "0.001", train_size = "1000", seeds = "1,2", temperatures = "0.001,0.003,0.01,0.03",
               batch = "16", epochs = "30", gtol = "1e-5", max_iterations = "2000", line_points = "49",
               stage1_batch = "100", stage1_lr = "0.5", stage1_epochs = "60",
-              fig5_pairs = "0.016:16,0.064:64,0.064:16,0.256:64", fig5_epochs = "10", final_steps = "20",
+              fig5_pairs = "0.016:16,0.064:64,0.064:16,0.256:64", fig5_epochs = "50", final_steps = "50",
               reshuffles = "2", sizes = "300,900,1797", d1_train_size = "200", d1_alpha = "0.1", d1_beta = "0.1",
               d1_lr = "0.05", d1_batch = "16", d1_relaxations = "40", terms_temperature = "0.01",
               terms_samples = "200", terms_thinning = "10", terms_burn_in = "1000", terms_k = "20",
