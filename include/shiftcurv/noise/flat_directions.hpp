@@ -48,7 +48,8 @@
 //   sample_relaxations   default length of the recorded phase in relaxation times 1/(λα) (400)
 //   burn_in_relaxations  default burn-in in relaxation times (10)
 //   thinning             record every thinning-th step (1)
-//   directions           random unit directions in the complement (8; 0: none)
+//   directions           random unit directions in the complement (8; 0: none), mutually
+//                        orthogonal up to p − r of them
 //   batches              b, batch means for the standard errors (20, ≥ 2)
 //   rank_tolerance       QR pivots ≤ rank_tolerance·|largest| count as outside the span (1e-8)
 //   max_batch_autocorrelation  above it the status is tolerance_not_met (0.3)
@@ -186,7 +187,7 @@ flat_direction_variance_result flat_direction_variance(const F& loss, const vect
     for (index k = 0; k < K; ++k) {
       dir_stream.normals(static_cast<std::uint64_t>(k), z.data(), p, random_purpose::auxiliary);
       if (r > 0) z -= Q * (Q.transpose() * z);
-      z -= U.leftCols(k) * (U.leftCols(k).transpose() * z);
+      if (k < p - r) z -= U.leftCols(k) * (U.leftCols(k).transpose() * z);  // mutually orthogonal while room
       U.col(k) = z / z.norm();
     }
   }
