@@ -9,6 +9,8 @@
 //   part 1  temperature   fig1_line.csv, fig2_temperature.csv   (Figures 1–3)
 //   part 2  fig5          fig5_temperature.csv                  (Figure 5, two stages)
 //   part 3  shift         shift_reshuffle.csv, shift_sample_size.csv
+//   part 4  d1            d1.csv                 (Appendix D.1; CPU backend: needs per-sample members)
+//   part 5  terms         test_loss_terms.csv    (eq 4's terms, measured and predicted; CPU backend)
 // Columns: examples/network/README.md, "network_experiment".
 #pragma once
 
@@ -24,11 +26,8 @@
 #include <utility>
 #include <vector>
 
-#if __has_include(<shiftcurv/noise/flat_directions.hpp>) && __has_include(<shiftcurv/generalization/test_loss_terms.hpp>)
 #include <shiftcurv/generalization/test_loss_terms.hpp>
 #include <shiftcurv/noise/flat_directions.hpp>
-#define SHIFTCURV_EXPERIMENT_PARTS_4_5 1
-#endif
 
 #include "network/digits.hpp"
 #include "network/experiment_protocol.hpp"
@@ -158,15 +157,6 @@ inline table_spec terms_spec() {
            "test_grad_norm", "status", "seconds"},
           2};
 }
-/// Parts 4 and 5 are compiled in when the library has their functions (issue 11, branch netB).
-inline constexpr bool has_parts_4_5() {
-#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
-  return true;
-#else
-  return false;
-#endif
-}
-
 // ---- the experiment on one backend --------------------------------------------------------------
 template <class Loss>
 class experiment {
@@ -192,12 +182,10 @@ class experiment {
 
   std::vector<part> parts() {
     std::vector<part> p{temperature_part(), fig5_part(), shift_part()};
-#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
     if constexpr (shiftcurv::per_sample_loss<Loss>) {  // the CPU backend (the CUDA one has no per-sample members)
       p.push_back(d1_part());
       p.push_back(terms_part());
     }
-#endif
     return p;
   }
 
@@ -410,7 +398,6 @@ class experiment {
     return p;
   }
 
-#if defined(SHIFTCURV_EXPERIMENT_PARTS_4_5)
   // ---- part 4: Appendix D.1 — variance outside the span of the per-sample gradients ----
   part d1_part() {
     part p{4, "d1", {d1_spec()}, {}};
@@ -496,7 +483,6 @@ class experiment {
     }
     return p;
   }
-#endif
 
   experiment_settings s_;
   shiftcurv::network::mlp_shape shape_;

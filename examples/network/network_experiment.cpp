@@ -1,8 +1,9 @@
 // network_experiment — the paper's network experiments in miniature (issue 11) on the digits MLP:
-// the temperature sweep of Figures 1–3, Figure 5's two-stage temperature experiment, and the
-// shift experiments (reshuffled splits, sample sizes).
+// the temperature sweep of Figures 1–3, Figure 5's two-stage temperature experiment, the shift
+// experiments (reshuffled splits, sample sizes), Appendix D.1 (flat-direction variance of eq-13
+// SGD) and eq 4's test-loss terms measured and predicted at network scale.
 //
-//   network_experiment --out=DIR [--parts=1,2,3] [--backend=cpu|cuda] [--config=FILE] [flags]
+//   network_experiment --out=DIR [--parts=1,2,3,4,5] [--backend=cpu|cuda] [--config=FILE] [flags]
 //
 // With --out alone every part runs with the defaults (a few minutes on 2 cores) and writes
 // DIR/<table>.csv and DIR/*.png (matplotlib, /usr/bin/python3).  The flags, their defaults and
@@ -96,7 +97,7 @@ std::vector<std::pair<double, shiftcurv::index>> parse_pairs(const std::string& 
 }
 
 struct raw_flags {
-  std::string out, parts = cli::has_parts_4_5() ? "1,2,3,4,5" : "1,2,3", backend = "cpu", data = net::default_digits_path(), hidden = "32",
+  std::string out, parts = "1,2,3,4,5", backend = "cpu", data = net::default_digits_path(), hidden = "32",
               alpha = "0.001", train_size = "1000", seeds = "1,2", temperatures = "0.001,0.003,0.01,0.03",
               batch = "16", epochs = "30", gtol = "1e-5", max_iterations = "2000", line_points = "49",
               stage1_batch = "100", stage1_lr = "0.5", stage1_epochs = "60",
@@ -287,7 +288,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     if (cli::trim(f.out).empty()) cli::fail("--out", "expected a directory", f.out);
     std::set<int> selected;
-    for (long p : parse_int_list("--parts", f.parts, 1, cli::has_parts_4_5() ? 5 : 3)) selected.insert(static_cast<int>(p));
+    for (long p : parse_int_list("--parts", f.parts, 1, 5)) selected.insert(static_cast<int>(p));
     const long stop_after = f.stop_after.empty() ? 0 : cli::parse_count("--stop-after", f.stop_after);
     const cli::experiment_settings s = build_settings(f);
     const net::digits_split data = net::load_digits(s.data);  // invalid_argument → exit 2

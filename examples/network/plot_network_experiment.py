@@ -9,6 +9,8 @@ Reads the complete CSVs in DIR (lines starting with '#' are the run's configurat
                             and fit) and |s|; train and test curvature along the line
   DIR/fig5_shift.png        Figure 5: final train/test loss against T by batch size; the
                             reshuffle and sample-size shift experiments
+  DIR/d1_terms.png          Appendix D.1: measured flat-direction variance vs T beta^2/(2 alpha);
+                            eq 4's terms, measured and predicted, vs the mean test loss
 A figure whose CSV is missing is skipped.
 
     python3 plot_network_experiment.py DIR
@@ -185,6 +187,47 @@ def figure5(outdir, plt):
     plt.close(fig)
 
 
+def figure_d1_terms(outdir, plt):
+    have_d1 = os.path.exists(f"{outdir}/d1.csv")
+    have_t = os.path.exists(f"{outdir}/test_loss_terms.csv")
+    if not (have_d1 or have_t):
+        return
+    fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
+    if have_d1:
+        rows = read(f"{outdir}/d1.csv")
+        x = list(range(len(rows)))
+        ax[0].errorbar(x, [r["variance"] for r in rows], [r["standard_error"] for r in rows], fmt="o", capsize=3,
+                       label="measured, complement of the gradient span")
+        ax[0].errorbar([v + 0.1 for v in x], [r["direction_variance"] for r in rows],
+                       [r["direction_standard_error"] for r in rows], fmt="s", capsize=3, label="random flat directions")
+        ax[0].plot(x, [r["prediction"] for r in rows], "k_", ms=30, mew=2, label=r"$T\beta^2/(2\alpha)$")
+        ax[0].set_xticks(x)
+        ax[0].set_xticklabels([f"seed {r['seed']:g}" for r in rows])
+        ax[0].set_ylabel("stationary variance per direction")
+        ax[0].set_title("Appendix D.1 (p > N)")
+        ax[0].legend(fontsize=7)
+    if have_t:
+        rows = read(f"{outdir}/test_loss_terms.csv")
+        names = ["depth", "shift_curvature", "bias", "covariance", "total eq 4", "mean test loss"]
+        meas = [mean_sd([r[c] for r in rows])[0] for c in
+                ("depth", "shift_curvature", "measured_bias_curvature", "measured_covariance_curvature",
+                 "measured_total_eq4", "mean_test_loss")]
+        pred = [mean_sd([r[c] for r in rows])[0] for c in
+                ("depth", "shift_curvature", "predicted_bias_curvature", "predicted_covariance_curvature",
+                 "predicted_total_eq4", "mean_test_loss")]
+        x = list(range(len(names)))
+        ax[1].bar([v - 0.2 for v in x], meas, 0.4, label="measured Sigma, b")
+        ax[1].bar([v + 0.2 for v in x], pred, 0.4, label="predicted (Lyapunov, top-k)")
+        ax[1].set_xticks(x)
+        ax[1].set_xticklabels(names, rotation=20, fontsize=8)
+        ax[1].set_yscale("symlog", linthresh=1e-4)
+        ax[1].set_title(f"eq 4's terms at T = {rows[0]['T']:g} (mean over seeds)")
+        ax[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(f"{outdir}/d1_terms.png", dpi=110)
+    plt.close(fig)
+
+
 def main():
     outdir = sys.argv[1]
     import matplotlib
@@ -198,6 +241,9 @@ def main():
     figure5(outdir, plt)
     if os.path.exists(f"{outdir}/fig5_shift.png"):
         print(f"wrote {outdir}/fig5_shift.png")
+    figure_d1_terms(outdir, plt)
+    if os.path.exists(f"{outdir}/d1_terms.png"):
+        print(f"wrote {outdir}/d1_terms.png")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,8 @@ table read_table(const std::string& path) {
   return t;
 }
 
-const char* const tables[] = {"fig1_line", "fig2_temperature", "fig5_temperature", "shift_reshuffle", "shift_sample_size"};
+const char* const tables[] = {"fig1_line",       "fig2_temperature", "fig5_temperature", "shift_reshuffle",
+                              "shift_sample_size", "d1",               "test_loss_terms"};
 
 void one_thread() { ::setenv("OMP_NUM_THREADS", "1", 1); }
 
@@ -126,6 +127,30 @@ TEST_CASE("network_experiment: every part's CSV, its columns, rows and relations
   REQUIRE(ss.data.rows.size() == 1);
   CHECK(ss.data.at(0, "n_train") + ss.data.at(0, "n_test") == 900);
   CHECK(ss.data.at(0, "n_train") == 63);  // round(900·60/857)
+
+  // part 4: Appendix D.1, prediction Tβ²/(2α) from the row's own T = λ/B, α, β
+  const auto d1 = read_table(dir + "/d1.csv");
+  REQUIRE(d1.data.rows.size() == 1);
+  CHECK(d1.data.at(0, "n_train") == 40);
+  CHECK(d1.data.at(0, "parameters") == 235);  // 64·3 + 3 + 3·10 + 10 > 40 samples
+  CHECK(d1.data.at(0, "T") == doctest::Approx(0.05 / 16).epsilon(1e-15));
+  CHECK(d1.data.at(0, "prediction") == doctest::Approx(0.05 / 16 * 0.1 * 0.1 / (2 * 0.1)).epsilon(1e-14));
+  CHECK(d1.data.at(0, "variance") > 0);
+  CHECK(d1.data.at(0, "rank") <= 40);
+  // part 5: eq 4's terms add up; eq 7 = depth + shift-curvature
+  const auto terms = read_table(dir + "/test_loss_terms.csv");
+  REQUIRE(terms.data.rows.size() == 1);
+  const auto& t = terms.data;
+  CHECK(t.at(0, "measured_total_eq4") == doctest::Approx(t.at(0, "depth") + t.at(0, "shift_curvature") +
+                                                         t.at(0, "measured_bias_curvature") +
+                                                         t.at(0, "measured_covariance_curvature")).epsilon(1e-12));
+  CHECK(t.at(0, "predicted_total_eq4") == doctest::Approx(t.at(0, "depth") + t.at(0, "shift_curvature") +
+                                                          t.at(0, "predicted_bias_curvature") +
+                                                          t.at(0, "predicted_covariance_curvature")).epsilon(1e-12));
+  CHECK(t.at(0, "total_eq7") == doctest::Approx(t.at(0, "depth") + t.at(0, "shift_curvature")).epsilon(1e-12));
+  CHECK(t.at(0, "records") == 20);
+  CHECK(t.at(0, "k") == 4);
+  CHECK(t.at(0, "measured_covariance_curvature") > 0);
 
   // the same flags again: nothing to do, the files unchanged
   const auto again = harness::run("network/network_experiment", tiny + " --out=" + dir);
