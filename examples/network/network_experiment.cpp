@@ -313,9 +313,9 @@ int main(int argc, char** argv) {
       finished = run_parts<net::mlp_loss<double>>(e.parts(), selected, f.out, s.config(), stop_after, start);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
+      if (!net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
       if (selected.count(4) || selected.count(5))
         std::cerr << "network_experiment: parts 4 and 5 need per-sample members: run them with --backend=cpu\n";
-      if (!net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
       cli::experiment<net::mlp_cuda_loss> e(
           s, data,
           [&](const net::labeled_data& d) { return std::make_unique<net::mlp_cuda_loss>(net::mlp_shape{s.widths}, d, s.alpha); },
