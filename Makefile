@@ -21,7 +21,7 @@ CUDA_CONFIG := $(if $(shell command -v nvcc 2>/dev/null),,$(if $(wildcard /usr/l
 # Debian packages the build needs (header-only libraries, test and benchmark frameworks).
 BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
                   libcli11-dev librandom123-dev libspectra-dev zlib1g-dev \
-                  libopenmpi-dev openmpi-bin
+                  libopenmpi-dev openmpi-bin liblbfgspp-dev
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 

@@ -8,6 +8,8 @@
 #   Random123       librandom123-dev   dynamics/random.hpp (counter-based normals)
 #   Spectra 1.0     libspectra-dev     curvature/lanczos.hpp (restarted Lanczos, top-k eigenpairs)
 #   Threads                            dynamics/ (ensembles run on std::thread)
+#   LBFGSpp 0.1     liblbfgspp-dev     examples/network (network_experiment's L-BFGS descents) only:
+#                                      checked when building shiftcurv, not by find_package(shiftcurv)
 include_guard(GLOBAL)
 
 macro(shiftcurv_dependency_missing what package)
@@ -57,4 +59,16 @@ endif()
 find_package(Threads QUIET)
 if(NOT Threads_FOUND)
   shiftcurv_dependency_missing("a threads library (pthreads)" libc6-dev)
+endif()
+
+# LBFGSpp (header-only, no CMake package in Debian): only examples/network/network_experiment
+# uses it, so a user's find_package(shiftcurv) does not ask for it.
+if(NOT SHIFTCURV_FINDING_PACKAGE AND NOT TARGET LBFGSpp::LBFGSpp)
+  find_path(SHIFTCURV_LBFGSPP_INCLUDE_DIR LBFGS.h)
+  if(NOT SHIFTCURV_LBFGSPP_INCLUDE_DIR)
+    shiftcurv_dependency_missing("LBFGSpp (LBFGS.h), for examples/network" liblbfgspp-dev)
+  endif()
+  add_library(LBFGSpp::LBFGSpp INTERFACE IMPORTED)
+  set_target_properties(LBFGSpp::LBFGSpp PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_LBFGSPP_INCLUDE_DIR})
 endif()

@@ -25,6 +25,8 @@
 // hvp(θ, i, v, out).  Batched over all samples (what the library uses when present, see
 // core/concepts.hpp `batched_per_sample_loss`):
 //   mean_value(θ), mean_gradient(θ), sample_gradients(θ) (N × p, row i = g_iᵀ incl. αθ),
+//   minibatch_gradient(θ, rows, g) the mean gradient over the samples `rows` (SGD's minibatch)
+//   value_and_gradient(θ, g)     U and ∇U from one pass (L-BFGS)
 //   mean_hvp(θ, v)               Pearlmutter's R-operator, forward-over-reverse: exact
 //   covariance_apply(θ, v)       D·v = (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ v via u = J v, then Jᵀ(u − ū)
 //   covariance_trace(θ)          tr D = (1/N) Σ |g_i|² − |ḡ|², |g_i|² from layer norms: exact
@@ -242,6 +244,34 @@ class mlp_loss {
     const forward_pass& f = s.f;
     const backward_pass& e = s.b;
     return gradient_sum(f, e, uniform_weights()).template cast<double>() + alpha_ * theta;
+  }
+  /// g ← (1/|rows|) Σ_k g_{rows[k]} (ℓ2 term included; repetitions allowed): one forward and
+  /// backward pass over the chosen columns — SGD's minibatch (core/concepts.hpp,
+  /// `has_minibatch_gradient`).
+  void minibatch_gradient(const vector& theta, const std::vector<index>& rows, vector& g) const {
+    constexpr std::string_view fn = "network::mlp_loss::minibatch_gradient";
+    check_theta(fn, theta);
+    if (rows.empty()) shiftcurv::detail::throw_invalid(fn, "the minibatch is empty");
+    const index b = static_cast<index>(rows.size());
+    rmatrix xb(x_.rows(), b);
+    std::vector<int> yb(rows.size());
+    for (index k = 0; k < b; ++k) {
+      const index i = rows[static_cast<std::size_t>(k)];
+      if (i < 0 || i >= num_samples())
+        shiftcurv::detail::throw_invalid(fn, "sample index ", i, " is outside [0, ", num_samples(), ")");
+      xb.col(k) = x_.col(i);
+      yb[static_cast<std::size_t>(k)] = y_[static_cast<std::size_t>(i)];
+    }
+    const rvector w = weights(theta);
+    const forward_pass f = forward(w, xb, yb.data());
+    const backward_pass e = backward(w, f);
+    g = gradient_sum(f, e, rrow::Constant(b, Real(1) / static_cast<Real>(b))).template cast<double>() + alpha_ * theta;
+  }
+  /// U(θ) and ∇U(θ) from one forward and backward pass (for optimizers that need both).
+  double value_and_gradient(const vector& theta, vector& g) const {
+    const passes s = checked_passes("network::mlp_loss::value_and_gradient", theta);
+    g = gradient_sum(s.f, s.b, uniform_weights()).template cast<double>() + alpha_ * theta;
+    return mean_of(s.f.loss) + 0.5 * alpha_ * theta.squaredNorm();
   }
   /// G (N × p), row i = g_iᵀ = ∇ℓ_iᵀ + αθᵀ.  N·p numbers: for large nets prefer the members below.
   matrix sample_gradients(const vector& theta) const {

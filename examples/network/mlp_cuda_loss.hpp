@@ -6,7 +6,7 @@
 //   Eigen::VectorXd Dv = gpu.covariance_apply(theta, v);
 //
 // Members as mlp_loss: num_samples, dimension, mean_value, mean_gradient (ℓ2 included),
-// sample_gradients (N × p, row i = g_iᵀ, cross-entropy + αθ), mean_hvp, covariance_apply (D·v),
+// sample_gradients (N × p, row i = g_iᵀ, cross-entropy + αθ), minibatch_gradient, mean_hvp, covariance_apply (D·v),
 // covariance_trace; plus accuracy and backend() (the mlp_cuda, for the device-resident
 // interface).  The members are const, as the CPU backend's, but they use the device buffers
 // of one mlp_cuda: one object must not be used from two threads at once.
@@ -70,6 +70,24 @@ class mlp_cuda_loss {
     return G;
   }
 
+  /// g ← (1/|rows|) Σ_k g_{rows[k]} (ℓ2 term included), SGD's minibatch: the chosen rows of G
+  /// by sample_gradient_rows, summed on the host (B × p copied back per call).
+  void minibatch_gradient(const Eigen::VectorXd& theta, const std::vector<Eigen::Index>& rows,
+                          Eigen::VectorXd& g) const {
+    check(theta, "theta");
+    if (rows.empty()) throw std::invalid_argument("mlp_cuda_loss::minibatch_gradient: the minibatch is empty");
+    std::vector<long> r(rows.begin(), rows.end());
+    for (long i : r)
+      if (i < 0 || i >= num_samples()) {
+        std::ostringstream s;
+        s << "mlp_cuda_loss::minibatch_gradient: sample index " << i << " is outside [0, " << num_samples() << ")";
+        throw std::invalid_argument(s.str());
+      }
+    batch_rows_.resize(static_cast<Eigen::Index>(r.size()), dimension());
+    backend_.sample_gradient_rows(theta.data(), r.data(), static_cast<long>(r.size()), batch_rows_.data());
+    g = batch_rows_.colwise().mean().transpose();
+  }
+
   Eigen::VectorXd mean_hvp(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const {
     check(theta, "theta");
     check(v, "v");
@@ -100,6 +118,7 @@ class mlp_cuda_loss {
 
  private:
   mutable mlp_cuda backend_;
+  mutable Eigen::MatrixXd batch_rows_;
 
   static std::vector<long> checked_widths(const std::vector<Eigen::Index>& widths,
                                           const Eigen::MatrixXd& features,

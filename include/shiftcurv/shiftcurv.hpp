@@ -65,6 +65,9 @@
 #include "shiftcurv/curvature/spectral_density.hpp"
 // the stationary covariance near a minimum (generalization/, built on Lanczos)
 #include "shiftcurv/generalization/stationary_covariance.hpp"
+#include "shiftcurv/generalization/test_loss_terms.hpp"
+// Appendix D.1: the variance of eq-13 SGD outside the span of the per-sample gradients
+#include "shiftcurv/noise/flat_directions.hpp"
 // end curvature
 #include "shiftcurv/io/csv.hpp"
 // IWYU pragma: end_exports

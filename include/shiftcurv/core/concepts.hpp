@@ -22,7 +22,8 @@
 //   void   hessian(const vector& th, index i, matrix& H) const;  // optional
 //   void   hvp(const vector& th, index i, const vector& v, vector& out) const;  // optional
 // and, optionally, batched members over all samples (`batched_per_sample_loss` below:
-// mean_value, mean_gradient, sample_gradients, mean_hvp, covariance_apply, ...).
+// mean_value, mean_gradient, sample_gradients, mean_hvp, covariance_apply, ...), and the
+// minibatch member `minibatch_gradient(θ, rows, g)` that SGD uses (`has_minibatch_gradient`).
 //
 // A diffusion model gives D(θ) = F(θ)F(θ)ᵀ (p×p), its divergence (∇·D)_i = Σ_j ∂_j D_ij,
 // and the noise factor F (p×m: Cholesky factor, or Aᵀ of a per-sample loss):
@@ -38,6 +39,7 @@
 
 #include <concepts>
 #include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -149,6 +151,17 @@ template <class F>
 concept has_batched_covariance_divergence = per_sample_loss<F> && requires(const F& f, const vector& theta) {
   { f.covariance_divergence(theta) } -> std::convertible_to<vector>;
 };
+/// The mean gradient over a list of sample indices (repetitions allowed), in one batched pass:
+///   void minibatch_gradient(θ, const std::vector<index>& rows, vector& g)
+///        g ← (1/|rows|) Σ_k g_{rows[k]}(θ)
+/// with `num_samples()`.  sgd_stepper (dynamics/sgd.hpp) uses it for its minibatch when present;
+/// a loss with only this member (e.g. a GPU network loss) runs SGD without per-sample members.
+template <class F>
+concept has_minibatch_gradient =
+    requires(const F& f, const vector& theta, const std::vector<index>& rows, vector& g) {
+      { f.num_samples() } -> std::convertible_to<index>;
+      f.minibatch_gradient(theta, rows, g);
+    };
 /// A per-sample loss with at least the batched value, gradient and HVP.
 template <class F>
 concept batched_per_sample_loss = has_batched_value<F> && has_batched_gradient<F> && has_batched_hvp<F>;

@@ -15,6 +15,10 @@
 //
 // One step (THEORY.md "SGD and its diffusion approximation", eq 9 and 13):
 //   θ ← θ − λ[(1/B) Σ_{i∈batch} g_i(θ) + αθ] + √(λT)·β·w,   w ~ N(0, I_p),  T = λ/B.
+// The minibatch gradient: when the loss has `minibatch_gradient(θ, rows, g)` (core/concepts.hpp,
+// `has_minibatch_gradient`: e.g. the network losses of examples/network, one batched pass over
+// the B rows) the stepper calls it once per step; otherwise it sums B per-sample `gradient(θ, i,
+// g)` calls.  Both paths draw the same indices, so they give the same trajectory up to rounding.
 // Minibatches: `with_replacement` draws B i.i.d. uniform indices (the paper's model: one step
 // has mean −λ∇U and covariance λT·D); `without_replacement` draws B distinct indices (partial
 // Fisher–Yates), whose covariance is λT·D·(N−B)/(N−1).  Indices and w of step n of trajectory k
@@ -52,7 +56,7 @@ struct sgd_options {
 struct no_system {};
 
 template <class F>
-  requires per_sample_loss<F>
+  requires per_sample_loss<F> || has_minibatch_gradient<F>
 class sgd_stepper {
  public:
   using state_type = vector;
@@ -99,9 +103,40 @@ class sgd_stepper {
   /// θ ← θ − λ[(1/B) Σ_batch g_i + αθ] + √(λT) β w.
   void step(vector& theta) {
     const index B = o_.batch_size;
+    draw_batch();
+    if constexpr (has_minibatch_gradient<F>) {
+      loss_->minibatch_gradient(theta, rows_, g_);
+      if (g_.size() != theta.size())
+        detail::throw_invalid("sgd_stepper", "the loss's minibatch_gradient has ", g_.size(), " entries, theta has ",
+                              theta.size());
+      sum_ = g_ * static_cast<double>(B);
+    } else {
+      sum_.setZero(theta.size());
+      g_.resize(theta.size());
+      for (index b = 0; b < B; ++b) {
+        loss_->gradient(theta, rows_[static_cast<std::size_t>(b)], g_);
+        sum_ += g_;
+      }
+    }
+    const double lr = o_.learning_rate;
+    theta -= lr * (sum_ / static_cast<double>(B) + o_.alpha * theta);
+    if (o_.beta != 0) {
+      w_.resize(theta.size());
+      noise_.stream.normals(step_, w_.data(), w_.size(), random_purpose::increments);
+      theta += std::sqrt(lr * temperature()) * o_.beta * w_;
+    }
+    ++step_;
+  }
+
+  /// The sample indices of the last step taken (empty before the first).
+  const std::vector<index>& last_batch() const { return rows_; }
+
+ private:
+  // The B indices of step step_ from Philox (seed, trajectory, step_, minibatch), into rows_.
+  void draw_batch() {
+    const index B = o_.batch_size;
     const auto& s = noise_.stream;
-    sum_.setZero(theta.size());
-    g_.resize(theta.size());
+    rows_.resize(static_cast<std::size_t>(B));
     for (index b = 0; b < B; ++b) {
       index i;
       const double u = detail::open_uniform(s.bits(step_, static_cast<std::uint64_t>(b), random_purpose::minibatch));
@@ -112,20 +147,9 @@ class sgd_stepper {
         std::swap(perm_[static_cast<std::size_t>(b)], perm_[static_cast<std::size_t>(j)]);
         i = perm_[static_cast<std::size_t>(b)];
       }
-      loss_->gradient(theta, i, g_);
-      sum_ += g_;
+      rows_[static_cast<std::size_t>(b)] = i;
     }
-    const double lr = o_.learning_rate;
-    theta -= lr * (sum_ / static_cast<double>(B) + o_.alpha * theta);
-    if (o_.beta != 0) {
-      w_.resize(theta.size());
-      s.normals(step_, w_.data(), w_.size(), random_purpose::increments);
-      theta += std::sqrt(lr * temperature()) * o_.beta * w_;
-    }
-    ++step_;
   }
-
- private:
   void reset_permutation() {
     if (o_.sampling == minibatch_sampling::without_replacement) {
       perm_.resize(static_cast<std::size_t>(n_));
@@ -137,7 +161,7 @@ class sgd_stepper {
   philox_noise noise_;
   index n_ = 0;
   std::uint64_t step_ = 0;
-  std::vector<index> perm_;
+  std::vector<index> perm_, rows_;
   vector sum_, g_, w_;
 };
 

@@ -1,0 +1,369 @@
+// shiftcurv/generalization/test_loss_terms.hpp — the terms of eq 4 at network scale: SGD run
+// near a train minimum, the mean test loss over its late iterates, and eq 4's terms from the
+// MEASURED covariance and bias of the iterates beside those PREDICTED by the Lyapunov equation
+// in a Lanczos span (issue 11 part 5; THEORY.md "Test loss", "Networks and the
+// over-parametrized case").  Nothing p×p is formed (unless options.k = p, see below).
+//
+//   my_per_sample_loss train = ..., test = ...;              // batched members used when present
+//   shiftcurv::sgd_options o; o.learning_rate = 0.05; o.batch_size = 8;   // T = λ/B
+//   shiftcurv::test_loss_terms_options opt; opt.k = 20; opt.samples = 400; opt.thinning = 10;
+//   auto r = shiftcurv::test_loss_terms(train, test, theta_tr, theta_test, o, opt);
+//   if (!r) std::cerr << r.message << '\n';
+//   r.mean_test_loss;                    // ± r.mean_test_loss_standard_error (batch means)
+//   r.measured.total_eq4;                // depth + shift + bias + covariance terms, measured Σ, b
+//   r.predicted.total_eq4;               // the same with Σ from Lyapunov, b from ∇·D
+//   r.measured_covariance_curvature.value;  // ½tr(C_test Σ) ± .standard_error
+//   r.predicted_covariance.trace_with(C);   // the predicted Σ = Q S Qᵀ, kept factored
+//   r.projected_shift_curvature;         // eq 12: ½ s_Pᵀ C s_P, s_P on the test gradients' span
+//
+// Contract.  train and test are per-sample losses (core/concepts.hpp) on R^p; θ_tr is a minimum
+// of the loss SGD descends (U_tr, plus (α/2)|θ|² when sgd.alpha > 0), θ_test a minimum of U_test.
+// (1) SGD (dynamics/sgd.hpp, sgd_stepper on `train`, Philox (seed, trajectory 0), eq 13 when
+//     α, β ≠ 0) runs from θ_tr: burn_in steps, then `samples` records, one every `thinning`
+//     steps; at each record U_test(θ_t) (and U_tr(θ_t)).  Measured: mean_test_loss ± s.e. by
+//     batch means, θ̄ = the mean of the records, b = θ_tr − θ̄, and ½tr(C_test Σ) by
+//     covariance_curvature_estimate (one HVP of C_test = ∇²U_test(θ_test) per record, with its
+//     own batch-means s.e. and mean correction).
+// (2) Predicted Σ: lyapunov_covariance (generalization/stationary_covariance.hpp) of
+//     H = ∇²U_tr(θ_tr) + αI (HVPs) and D = D(θ_tr) + β²I (gradient_covariance: the loss's
+//     covariance_apply when it has one), top-k Lanczos span Q of H; ½tr(C_test Σ) = k HVPs of
+//     C_test.  Predicted b: THEORY.md's first-order bias (T/2) H⁻¹ ∇·D(θ_tr), solved in the SAME
+//     span (b = (T/2) Q diag(1/λ) Qᵀ ∇·D; directions outside Q and λ ≤ 0 are dropped).  ∇·D is
+//     gradient_covariance::divergence: the loss's covariance_divergence when it has one (the
+//     network adapter's: exact, or Hutchinson above its size limit), otherwise per-sample
+//     Hessians formed one at a time (p×p each: small p only; set predict_bias = false for a
+//     large loss without covariance_divergence).  Note: this b is the shift of the MODE of ρ;
+//     the iterate mean obeys E[∇U_tr(θ) + αθ] = 0 exactly in stationarity, so when U_tr is
+//     quadratic the measured b is 0 whatever ∇·D — measured and predicted b agree only where the
+//     mode and the mean of ρ do.
+// (3) Eq 4's terms (generalization/decomposition.hpp's decomposition_terms), measured and
+//     predicted, share depth U_test(θ_test) and shift-curvature ½sᵀC_test s, s = θ_test − θ_tr;
+//     bias-curvature ½bᵀCb + sᵀCb with the measured or predicted b; covariance-curvature ½tr(CΣ)
+//     measured or predicted; total_eq4 the sum, total_eq7 depth + shift.  Eq 12: s projected
+//     on the span of the per-test-sample gradients at θ_tr (project_shift, generalization/
+//     shift.hpp: a thin SVD of the N_test×p gradients) and its ½s_PᵀCs_P, reported beside.
+// For a quadratic test loss mean_test_loss = measured.total_eq4 − mean_correction up to rounding;
+// otherwise the gap is the cubic and higher Taylor terms over the iterates' spread.
+// k = p (small p) forms H by p HVPs and diagonalizes it (lyapunov_covariance's dense route).
+// Cost: burn_in + samples·thinning SGD steps (B per-sample gradients each); samples·(N_test
+// values [+ N_tr values]) for the losses; samples + batches + k + 3 HVPs of C_test; Lanczos' HVPs
+// of H and k products of D; ∇·D once; the N_test per-sample gradients once.  Memory p·samples
+// for the records.
+//
+// Status (the worst of the parts; the message names each): tolerance_not_met when the mean
+// test loss has fewer than min_effective_samples effective samples (variance over s.e.², from
+// batch means) or its batch means' lag-1 correlation exceeds max_batch_autocorrelation, or
+// covariance_curvature_estimate flags its batches; assumption_violated when H is not positive
+// definite on the span (lyapunov_covariance) or the test gradients vanish (eq 12);
+// max_iterations when Lanczos did not converge; numerical_issue when an SGD iterate, a loss
+// value or an operator output is non-finite (the run stops; fields hold what was computed).
+//
+// test_loss_terms_options (every field):
+//   burn_in                SGD steps discarded before the first record (2000)
+//   samples                records n (400, ≥ 4)
+//   thinning               SGD steps per record (10, ≥ 1)
+//   batches                batch means for the standard errors (20, ≥ 2)
+//   k                      eigenvectors of H for the predicted Σ and b (20; clamped to p)
+//   eigen                  Lanczos options (curvature/lanczos.hpp eigenpairs_options)
+//   predict_bias           compute the predicted b from ∇·D (true)
+//   track_train_loss       also record U_tr(θ_t) (true; N_tr values per record)
+//   keep_iterates          return the records in `iterates` (p×n; false)
+//   shift                  options of the eq-12 projection (project_shift_options)
+//   min_effective_samples  fewer effective samples of the mean test loss: tolerance_not_met (50)
+//   max_batch_autocorrelation  above it: tolerance_not_met (0.5: the lag-1 correlation of b
+//                          independent batch means has sd ≈ 1/√b, 0.22 at b = 20)
+//   seed                   Philox seed of the SGD run (0)
+//
+// Throws shiftcurv::invalid_argument (θ_tr or θ_test empty, non-finite or of sizes that differ
+// from each other or from a loss's dimension(); batch_size < 1 or > N_tr; samples < 4,
+// thinning < 1, batches < 2, k < 1, burn_in < 0; β not finite) or shiftcurv::domain_error
+// (learning_rate ≤ 0, hence T ≤ 0; α < 0), naming test_loss_terms.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include <Eigen/Core>
+
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/core/types.hpp"
+#include "shiftcurv/curvature/linear_operator.hpp"
+#include "shiftcurv/derivatives/per_sample.hpp"
+#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/dynamics/sgd.hpp"
+#include "shiftcurv/generalization/decomposition.hpp"
+#include "shiftcurv/generalization/shift.hpp"
+#include "shiftcurv/generalization/stationary_covariance.hpp"
+#include "shiftcurv/noise/detail/batch_means.hpp"
+#include "shiftcurv/noise/gradient_covariance.hpp"
+
+namespace shiftcurv {
+
+/// Options of test_loss_terms (see the header comment).
+struct test_loss_terms_options {
+  index burn_in = 2000;                    ///< SGD steps before the first record
+  index samples = 400;                     ///< records n (≥ 4)
+  index thinning = 10;                     ///< SGD steps per record
+  index batches = 20;                      ///< batch means (≥ 2)
+  index k = 20;                            ///< Lanczos eigenvectors of H (clamped to p)
+  eigenpairs_options eigen{};              ///< Lanczos options
+  bool predict_bias = true;                ///< predicted b from ∇·D
+  bool track_train_loss = true;            ///< record U_tr(θ_t) too
+  bool keep_iterates = false;              ///< return the records (p×n)
+  project_shift_options shift{};           ///< eq-12 projection
+  double min_effective_samples = 50;       ///< of the mean test loss
+  double max_batch_autocorrelation = 0.5;  ///< of its batch means
+  std::uint64_t seed = 0;                  ///< Philox seed of the SGD run
+};
+
+/// Measured and predicted terms of eq 4 near one train minimum (see the header comment).
+struct test_loss_terms_result : result_base {
+  // measured from the SGD records
+  double mean_test_loss = 0;                   ///< mean_t U_test(θ_t)
+  double mean_test_loss_standard_error = 0;    ///< batch means
+  double mean_test_loss_autocorrelation = 0;   ///< lag-1 correlation of its batch means
+  double effective_samples = 0;                ///< var_t U_test(θ_t) / s.e.²
+  double mean_train_loss = 0;                  ///< mean_t U_tr(θ_t) (NaN unless track_train_loss)
+  double mean_train_loss_standard_error = 0;
+  vector iterate_mean;                         ///< θ̄
+  vector measured_bias;                        ///< θ_tr − θ̄
+  covariance_curvature_result measured_covariance_curvature;  ///< ½tr(C_test Σ) ± s.e.
+  decomposition_terms measured;                ///< eq 4 with the measured Σ and b
+  matrix iterates;                             ///< p×n records (only with keep_iterates)
+  // predicted
+  stationary_covariance_result predicted_covariance;  ///< Σ ≈ Q S Qᵀ (Lyapunov in the top-k span)
+  vector divergence;                           ///< ∇·D(θ_tr) (empty unless predict_bias)
+  vector predicted_bias;                       ///< (T/2) Q diag(1/λ) Qᵀ ∇·D (zero unless predict_bias)
+  decomposition_terms predicted;               ///< eq 4 with the predicted Σ and b
+  // shared
+  double test_depth = 0;                       ///< U_test(θ_test)
+  double train_depth = 0;                      ///< U_tr(θ_tr) (without SGD's (α/2)|θ|²)
+  vector shift;                                ///< s = θ_test − θ_tr
+  double shift_curvature = 0;                  ///< ½ sᵀ C_test s
+  shift_projection_result projected_shift;     ///< eq 12: s_P and the rank of the test gradients
+  double projected_shift_curvature = 0;        ///< ½ s_Pᵀ C_test s_P
+  double temperature = 0;                      ///< T = λ/B
+  index parameters = 0;                        ///< p
+  index train_samples = 0, test_samples = 0;   ///< N_tr, N_test
+  index k = 0;                                 ///< eigenvectors used
+  index burn_in = 0, steps = 0, records = 0;   ///< SGD steps before, after; records n
+  long test_hvps = 0;                          ///< products of C_test
+  long train_operator_applications = 0;        ///< products of H and D
+};
+
+namespace detail::test_loss_terms_impl {
+
+/// x ↦ A x + shift·x.
+template <class Op>
+struct shifted_operator {
+  const Op* op;
+  double shift;
+  index size() const { return static_cast<index>(op->size()); }
+  void apply(const vector& x, vector& y) const {
+    op->apply(x, y);
+    if (shift != 0) y += shift * x;
+  }
+};
+
+inline void merge_status(result_base& out, status s, const std::string& msg) {
+  if (s == status::success) return;
+  auto rank = [](status t) {
+    switch (t) {
+      case status::success: return 0;
+      case status::tolerance_not_met: return 1;
+      case status::assumption_violated: return 2;
+      case status::max_iterations: return 3;
+      case status::not_converged: return 4;
+      case status::numerical_issue: return 5;
+    }
+    return 5;
+  };
+  if (rank(s) > rank(out.status)) out.status = s;
+  if (!msg.empty()) out.message += (out.message.empty() ? "" : "; ") + msg;
+}
+
+}  // namespace detail::test_loss_terms_impl
+
+/// Eq 4's terms, measured from SGD and predicted (see the header comment).
+template <class Ftr, class Fte>
+  requires per_sample_loss<Ftr> && per_sample_loss<Fte>
+test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const vector& theta_tr,
+                                       const vector& theta_test, const sgd_options& sgd,
+                                       const test_loss_terms_options& opt = {}) {
+  constexpr std::string_view fn = "test_loss_terms";
+  using namespace detail::test_loss_terms_impl;
+  detail::check_sample_point(fn, train, theta_tr);
+  require_size(fn, "theta_test", theta_test.size(), theta_tr.size());
+  require_finite(fn, "theta_test", theta_test);
+  require_dimension(fn, "theta_test", test, theta_test.size());
+  const index p = theta_tr.size();
+  const index Ntr = detail::checked_num_samples(fn, train);
+  const index Nte = detail::checked_num_samples(fn, test);
+  require_finite(fn, "sgd.learning_rate", sgd.learning_rate);
+  if (!(sgd.learning_rate > 0)) detail::throw_domain(fn, "sgd.learning_rate must be > 0, got ", sgd.learning_rate);
+  if (sgd.batch_size < 1 || sgd.batch_size > Ntr)
+    detail::throw_invalid(fn, "sgd.batch_size must be in [1, N = ", Ntr, "], got ", sgd.batch_size);
+  const double T = sgd.temperature();
+  require_temperature(fn, T);
+  require_finite(fn, "sgd.alpha", sgd.alpha);
+  require_finite(fn, "sgd.beta", sgd.beta);
+  if (sgd.alpha < 0) detail::throw_domain(fn, "sgd.alpha must be >= 0, got ", sgd.alpha);
+  if (opt.samples < 4) detail::throw_invalid(fn, "options.samples must be >= 4, got ", opt.samples);
+  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
+  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
+  if (opt.burn_in < 0) detail::throw_invalid(fn, "options.burn_in must be >= 0, got ", opt.burn_in);
+  if (opt.k < 1) detail::throw_invalid(fn, "options.k must be >= 1, got ", opt.k);
+
+  test_loss_terms_result out;
+  out.temperature = T;
+  out.parameters = p;
+  out.train_samples = Ntr;
+  out.test_samples = Nte;
+  out.shift = theta_test - theta_tr;
+  out.test_depth = mean_loss(test, theta_test);
+  out.train_depth = mean_loss(train, theta_tr);
+
+  // (1) SGD from θ_tr.
+  index b = opt.batches;
+  const index n = opt.samples;
+  if (n < 2 * b) b = std::max<index>(2, n / 2);
+  matrix X(p, n);
+  vector test_series(n), train_series(n);
+  {
+    sgd_stepper<Ftr> stepper(train, sgd, philox_noise(opt.seed, 0));
+    vector theta = theta_tr;
+    auto fail = [&](long step, const char* what) {
+      out.status = status::numerical_issue;
+      out.message = detail::message(fn, what, " became non-finite at SGD step ", step);
+    };
+    for (index s = 0; s < opt.burn_in; ++s) {
+      stepper.step(theta);
+      if (!theta.allFinite()) {
+        fail(s + 1, "the SGD iterate");
+        out.burn_in = s + 1;
+        return out;
+      }
+    }
+    out.burn_in = opt.burn_in;
+    for (index t = 0; t < n; ++t) {
+      for (index s = 0; s < opt.thinning; ++s) stepper.step(theta);
+      out.steps += opt.thinning;
+      if (!theta.allFinite()) {
+        fail(opt.burn_in + out.steps, "the SGD iterate");
+        return out;
+      }
+      X.col(t) = theta;
+      test_series(t) = mean_loss(test, theta);
+      train_series(t) = opt.track_train_loss ? mean_loss(train, theta) : 0.0;
+      if (!std::isfinite(test_series(t)) || !std::isfinite(train_series(t))) {
+        fail(opt.burn_in + out.steps, "the test or train loss");
+        return out;
+      }
+    }
+  }
+  out.records = n;
+  out.iterations = opt.burn_in + out.steps;
+  out.evaluations = static_cast<long>(out.iterations) * sgd.batch_size;
+
+  const auto st = detail::summarize_batch_means(detail::batch_means_of(test_series, b));
+  out.mean_test_loss = test_series.mean();
+  out.mean_test_loss_standard_error = st.standard_error;
+  out.mean_test_loss_autocorrelation = st.autocorrelation;
+  {
+    const double var = (test_series.array() - out.mean_test_loss).square().sum() / static_cast<double>(n - 1);
+    out.effective_samples = st.standard_error > 0 ? var / (st.standard_error * st.standard_error) : static_cast<double>(n);
+  }
+  if (opt.track_train_loss) {
+    out.mean_train_loss = train_series.mean();
+    out.mean_train_loss_standard_error =
+        detail::summarize_batch_means(detail::batch_means_of(train_series, b)).standard_error;
+  } else {
+    out.mean_train_loss = std::numeric_limits<double>::quiet_NaN();
+    out.mean_train_loss_standard_error = std::numeric_limits<double>::quiet_NaN();
+  }
+  out.iterate_mean = X.rowwise().mean();
+  out.measured_bias = theta_tr - out.iterate_mean;
+
+  // C_test at θ_test (HVPs).
+  const hessian_operator<const Fte&> C(test, theta_test);
+  out.measured_covariance_curvature = covariance_curvature_estimate(C, X, {.batches = b});
+  merge_status(out, out.measured_covariance_curvature.status, out.measured_covariance_curvature.message);
+
+  vector Cs, Cb;
+  C.apply(out.shift, Cs);
+  out.shift_curvature = 0.5 * out.shift.dot(Cs);
+  auto terms = [&](const vector& bias, double cov) {
+    decomposition_terms d;
+    vector Cbias;
+    C.apply(bias, Cbias);
+    d.depth = out.test_depth;
+    d.shift_curvature = out.shift_curvature;
+    d.bias_curvature = 0.5 * bias.dot(Cbias) + out.shift.dot(Cbias);
+    d.covariance_curvature = cov;
+    d.total_eq7 = d.depth + d.shift_curvature;
+    d.total_eq4 = d.total_eq7 + d.bias_curvature + d.covariance_curvature;
+    return d;
+  };
+  out.measured = terms(out.measured_bias, out.measured_covariance_curvature.value);
+
+  // Eq 12: s on the span of the per-test-sample gradients at θ_tr.
+  out.projected_shift = detail::project_shift(fn, out.shift, detail::sample_gradients(fn, test, theta_tr), opt.shift);
+  merge_status(out, out.projected_shift.status, out.projected_shift.message);
+  {
+    vector CsP;
+    C.apply(out.projected_shift.shift, CsP);
+    out.projected_shift_curvature = 0.5 * out.projected_shift.shift.dot(CsP);
+  }
+
+  // (2) Prediction: Lyapunov in the top-k span of H = ∇²U_tr + αI with D + β²I.
+  const hessian_operator<const Ftr&> H0(train, theta_tr);
+  const gradient_covariance<const Ftr&> noise{train};
+  const diffusion_operator<const gradient_covariance<const Ftr&>&> D0(noise, theta_tr);
+  const shifted_operator<hessian_operator<const Ftr&>> H{&H0, sgd.alpha};
+  const shifted_operator<diffusion_operator<const gradient_covariance<const Ftr&>&>> D{&D0, sgd.beta * sgd.beta};
+  out.k = std::min(opt.k, p);
+  out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = opt.eigen});
+  out.train_operator_applications = out.predicted_covariance.operator_applications;
+  merge_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
+  const auto& sig = out.predicted_covariance;
+  double cov_pred = std::numeric_limits<double>::quiet_NaN();
+  out.predicted_bias = vector::Zero(p);
+  if (!is_failure(sig.status) && sig.basis.cols() > 0) {
+    cov_pred = sig.trace_with(C);
+    if (opt.predict_bias) {
+      out.divergence = noise.divergence(theta_tr);
+      if (!out.divergence.allFinite()) {
+        merge_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
+      } else {
+        vector c = sig.basis.transpose() * out.divergence;
+        for (index j = 0; j < c.size(); ++j) c(j) = sig.curvatures(j) > 0 ? c(j) / sig.curvatures(j) : 0.0;
+        out.predicted_bias = 0.5 * T * (sig.basis * c);
+      }
+    }
+  }
+  out.predicted = terms(out.predicted_bias, cov_pred);
+  out.test_hvps = C.applications();
+
+  // quality of the measured mean
+  if (out.effective_samples < opt.min_effective_samples)
+    merge_status(out, status::tolerance_not_met,
+                 detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",
+                                 opt.min_effective_samples, "): lengthen samples or thinning"));
+  else if (out.mean_test_loss_autocorrelation > opt.max_batch_autocorrelation)
+    merge_status(out, status::tolerance_not_met,
+                 detail::message(fn, "the batch means of the test loss are correlated (lag-1 ",
+                                 out.mean_test_loss_autocorrelation, " > ", opt.max_batch_autocorrelation,
+                                 "): its standard error is too small; lengthen thinning"));
+  if (opt.keep_iterates) out.iterates = std::move(X);
+  const std::string head = detail::message(fn, "");
+  if (!out.message.empty() && out.message.rfind(head, 0) != 0) out.message = head + out.message;
+  return out;
+}
+
+}  // namespace shiftcurv

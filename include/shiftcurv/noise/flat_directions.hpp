@@ -1,0 +1,320 @@
+// shiftcurv/noise/flat_directions.hpp — Appendix D.1: the stationary variance of over-parametrized
+// SGD (eq 13) along the directions that no per-sample gradient touches, measured from the SGD
+// iterates and compared with Tβ²/(2α).
+//
+//   my_per_sample_loss data;                                  // p > N parameters
+//   shiftcurv::sgd_options o;
+//   o.learning_rate = 0.05; o.batch_size = 4; o.alpha = 0.1; o.beta = 0.5;   // eq 13
+//   auto r = shiftcurv::flat_direction_variance(data, theta_star, o);
+//   if (!r) std::cerr << r.message << '\n';
+//   std::cout << r.variance << " ± " << r.standard_error << " vs " << r.prediction << '\n';
+//   r.direction_variance;   // the same along `directions` random unit vectors of the complement
+//   r.span_variance;        // per direction inside the span: not Tβ²/(2α) (curvature acts there)
+//
+// Contract.  θ* is (near) a minimum of U_tr + (α/2)|θ|², the loss eq-13 SGD descends (its
+// stationary mean; then P⊥θ* = 0, since αθ* = −∇U_tr(θ*) lies in the span).  G (N×p, rows the
+// per-sample gradients g_i(θ*)) gives the span: a column-pivoted Householder QR of Gᵀ (p×N,
+// Eigen's ColPivHouseholderQR), rank r = the pivots above rank_tolerance·|largest pivot|, and
+// its thin Q (p×r: the reflectors applied to the first r columns of I — nothing p×p is formed).
+// Eq-13 SGD (dynamics/sgd.hpp, sgd_stepper, Philox (seed, trajectory 0)) runs from θ*: burn_in
+// steps, then steps more, recording every `thinning`-th iterate θ_t (n records, b·L of them in b
+// batches of L).  With P⊥ = I − QQᵀ and θ̄ the mean of the records,
+//   variance      = mean_t |P⊥(θ_t − θ̄)|² / (p − r)        (the whole complement, per direction)
+//   span_variance = mean_t |Qᵀ(θ_t − θ̄)|² / r               (inside the span, per direction)
+//   direction_variances(k) = mean_t (u_kᵀ(θ_t − θ̄))²         (u_k: Philox (seed, 1) normals with
+//                                                             the span projected out, normalized)
+// each plus the batch-means estimate of the variance of θ̄ (the mean-subtraction bias, as in
+// covariance_curvature_estimate).  Standard errors by non-overlapping batch means.  Costs per
+// record: p·(r + directions) flops; the SGD itself costs B per-sample gradients per step.
+// Predictions: the SDE dθ⊥ = −αθ⊥ dt + β√T dW gives Tβ²/(2α) (`prediction`, THEORY.md
+// "Networks and the over-parametrized case"); the SGD recursion θ⊥ ← (1 − λα)θ⊥ + √(λT)β w has
+// exactly Tβ²/(α(2 − λα)) (`prediction_discrete`), its relative difference λα/2.  Both are exact
+// for a loss whose gradients stay in a fixed subspace (a linear model); for a network the span
+// turns as θ moves and the residual term of the per-sample Hessians couples the complement, so
+// the measured value departs from them by that much: report both, never one for the other.
+// The loss must not hold an ℓ2 term of its own (put it in sgd.alpha): the prediction uses
+// sgd.alpha only.
+//
+// Status: success; tolerance_not_met when a batch is shorter than 2 relaxation times 1/(λα) of
+// the complement or the batch means' lag-1 correlation exceeds max_batch_autocorrelation (the
+// standard error is then too small), or fewer than 2 records per batch (b reduced);
+// assumption_violated when all per-sample gradients vanish at θ* (rank 0: an interpolating
+// minimum — evaluate near it, e.g. at the minimum of U_tr + (α/2)|θ|²); numerical_issue when an
+// iterate becomes non-finite (the fields then hold what was measured before, steps says when).
+//
+// flat_direction_options (every field):
+//   steps                recorded-phase SGD steps after burn-in; 0 (default): sample_relaxations/(λα)
+//   burn_in              steps discarded first; < 0 (default): burn_in_relaxations/(λα)
+//   sample_relaxations   default length of the recorded phase in relaxation times 1/(λα) (400)
+//   burn_in_relaxations  default burn-in in relaxation times (10)
+//   thinning             record every thinning-th step (1)
+//   directions           random unit directions in the complement (8; 0: none), mutually
+//                        orthogonal up to p − r of them
+//   batches              b, batch means for the standard errors (20, ≥ 2)
+//   rank_tolerance       QR pivots ≤ rank_tolerance·|largest| count as outside the span (1e-8)
+//   max_batch_autocorrelation  above it the status is tolerance_not_met (0.5: the lag-1
+//                        correlation of b independent batch means has sd ≈ 1/√b, 0.22 at b = 20)
+//   seed                 Philox seed of the SGD run and of the directions (0)
+//
+// Throws shiftcurv::invalid_argument (θ* empty, NaN/Inf or of a size other than the loss's
+// dimension(); batch_size < 1 or > N; p ≤ N — not over-parametrized; thinning, batches, or
+// directions out of range; β not finite) or shiftcurv::domain_error (learning_rate ≤ 0, α ≤ 0,
+// β = 0, λα ≥ 2 — the recursion diverges), naming flat_direction_variance.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+#include <Eigen/Core>
+#include <Eigen/QR>
+
+#include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/errors.hpp"
+#include "shiftcurv/core/status.hpp"
+#include "shiftcurv/core/types.hpp"
+#include "shiftcurv/derivatives/per_sample.hpp"
+#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/dynamics/sgd.hpp"
+#include "shiftcurv/noise/detail/batch_means.hpp"
+
+namespace shiftcurv {
+
+/// Options of flat_direction_variance (see the header comment).
+struct flat_direction_options {
+  index steps = 0;                  ///< recorded-phase steps; 0: sample_relaxations/(λα)
+  index burn_in = -1;               ///< discarded steps; < 0: burn_in_relaxations/(λα)
+  double sample_relaxations = 400;  ///< default recorded phase, in relaxation times 1/(λα)
+  double burn_in_relaxations = 10;  ///< default burn-in, in relaxation times 1/(λα)
+  index thinning = 1;               ///< record every thinning-th step
+  index directions = 8;             ///< random unit directions in the complement (0: none)
+  index batches = 20;               ///< batch means for the standard errors (≥ 2)
+  double rank_tolerance = 1e-8;     ///< relative pivot threshold of the QR of Gᵀ
+  double max_batch_autocorrelation = 0.5;  ///< above it: tolerance_not_met
+  std::uint64_t seed = 0;           ///< Philox seed (SGD: trajectory 0; directions: trajectory 1)
+};
+
+/// The measured variance outside the span of the per-sample gradients and its predictions.
+struct flat_direction_variance_result : result_base {
+  double variance = 0;              ///< mean_t |P⊥(θ_t − θ̄)|²/(p − r) (+ mean correction)
+  double standard_error = 0;        ///< batch means
+  double batch_autocorrelation = 0; ///< lag-1 correlation of its batch means (≈ 0 is good)
+  double prediction = 0;            ///< Tβ²/(2α) (the SDE, Appendix D.1)
+  double prediction_discrete = 0;   ///< Tβ²/(α(2 − λα)) (the SGD recursion, exact when linear)
+  double direction_variance = 0;    ///< mean over the random directions of (u_kᵀ(θ_t − θ̄))²
+  double direction_standard_error = 0;
+  vector direction_variances;       ///< per direction
+  double span_variance = 0;         ///< mean_t |Qᵀ(θ_t − θ̄)|²/r: inside the span, per direction
+  double span_standard_error = 0;
+  double temperature = 0;           ///< T = λ/B
+  double relaxation_steps = 0;      ///< 1/(λα): the complement's relaxation time in steps
+  index parameters = 0;             ///< p
+  index samples = 0;                ///< N
+  index rank = 0;                   ///< r, the dimension of the span of the g_i(θ*)
+  index steps = 0;                  ///< recorded-phase steps run
+  index burn_in = 0;                ///< burn-in steps run
+  index records = 0;                ///< iterates used (b·L)
+  index batches = 0;                ///< b
+  index batch_size = 0;             ///< L (records per batch)
+};
+
+/// Appendix D.1 (see the header comment).
+template <class F>
+  requires per_sample_loss<F>
+flat_direction_variance_result flat_direction_variance(const F& loss, const vector& theta_star, const sgd_options& sgd,
+                                                       const flat_direction_options& opt = {}) {
+  constexpr std::string_view fn = "flat_direction_variance";
+  detail::check_sample_point(fn, loss, theta_star);
+  const index p = theta_star.size();
+  const index N = detail::checked_num_samples(fn, loss);
+  require_positive(fn, "sgd.learning_rate", sgd.learning_rate);
+  require_finite(fn, "sgd.alpha", sgd.alpha);
+  require_finite(fn, "sgd.beta", sgd.beta);
+  if (!(sgd.alpha > 0)) detail::throw_domain(fn, "sgd.alpha must be > 0 (eq 13's l2 drift), got ", sgd.alpha);
+  if (sgd.beta == 0) detail::throw_domain(fn, "sgd.beta must be != 0 (eq 13's isotropic noise), got 0");
+  if (sgd.batch_size < 1 || sgd.batch_size > N)
+    detail::throw_invalid(fn, "sgd.batch_size must be in [1, N = ", N, "], got ", sgd.batch_size);
+  const double la = sgd.learning_rate * sgd.alpha;
+  if (!(la < 2)) detail::throw_domain(fn, "learning_rate*alpha must be < 2 (else SGD diverges), got ", la);
+  if (p <= N)
+    detail::throw_invalid(fn, "needs p > N (over-parametrized), got p = ", p, " parameters and N = ", N, " samples");
+  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
+  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
+  if (opt.directions < 0) detail::throw_invalid(fn, "options.directions must be >= 0, got ", opt.directions);
+  if (opt.steps < 0) detail::throw_invalid(fn, "options.steps must be >= 0, got ", opt.steps);
+  require_finite(fn, "options.rank_tolerance", opt.rank_tolerance);
+  if (!(opt.rank_tolerance >= 0 && opt.rank_tolerance < 1))
+    detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", opt.rank_tolerance);
+  if (!(opt.sample_relaxations > 0) || !(opt.burn_in_relaxations >= 0))
+    detail::throw_invalid(fn, "options.sample_relaxations must be > 0 and burn_in_relaxations >= 0");
+
+  flat_direction_variance_result out;
+  const double T = sgd.temperature();
+  out.temperature = T;
+  out.relaxation_steps = 1.0 / la;
+  out.prediction = T * sgd.beta * sgd.beta / (2 * sgd.alpha);
+  out.prediction_discrete = T * sgd.beta * sgd.beta / (sgd.alpha * (2 - la));
+  out.parameters = p;
+  out.samples = N;
+
+  // The span of the per-sample gradients at θ*: thin Q of a column-pivoted QR of Gᵀ.
+  matrix Q;
+  {
+    const matrix Gt = detail::sample_gradients(fn, loss, theta_star).transpose();  // p×N
+    require_finite(fn, "the per-sample gradients at theta_star", Gt);
+    Eigen::ColPivHouseholderQR<matrix> qr(Gt);
+    qr.setThreshold(opt.rank_tolerance);
+    const double top = qr.maxPivot();
+    const index r = top > 0 ? static_cast<index>(qr.rank()) : 0;
+    out.rank = r;
+    Q = qr.householderQ() * matrix::Identity(p, r);
+  }
+  const index r = out.rank;
+  if (r == 0) {
+    out.status = status::assumption_violated;
+    out.message = detail::message(fn, "every per-sample gradient vanishes at theta_star (rank 0): at an interpolating ",
+                                  "minimum evaluate near it, e.g. at the minimum of U_tr + (alpha/2)|theta|^2; the "
+                                  "whole space is treated as the complement");
+  }
+
+  // Random unit directions in the complement.
+  const index K = opt.directions;
+  matrix U(p, K);
+  {
+    const philox_stream dir_stream(opt.seed, 1);
+    vector z(p);
+    for (index k = 0; k < K; ++k) {
+      dir_stream.normals(static_cast<std::uint64_t>(k), z.data(), p, random_purpose::auxiliary);
+      if (r > 0) z -= Q * (Q.transpose() * z);
+      if (k < p - r) z -= U.leftCols(k) * (U.leftCols(k).transpose() * z);  // mutually orthogonal while room
+      U.col(k) = z / z.norm();
+    }
+  }
+
+  // Run lengths.
+  const index burn = opt.burn_in >= 0 ? opt.burn_in
+                                      : static_cast<index>(std::ceil(opt.burn_in_relaxations / la));
+  index steps = opt.steps > 0 ? opt.steps : static_cast<index>(std::ceil(opt.sample_relaxations / la));
+  index b = opt.batches;
+  index n = steps / opt.thinning;
+  if (n < 2 * b) {
+    b = std::max<index>(2, n / 2);
+    if (out.status == status::success) {
+      out.status = status::tolerance_not_met;
+      out.message = detail::message(fn, "only ", n, " records for ", opt.batches, " batches: using ", b,
+                                    " batches; lengthen options.steps");
+    }
+  }
+  if (n < 4) detail::throw_invalid(fn, "options.steps / options.thinning gives ", n, " records, need at least 4");
+  const index L = n / b;
+  n = b * L;
+  steps = n * opt.thinning;
+  out.batches = b;
+  out.batch_size = L;
+
+  sgd_stepper<F> stepper(loss, sgd, philox_noise(opt.seed, 0));
+  vector theta = theta_star;
+  for (index s = 0; s < burn; ++s) {
+    stepper.step(theta);
+    if (!theta.allFinite()) {
+      out.status = status::numerical_issue;
+      out.burn_in = s + 1;
+      out.message = detail::message(fn, "the SGD iterate became non-finite at burn-in step ", s + 1);
+      return out;
+    }
+  }
+  out.burn_in = burn;
+
+  // Per record: c = Qᵀθ, |θ⊥|² = |θ|² − |c|², y = Uᵀθ.  Per batch: sums of θ, |c|², |θ⊥|².
+  matrix batch_sum = matrix::Zero(p, b);
+  vector span_sq = vector::Zero(b), perp_sq = vector::Zero(b);
+  matrix Y(K, n);
+  index t = 0;
+  for (index s = 0; s < steps; ++s) {
+    stepper.step(theta);
+    if ((s + 1) % opt.thinning != 0) continue;
+    if (!theta.allFinite()) {
+      out.status = status::numerical_issue;
+      out.steps = s + 1;
+      out.message = detail::message(fn, "the SGD iterate became non-finite at step ", burn + s + 1);
+      return out;
+    }
+    const index j = t / L;
+    const double sq = theta.squaredNorm();
+    const double csq = r > 0 ? (Q.transpose() * theta).squaredNorm() : 0.0;
+    batch_sum.col(j) += theta;
+    span_sq(j) += csq;
+    perp_sq(j) += sq - csq;
+    if (K > 0) Y.col(t) = U.transpose() * theta;
+    ++t;
+  }
+  out.steps = steps;
+  out.records = n;
+  out.iterations = burn + steps;
+  out.evaluations = static_cast<long>(out.iterations) * sgd.batch_size;
+
+  const double dn = static_cast<double>(n), dL = static_cast<double>(L), db = static_cast<double>(b);
+  const vector mean = batch_sum.rowwise().sum() / dn;
+  const vector cmean = r > 0 ? vector(Q.transpose() * mean) : vector::Zero(0);
+  const vector mperp = r > 0 ? vector(mean - Q * cmean) : mean;
+  // complement: batch j's mean of |P⊥(θ_t − θ̄)|² = perp_sq_j/L − 2 (S_j/L)·m⊥ + |m⊥|²
+  vector bm_perp(b), bm_span(b);
+  double corr_perp = 0, corr_span = 0;
+  for (index j = 0; j < b; ++j) {
+    const vector mj = batch_sum.col(j) / dL;
+    bm_perp(j) = perp_sq(j) / dL - 2 * mj.dot(mperp) + mperp.squaredNorm();
+    const vector cj = r > 0 ? vector(Q.transpose() * mj) : vector::Zero(0);
+    bm_span(j) = r > 0 ? span_sq(j) / dL - 2 * cj.dot(cmean) + cmean.squaredNorm() : 0.0;
+    const vector dj = mj - mean;
+    const vector dc = r > 0 ? vector(Q.transpose() * dj) : vector::Zero(0);
+    corr_span += dc.squaredNorm();
+    corr_perp += dj.squaredNorm() - dc.squaredNorm();
+  }
+  corr_perp /= db * (db - 1);
+  corr_span /= db * (db - 1);
+  const double dperp = static_cast<double>(p - r);
+  const auto sp = detail::summarize_batch_means(bm_perp / dperp);
+  out.variance = sp.mean + corr_perp / dperp;
+  out.standard_error = sp.standard_error;
+  out.batch_autocorrelation = sp.autocorrelation;
+  if (r > 0) {
+    const auto ss = detail::summarize_batch_means(bm_span / static_cast<double>(r));
+    out.span_variance = ss.mean + corr_span / static_cast<double>(r);
+    out.span_standard_error = ss.standard_error;
+  }
+  if (K > 0) {
+    const vector ybar = Y.rowwise().mean();
+    const matrix dev = Y.colwise() - ybar;
+    out.direction_variances = dev.array().square().rowwise().mean();
+    const vector z = dev.array().square().colwise().mean().transpose();  // per record, mean over k
+    const auto sd = detail::summarize_batch_means(detail::batch_means_of(z, b));
+    vector corr = vector::Zero(K);  // per direction: the batch-means estimate of Var ȳ_k
+    for (index j = 0; j < b; ++j) corr.array() += (Y.middleCols(j * L, L).rowwise().mean() - ybar).array().square();
+    corr /= db * (db - 1);
+    out.direction_variances += corr;
+    out.direction_variance = sd.mean + corr.mean();
+    out.direction_standard_error = sd.standard_error;
+  }
+  if (!std::isfinite(out.variance)) {
+    out.status = status::numerical_issue;
+    out.message = detail::message(fn, "the measured variance is not finite");
+    return out;
+  }
+  if (out.status == status::success) {
+    const double batch_steps = dL * static_cast<double>(opt.thinning);
+    if (batch_steps < 2 * out.relaxation_steps) {
+      out.status = status::tolerance_not_met;
+      out.message = detail::message(fn, "a batch spans ", batch_steps, " steps, under 2 relaxation times 1/(lambda*alpha) = ",
+                                    2 * out.relaxation_steps, ": the standard error is too small; lengthen options.steps");
+    } else if (out.batch_autocorrelation > opt.max_batch_autocorrelation) {
+      out.status = status::tolerance_not_met;
+      out.message = detail::message(fn, "the batch means are correlated (lag-1 ", out.batch_autocorrelation, " > ",
+                                    opt.max_batch_autocorrelation, "): the standard error is too small");
+    }
+  }
+  return out;
+}
+
+}  // namespace shiftcurv

@@ -1,0 +1,272 @@
+// test_loss_terms (generalization/test_loss_terms.hpp) on quadratic per-sample losses whose
+// per-sample gradients are the mean gradient plus fixed centred Gaussian draws z_i: SGD is then
+// the linear recursion δ ← (I − λ(H+α))δ − λ ζ + √(λT) β w, whose stationary covariance is
+// known in closed form in H's eigenbasis (the discrete Lyapunov equation), and every term of
+// eq 4 follows; the predicted Σ solves the continuous Lyapunov equation (closed form likewise)
+// and the predicted bias (T/2)H⁻¹∇·D has a closed form when the noise scales with θ (κ ≠ 0).
+// Bad input throws, naming the function.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+
+#include <Eigen/Dense>
+
+#include "shiftcurv/generalization/test_loss_terms.hpp"
+
+namespace sc = shiftcurv;
+
+namespace {
+// U(x_i, θ) = ½ δᵀHδ + z_iᵀδ + ½ κ (z_iᵀδ)²,  δ = θ − m,  Σ_i z_i = 0.
+struct tlt_train {
+  sc::matrix H, Z;
+  sc::vector m;
+  double kappa = 0;
+  sc::index num_samples() const { return Z.rows(); }
+  sc::index dimension() const { return H.rows(); }
+  double value(const sc::vector& th, sc::index i) const {
+    const sc::vector d = th - m;
+    const double u = Z.row(i).dot(d);
+    return 0.5 * d.dot(H * d) + u + 0.5 * kappa * u * u;
+  }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
+    const sc::vector d = th - m;
+    g = H * d + Z.row(i).transpose() * (1 + kappa * Z.row(i).dot(d));
+  }
+  void hessian(const sc::vector&, sc::index i, sc::matrix& out) const {
+    out = H + kappa * Z.row(i).transpose() * Z.row(i);
+  }
+};
+// U_test(x_i, θ) = u0 + ½ δᵀCδ + w_iᵀδ,  δ = θ − m',  Σ_i w_i = 0.
+struct tlt_test {
+  sc::matrix C, W;
+  sc::vector m;
+  double u0 = 0;
+  sc::index num_samples() const { return W.rows(); }
+  sc::index dimension() const { return C.rows(); }
+  double value(const sc::vector& th, sc::index i) const {
+    const sc::vector d = th - m;
+    return u0 + 0.5 * d.dot(C * d) + W.row(i).dot(d);
+  }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
+    g = C * (th - m) + W.row(i).transpose();
+  }
+  void hessian(const sc::vector&, sc::index, sc::matrix& out) const { out = C; }
+};
+
+sc::matrix tlt_spd(sc::index p, double lo, double hi, unsigned seed) {
+  std::srand(seed);
+  Eigen::HouseholderQR<sc::matrix> qr(sc::matrix::Random(p, p));
+  const sc::matrix V = qr.householderQ();
+  sc::vector ev = sc::vector::LinSpaced(p, lo, hi);
+  return V * ev.asDiagonal() * V.transpose();
+}
+sc::matrix tlt_centred_normals(sc::index n, sc::index p, double scale, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<double> nd;
+  sc::matrix Z(n, p);
+  for (sc::index i = 0; i < n; ++i)
+    for (sc::index j = 0; j < p; ++j) Z(i, j) = scale * nd(gen);
+  Z.rowwise() -= Z.colwise().mean();
+  return Z;
+}
+
+struct tlt_problem {
+  sc::index p = 4;
+  tlt_train tr;
+  tlt_test te;
+  sc::sgd_options o;
+  sc::vector theta_tr, theta_test;
+  explicit tlt_problem(double kappa = 0, double alpha = 0.2) {
+    tr.H = tlt_spd(p, 0.5, 3.0, 11);
+    tr.Z = tlt_centred_normals(40, p, 0.7, 12);
+    tr.m = sc::vector::LinSpaced(p, -0.5, 0.5);
+    tr.kappa = kappa;
+    te.C = tlt_spd(p, 0.3, 2.0, 13);
+    te.W = tlt_centred_normals(3, p, 0.5, 14);  // N_test = 3 < p: eq 12 projects
+    te.m = tr.m + sc::vector::LinSpaced(p, 0.1, -0.2);
+    te.u0 = 0.25;
+    o.learning_rate = 0.1;
+    o.batch_size = 4;  // T = 0.025
+    o.alpha = alpha;
+    o.beta = 0.3;
+    // the minimum of U_tr + (α/2)|θ|² (U_tr = ½δᵀ(H + κD0)δ, D0 = ZᵀZ/N, since Σ z_i = 0)
+    const sc::matrix Htr = tr.H + kappa * D0();
+    theta_tr = (Htr + alpha * sc::matrix::Identity(p, p)).ldlt().solve(Htr * tr.m);
+    theta_test = te.m;
+  }
+  sc::matrix D0() const { return tr.Z.transpose() * tr.Z / static_cast<double>(tr.Z.rows()); }
+  /// Σ of HΣ + ΣH − c·HΣH = T(D + β²I) (c = λ: the SGD recursion; c = 0: the SDE).
+  sc::matrix covariance(double c, const sc::matrix& H) const {
+    Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
+    const sc::matrix& V = es.eigenvectors();
+    const sc::vector& h = es.eigenvalues();
+    const sc::matrix E = V.transpose() * (D0() + o.beta * o.beta * sc::matrix::Identity(p, p)) * V;
+    sc::matrix S(p, p);
+    for (sc::index i = 0; i < p; ++i)
+      for (sc::index j = 0; j < p; ++j) S(i, j) = o.temperature() * E(i, j) / (h(i) + h(j) - c * h(i) * h(j));
+    return V * S * V.transpose();
+  }
+};
+}  // namespace
+
+TEST_SUITE("generalization") {
+TEST_CASE("test_loss_terms: quadratic losses, measured terms against the exact SGD covariance, predicted against the Lyapunov closed form") {
+  const tlt_problem P;
+  const sc::matrix Heff = P.tr.H + P.o.alpha * sc::matrix::Identity(P.p, P.p);
+  const sc::matrix Sd = P.covariance(P.o.learning_rate, Heff);  // the SGD recursion's Σ
+  const sc::matrix Sc = P.covariance(0.0, Heff);                // the SDE's Σ
+  const sc::matrix& C = P.te.C;
+  const sc::vector s = P.theta_test - P.theta_tr;
+  const double shift_exact = 0.5 * s.dot(C * s);
+  const double cov_discrete = 0.5 * (C * Sd).trace();
+  const double cov_continuous = 0.5 * (C * Sc).trace();
+  // E U_test = u0 + ½ sᵀCs + ½ tr(CΣ): the mean is θ_tr exactly (linear drift)
+  const double expected_loss = P.te.u0 + shift_exact + cov_discrete;
+
+  sc::test_loss_terms_options opt;
+  opt.samples = 20000;
+  opt.thinning = 10;  // relaxation time 1/(λ h_min) ≈ 14 steps
+  opt.burn_in = 500;
+  opt.k = P.p;        // the dense route: exact
+  opt.seed = 3;
+  const auto r = sc::test_loss_terms(P.tr, P.te, P.theta_tr, P.theta_test, P.o, opt);
+  CAPTURE(r.message);
+  REQUIRE(r.status == sc::status::success);
+  CHECK(r.records == 20000);
+  CHECK(r.steps == 200000);
+  CHECK(r.effective_samples > 1000);
+  // exact, deterministic terms (HVPs of the per-sample Hessians: rounding only)
+  CHECK(std::abs(r.test_depth - P.te.u0) < 1e-14);
+  CHECK(std::abs(r.shift_curvature - shift_exact) < 1e-12 * shift_exact);
+  CHECK(std::abs(r.measured.shift_curvature - shift_exact) < 1e-12 * shift_exact);
+  CHECK(std::abs(r.predicted.depth - P.te.u0) < 1e-14);
+  // predicted Σ (k = p): the continuous Lyapunov solution, no bias (D constant: ∇·D = 0)
+  CHECK(std::abs(r.predicted.covariance_curvature - cov_continuous) < 1e-10 * cov_continuous);
+  CHECK((r.predicted_covariance.dense() - Sc).norm() < 1e-10 * Sc.norm());
+  CHECK(r.predicted_bias.norm() < 1e-12);
+  CHECK(std::abs(r.predicted.total_eq4 - (P.te.u0 + shift_exact + cov_continuous)) < 1e-10);
+  // measured, within 4 batch-means standard errors of the exact discrete values
+  CAPTURE(r.mean_test_loss);
+  CAPTURE(r.mean_test_loss_standard_error);
+  CAPTURE(expected_loss);
+  CAPTURE(r.measured_covariance_curvature.value);
+  CAPTURE(r.measured_covariance_curvature.standard_error);
+  CAPTURE(cov_discrete);
+  CAPTURE(cov_continuous);
+  CHECK(std::abs(r.mean_test_loss - expected_loss) < 4 * r.mean_test_loss_standard_error);
+  CHECK(std::abs(r.measured_covariance_curvature.value - cov_discrete) <
+        4 * r.measured_covariance_curvature.standard_error);
+  CHECK(r.measured_covariance_curvature.standard_error < 0.03 * cov_discrete);  // the check has teeth
+  // a quadratic test loss: mean_t U_test(θ_t) = depth + ½(s+b)ᵀC(s+b) + ½ mean δᵀCδ exactly
+  CHECK(std::abs(r.measured.total_eq4 - r.measured_covariance_curvature.mean_correction - r.mean_test_loss) <
+        1e-10 * r.mean_test_loss);
+  // the measured bias is the iterate mean's noise: its bias-curvature is far below the covariance term
+  CHECK(std::abs(r.measured.bias_curvature) < 0.1 * cov_discrete);
+  // eq 12 against a QR projection on the test gradients at θ_tr
+  sc::matrix Gt(P.p, 3);
+  for (sc::index i = 0; i < 3; ++i) {
+    sc::vector g;
+    P.te.gradient(P.theta_tr, i, g);
+    Gt.col(i) = g;
+  }
+  Eigen::HouseholderQR<sc::matrix> qr(Gt);
+  const sc::matrix Q = qr.householderQ() * sc::matrix::Identity(P.p, 3);
+  const sc::vector sP = Q * (Q.transpose() * s);
+  CHECK(r.projected_shift.rank == 3);
+  CHECK(std::abs(r.projected_shift_curvature - 0.5 * sP.dot(C * sP)) < 1e-10 * shift_exact);
+  CHECK(std::abs(r.projected_shift_curvature - shift_exact) > 1e-3 * shift_exact);  // it does project
+
+  // k = 2 < p (Lanczos): the projection of the continuous Σ onto H's top-2 eigenvectors
+  opt.k = 2;
+  opt.samples = 40;
+  opt.thinning = 1;
+  const auto r2 = sc::test_loss_terms(P.tr, P.te, P.theta_tr, P.theta_test, P.o, opt);
+  Eigen::SelfAdjointEigenSolver<sc::matrix> es(Heff);
+  const sc::matrix V2 = es.eigenvectors().rightCols(2);
+  const sc::matrix P2 = V2 * V2.transpose();
+  CHECK(std::abs(r2.predicted.covariance_curvature - 0.5 * (C * P2 * Sc * P2).trace()) < 1e-8 * cov_continuous);
+  CHECK(r2.status == sc::status::tolerance_not_met);  // 40 records: too few effective samples
+  CHECK(r2.message.rfind("shiftcurv::test_loss_terms:", 0) == 0);
+}
+
+TEST_CASE("test_loss_terms: the predicted bias (T/2)H⁻¹∇·D against its closed form when the noise grows with θ") {
+  const double kappa = 0.8;
+  const tlt_problem P(kappa, 0.0);
+  sc::test_loss_terms_options opt;
+  opt.samples = 8;
+  opt.thinning = 1;
+  opt.burn_in = 0;
+  opt.k = P.p;
+  const auto r = sc::test_loss_terms(P.tr, P.te, P.theta_tr, P.theta_test, P.o, opt);
+  // ∇·D(m) = (2κ/N) Σ z_n |z_n|²; ∇²U_tr = H + κ D0
+  const double N = static_cast<double>(P.tr.Z.rows());
+  sc::vector div = sc::vector::Zero(P.p);
+  for (sc::index n = 0; n < P.tr.Z.rows(); ++n) div += P.tr.Z.row(n).transpose() * P.tr.Z.row(n).squaredNorm();
+  div *= 2 * kappa / N;
+  const sc::matrix Htr = P.tr.H + kappa * P.D0();
+  const sc::vector b = 0.5 * P.o.temperature() * Htr.ldlt().solve(div);
+  REQUIRE(r.divergence.size() == P.p);
+  CHECK((r.divergence - div).norm() < 1e-12 * div.norm());
+  CHECK((r.predicted_bias - b).norm() < 1e-10 * b.norm());
+  CHECK(b.norm() > 1e-3);
+  const sc::vector s = P.theta_test - P.theta_tr;
+  const double bc = 0.5 * b.dot(P.te.C * b) + s.dot(P.te.C * b);
+  CHECK(std::abs(r.predicted.bias_curvature - bc) < 1e-10 * std::abs(bc));
+  // D(θ_tr) = D0 at δ = 0: the Lyapunov solution with ∇²U_tr = H + κ D0
+  CHECK((r.predicted_covariance.dense() - P.covariance(0.0, Htr)).norm() < 1e-10 * P.covariance(0.0, Htr).norm());
+}
+
+TEST_CASE("test_loss_terms: bad input throws, naming the function") {
+  const tlt_problem P;
+  sc::test_loss_terms_options opt;
+  opt.samples = 8;
+  opt.thinning = 1;
+  opt.burn_in = 0;
+  auto throws = [&](const sc::sgd_options& o, const sc::vector& a, const sc::vector& b,
+                    const sc::test_loss_terms_options& op, const std::string& what, bool domain) {
+    try {
+      (void)sc::test_loss_terms(P.tr, P.te, a, b, o, op);
+      FAIL("no exception for " << what);
+    } catch (const sc::domain_error& e) {
+      CHECK(domain);
+      const std::string m = e.what();
+      CAPTURE(m);
+      CHECK(m.rfind("shiftcurv::test_loss_terms:", 0) == 0);
+      CHECK(m.find(what) != std::string::npos);
+    } catch (const sc::invalid_argument& e) {
+      CHECK(!domain);
+      const std::string m = e.what();
+      CAPTURE(m);
+      CHECK(m.rfind("shiftcurv::test_loss_terms:", 0) == 0);
+      CHECK(m.find(what) != std::string::npos);
+    }
+  };
+  sc::sgd_options o = P.o;
+  o.learning_rate = 0;  // T = 0
+  throws(o, P.theta_tr, P.theta_test, opt, "learning_rate", true);
+  o.learning_rate = -0.1;
+  throws(o, P.theta_tr, P.theta_test, opt, "learning_rate", true);
+  o = P.o, o.batch_size = 0;
+  throws(o, P.theta_tr, P.theta_test, opt, "batch_size", false);
+  o = P.o, o.batch_size = 41;  // N_tr = 40
+  throws(o, P.theta_tr, P.theta_test, opt, "batch_size", false);
+  o = P.o, o.alpha = -1;
+  throws(o, P.theta_tr, P.theta_test, opt, "alpha", true);
+  throws(P.o, P.theta_tr, sc::vector::Zero(3), opt, "theta_test", false);
+  throws(P.o, sc::vector::Zero(3), sc::vector::Zero(3), opt, "theta", false);  // the losses declare p = 4
+  sc::vector nan = P.theta_tr;
+  nan(1) = std::numeric_limits<double>::quiet_NaN();
+  throws(P.o, nan, P.theta_test, opt, "theta", false);
+  throws(P.o, P.theta_tr, nan, opt, "theta_test", false);
+  sc::test_loss_terms_options bad = opt;
+  bad.samples = 3;
+  throws(P.o, P.theta_tr, P.theta_test, bad, "samples", false);
+  bad = opt, bad.k = 0;
+  throws(P.o, P.theta_tr, P.theta_test, bad, "k", false);
+  bad = opt, bad.thinning = 0;
+  throws(P.o, P.theta_tr, P.theta_test, bad, "thinning", false);
+}
+}

@@ -1,0 +1,247 @@
+// network_experiment's protocol (examples/network/experiment_protocol.hpp) and SGD's batched
+// minibatch path (dynamics/sgd.hpp + mlp_loss::minibatch_gradient), against independent
+// references: closed forms on a quadratic per-sample loss, the dual-number MLP reference of
+// tests/network_reference.hpp, and the per-sample SGD path.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "network/experiment_protocol.hpp"
+#include "network/mlp.hpp"
+#include "network_reference.hpp"
+#include "shiftcurv/derivatives/derivatives.hpp"
+
+namespace sc = shiftcurv;
+namespace net = shiftcurv::network;
+
+namespace experiment_test {
+
+const net::digits_split& digits() {
+  static const net::digits_split d = net::load_digits(net::default_digits_path());
+  return d;
+}
+net::labeled_data rows_of(const net::labeled_data& d, int n, int stride) {
+  std::vector<sc::index> rows;
+  for (int k = 0; k < n; ++k) rows.push_back(static_cast<sc::index>(k) * stride);
+  return d.subset(rows);
+}
+
+/// U(x_i, θ) = ½(θ − x_i)ᵀA(θ − x_i): U = ½(θ − x̄)ᵀA(θ − x̄) + const, minimum x̄, Hessian A.
+struct quadratic_samples {
+  sc::matrix A;
+  sc::matrix X;  // p × N, sample i = column i
+  sc::index num_samples() const { return X.cols(); }
+  sc::index dimension() const { return X.rows(); }
+  double value(const sc::vector& th, sc::index i) const {
+    const sc::vector d = th - X.col(i);
+    return 0.5 * d.dot(A * d);
+  }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const { g = A * (th - X.col(i)); }
+  double mean_value(const sc::vector& th) const {
+    double s = 0;
+    for (sc::index i = 0; i < X.cols(); ++i) s += value(th, i);
+    return s / static_cast<double>(X.cols());
+  }
+  sc::vector mean_gradient(const sc::vector& th) const { return A * (th - X.rowwise().mean()); }
+  sc::vector mean_hvp(const sc::vector&, const sc::vector& v) const { return A * v; }
+  void minibatch_gradient(const sc::vector& th, const std::vector<sc::index>& rows, sc::vector& g) const {
+    sc::vector m = sc::vector::Zero(th.size());
+    for (sc::index i : rows) m += X.col(i);
+    g = A * (th - m / static_cast<double>(rows.size()));
+  }
+};
+
+quadratic_samples make_quadratic(int n, double offset, unsigned seed) {
+  quadratic_samples q;
+  q.A.resize(3, 3);
+  q.A << 2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.6;  // eigenvalues in [0.5, 2.1]
+  q.X.resize(3, n);
+  std::uint64_t s = seed;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < 3; ++j) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      q.X(j, i) = static_cast<double>(s >> 11) * 0x1.0p-53 - 0.5 + offset * (j + 1);
+    }
+  return q;
+}
+
+/// A per-sample loss with only the per-sample members of L (SGD's per-sample path).
+template <class L>
+struct per_sample_only {
+  const L* f;
+  sc::index num_samples() const { return f->num_samples(); }
+  double value(const sc::vector& th, sc::index i) const { return f->value(th, i); }
+  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const { f->gradient(th, i, g); }
+};
+
+TEST_SUITE("network") {
+TEST_CASE("SGD: the batched minibatch path gives the per-sample path's trajectory (same Philox indices)") {
+  const net::mlp_shape shape{{64, 4, 10}};
+  const net::mlp_loss<double> U(shape, rows_of(digits().train, 50, 19), 0.01);
+  static_assert(sc::has_minibatch_gradient<net::mlp_loss<double>>);
+  const per_sample_only<net::mlp_loss<double>> slow{&U};
+  static_assert(!sc::has_minibatch_gradient<per_sample_only<net::mlp_loss<double>>>);
+  for (auto sampling : {sc::minibatch_sampling::with_replacement, sc::minibatch_sampling::without_replacement}) {
+    sc::sgd_options o;
+    o.learning_rate = 0.2;
+    o.batch_size = 7;
+    o.sampling = sampling;
+    o.alpha = 0.05;
+    o.beta = 0.01;
+    sc::sgd_stepper fast_sgd(U, o, sc::philox_noise(5, 2));
+    sc::sgd_stepper slow_sgd(slow, o, sc::philox_noise(5, 2));
+    sc::vector a = net::initial_parameters(shape, 3), b = a;
+    for (int n = 0; n < 60; ++n) {
+      fast_sgd.step(a);
+      slow_sgd.step(b);
+      REQUIRE(fast_sgd.last_batch() == slow_sgd.last_batch());
+    }
+    // The two paths differ only in the order of summing 7 gradients (rounding ≈ 1e-16 per
+    // step, not amplified by 60 contracting steps of size λ = 0.2): 1e-12 relative.
+    CHECK((a - b).norm() <= 1e-12 * b.norm());
+    CHECK((a - net::initial_parameters(shape, 3)).norm() > 0.01);  // it moved
+  }
+  // the minibatch gradient is the mean of the per-sample gradients, repetitions counted
+  const sc::vector th = net::initial_parameters(shape, 4);
+  const std::vector<sc::index> rows{3, 3, 10, 49};
+  sc::vector g, gi, mean = sc::vector::Zero(th.size());
+  U.minibatch_gradient(th, rows, g);
+  test_support::reference_mlp ref{{64, 4, 10}, U.data().features, U.data().labels, 0.0};
+  for (sc::index i : rows) {
+    auto li = [&ref, i](const auto& x) { return ref.sample_loss(x, i); };
+    mean += sc::gradient(li, th) / 4.0;
+  }
+  mean += 0.01 * th;  // the ℓ2 term in each sample
+  CHECK((g - mean).norm() <= 1e-12 * mean.norm());
+  CHECK_THROWS_AS(U.minibatch_gradient(th, {}, g), sc::invalid_argument);
+  CHECK_THROWS_AS(U.minibatch_gradient(th, {50}, g), sc::invalid_argument);
+}
+
+TEST_CASE("protocol on a quadratic loss: minima, fits and eq 3 against closed forms") {
+  const quadratic_samples tr = make_quadratic(40, 0.0, 1), te = make_quadratic(30, 0.05, 2);
+  const sc::vector xbar = tr.X.rowwise().mean(), ybar = te.X.rowwise().mean();
+  const sc::vector s = ybar - xbar;
+  const double sCs = s.dot(tr.A * s);
+  const double c_test = te.mean_value(ybar);  // U_test at its minimum
+  net::protocol_options o;
+  o.temperature = 0.01;
+  o.batch_size = 5;
+  o.epochs = 20;
+  // 1e-8: below it a Wolfe line search cannot see the loss decrease (≈ |∇U|²/λ_min ≈ 1e-16
+  // against U ≈ 0.1 and its rounding of 1e-17)
+  o.descent.gradient_tolerance = 1e-8;
+  const auto r = net::run_protocol(tr, te, sc::vector::Constant(3, 2.0), o, 7);
+  INFO(r.train_descent.message, r.test_descent.message);
+  REQUIRE(r.train_descent.ok());
+  REQUIRE(r.test_descent.ok());
+  // endpoints are minima: |∇U| ≤ gtol, so |θ − θ*| ≤ gtol/λ_min(A) = 2e-8
+  CHECK(r.train_descent.gradient_norm <= 1e-8);
+  CHECK(tr.mean_gradient(r.theta_tr).norm() <= 1e-8);
+  CHECK(te.mean_gradient(r.theta_test).norm() <= 1e-8);
+  CHECK((r.theta_tr - xbar).norm() <= 2e-8);
+  CHECK((r.theta_test - ybar).norm() <= 2e-8);
+  CHECK(r.sgd_steps == 160);  // ⌈20·40/5⌉
+  CHECK(r.learning_rate == doctest::Approx(0.05));
+  // the exact shift-curvature (HVP) and the symmetrized fits: a quadratic along the line is fitted
+  // exactly up to the descents' errors δ ≤ 2e-8 in θ, i.e. δ/|s| ≈ 1e-7 relative (|s| ≈ 0.2):
+  // 1e-5 relative
+  CHECK(std::abs(r.shift_norm - s.norm()) <= 4e-8);
+  CHECK(std::abs(r.shift_curvature_hvp - sCs) <= 1e-5 * sCs);
+  CHECK(std::abs(r.line.test_curvature - sCs / s.squaredNorm()) <= 1e-5 * sCs / s.squaredNorm());
+  CHECK(std::abs(r.line.train_curvature - sCs / s.squaredNorm()) <= 1e-5 * sCs / s.squaredNorm());
+  CHECK(r.line.test_residual <= 1e-9);
+  // eq 3 is exact for a quadratic: U_test(θ_tr) = U_test(θ_test) + ½ sᵀCs; the descents leave
+  // |∇U| ≤ 1e-8, i.e. an error ≤ 1e-8·|s| + O(1e-16) in the loss
+  CHECK(std::abs(r.test_at_train_min - (c_test + 0.5 * sCs)) <= 1e-8);
+  CHECK(std::abs(r.eq3_prediction - r.test_at_train_min) <= 1e-8);
+  CHECK(std::abs(r.test_at_test_min - c_test) <= 1e-14);
+  // the line: r = 0 is θ_tr, r = |s| is θ_test
+  REQUIRE(r.r.size() == 49);
+  CHECK(r.r.front() == doctest::Approx(-0.5 * r.shift_norm));
+  CHECK(r.train_loss[12] == doctest::Approx(tr.mean_value(r.theta_tr)).epsilon(1e-12));
+  CHECK(r.test_loss[36] == doctest::Approx(c_test).epsilon(1e-12));
+  CHECK(std::isnan(r.train_accuracy[0]));  // the quadratic has no accuracy()
+}
+
+TEST_CASE("protocol on a tiny MLP: the line's endpoints are minima and sᵀC_test s matches the dual-number Hessian") {
+  const net::mlp_shape shape{{64, 3, 10}};
+  const net::labeled_data dtr = rows_of(digits().train, 40, 23), dte = rows_of(digits().test, 30, 25);
+  const net::mlp_loss<double> tr(shape, dtr, 0.01), te(shape, dte, 0.01);
+  net::protocol_options o;
+  o.temperature = 0.02;
+  o.batch_size = 8;
+  o.epochs = 10;
+  o.descent.gradient_tolerance = 1e-7;
+  o.descent.max_iterations = 20000;
+  net::call_timing timing;
+  const auto r = net::run_protocol(tr, te, net::initial_parameters(shape, 1), o, 1, &timing);
+  CHECK(timing.minibatches == 50);
+  CHECK(timing.hvps >= 1);
+  REQUIRE(r.train_descent.ok());
+  REQUIRE(r.test_descent.ok());
+  // gradients by the independent per-sample reference (dual numbers), ℓ2 included
+  test_support::reference_mlp rtr{{64, 3, 10}, dtr.features, dtr.labels, 0.01}, rte{{64, 3, 10}, dte.features, dte.labels, 0.01};
+  CHECK(sc::gradient(rtr, r.theta_tr).norm() <= 1.01e-7);
+  CHECK(sc::gradient(rte, r.theta_test).norm() <= 1.01e-7);
+  // minima along the line, both sides: U(θ* ± h u) > U(θ*), h = 1e-3|s|
+  const sc::vector s = r.theta_test - r.theta_tr, u = s / s.norm();
+  const double h = 1e-3 * s.norm();
+  CHECK(rtr(sc::vector(r.theta_tr + h * u)) > rtr(r.theta_tr));
+  CHECK(rtr(sc::vector(r.theta_tr - h * u)) > rtr(r.theta_tr));
+  CHECK(rte(sc::vector(r.theta_test + h * u)) > rte(r.theta_test));
+  CHECK(rte(sc::vector(r.theta_test - h * u)) > rte(r.theta_test));
+  // sᵀ C_test s with C_test by dual numbers (rounding of two summation orders: 1e-10)
+  const double ref = s.dot(sc::vector(sc::hvp(rte, r.theta_test, s)));
+  CHECK(std::abs(r.shift_curvature_hvp - ref) <= 1e-10 * std::abs(ref));
+  CHECK(r.test_at_train_min == doctest::Approx(rte(r.theta_tr)).epsilon(1e-12));
+  CHECK(r.train_accuracy_at_min >= 0.0);
+  CHECK(r.train_accuracy_at_min <= 1.0);
+}
+
+TEST_CASE("protocol: bad input names the function") {
+  const quadratic_samples q = make_quadratic(10, 0.0, 3);
+  net::protocol_options o;
+  o.temperature = 0;
+  auto message_of = [&](auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const sc::vector th = sc::vector::Zero(3);
+  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::domain_error);
+  CHECK(message_of([&] { net::run_protocol(q, q, th, o, 1); }).rfind("shiftcurv::network::run_protocol: ", 0) == 0);
+  o.temperature = -1;
+  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::domain_error);
+  o.temperature = std::nan("");
+  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
+  o.temperature = 0.1;
+  o.batch_size = 0;
+  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
+  o.batch_size = 11;  // > N = 10
+  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
+  o.batch_size = 2;
+  CHECK_THROWS_AS(net::run_protocol(q, q, sc::vector::Zero(4), o, 1), sc::invalid_argument);
+  sc::vector x = th;
+  CHECK_THROWS_AS(net::run_sgd("f", q, x, 0.0, 2, 1.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
+  CHECK_THROWS_AS(net::run_sgd("f", q, x, -0.1, 2, 1.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
+  CHECK_THROWS_AS(net::run_sgd("f", q, x, 0.1, 2, 0.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
+  CHECK(message_of([&] { net::run_sgd("f", q, x, 0.0, 2, 1.0, 1, 0, [](long, const sc::vector&) {}); })
+            .find("learning rate") != std::string::npos);
+  net::descent_options d;
+  d.gradient_tolerance = 0;
+  CHECK_THROWS_AS(net::descend("g", net::timed_loss<quadratic_samples>{&q, nullptr}, th, d), sc::domain_error);
+  // a descent that cannot reach the tolerance reports it (status, final |∇U|), not a silent number
+  d.gradient_tolerance = 1e-30;
+  d.max_iterations = 5;
+  const auto r = net::descend("g", net::timed_loss<quadratic_samples>{&q, nullptr}, sc::vector::Constant(3, 3.0), d);
+  CHECK_FALSE(r.ok());
+  CHECK(r.gradient_norm == doctest::Approx(q.mean_gradient(r.theta).norm()));
+  CHECK(r.message.find("L-BFGS stopped") != std::string::npos);
+}
+}
+
+}  // namespace experiment_test
