@@ -106,6 +106,9 @@ class processes {
     return &detail::stop_requested;
   }
 
+  /// Rank 0's `bytes` to every rank (no-op in a run of one process).
+  void broadcast(std::string& bytes) const { comm_.broadcast(bytes); }
+
   /// shiftcurv::run_jobs over these processes: results on rank 0 in job order.
   template <class Job>
   std::vector<std::string> run_jobs(shiftcurv::index n, Job&& job, const shiftcurv::job_options& o) const {

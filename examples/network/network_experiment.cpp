@@ -13,6 +13,9 @@
 // flags skips the finished units, a rerun with other flags exits 2.  --stop-after=K stops after
 // K computed units (for testing the resume).  Bad input: exit 2 and one line on stderr; other
 // failures exit 1.  A progress line per unit goes to stderr.
+// Under `mpirun -np N network_experiment <flags>` (a build with MPI) the units of each part run
+// on the N ranks, one round of N units at a time; rank 0 writes the same rows as the serial run
+// (the `seconds` columns and the timing summary aside) and keeps each finished round.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/parallel.hpp"
 #include "network/experiment_parts.hpp"
 #include "network/network_args.hpp"
 #include "network/workspace.hpp"
@@ -175,49 +179,105 @@ std::string seconds(double x) {
 }
 
 /// Runs the selected parts; returns false when --stop-after stopped it.
+///
+/// Under mpirun/srun (issue 12) the units of a part are independent jobs: rank 0 owns the tables
+/// (it alone reads and writes DIR), decides which units are still to do and broadcasts their
+/// indices; the pending units then go out one round of `procs.size()` units at a time through
+/// shiftcurv::run_jobs (parallel/jobs.hpp), whose results reach rank 0 in unit order and are
+/// appended there after each round.  A unit depends on its index only, so the rows are those of
+/// the serial run, and a stopped run keeps every finished round.  Errors on rank 0 before the
+/// work (a directory written with other flags) are broadcast, so every rank stops with it.
 template <class Loss>
-bool run_parts(std::vector<cli::part> parts, const std::set<int>& selected, const fs::path& dir,
-               const std::string& config, long stop_after, const std::chrono::steady_clock::time_point start) {
+bool run_parts(const cli::processes& procs, std::vector<cli::part> parts, const std::set<int>& selected,
+               const fs::path& dir, const std::string& config, long stop_after,
+               const std::chrono::steady_clock::time_point start) {
   // Open every table first: a directory written with other settings is refused before any work.
   std::vector<std::vector<std::unique_ptr<cli::resumable_table>>> tables(parts.size());
-  for (std::size_t p = 0; p < parts.size(); ++p)
-    if (selected.count(parts[p].number))
-      for (const auto& spec : parts[p].tables) tables[p].push_back(std::make_unique<cli::resumable_table>(dir, spec, config));
+  std::string error;
+  if (procs.root()) {
+    try {
+      for (std::size_t p = 0; p < parts.size(); ++p)
+        if (selected.count(parts[p].number))
+          for (const auto& spec : parts[p].tables)
+            tables[p].push_back(std::make_unique<cli::resumable_table>(dir, spec, config));
+    } catch (const cli::usage_error& e) {
+      if (procs.size() == 1) throw;
+      error = e.what();
+    }
+  }
+  procs.broadcast(error);
+  if (!error.empty()) throw cli::usage_error(error);
+
   long computed = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     if (!selected.count(parts[p].number)) continue;
     auto& part = parts[p];
     auto& tabs = tables[p];
-    auto key_of = [&](const cli::unit& u) { return cli::row_key(u.key, tabs[u.done_table]->spec().key_columns); };
-    std::set<std::string> done;
-    for (const auto& u : part.units)
-      if (tabs[u.done_table]->has_key(key_of(u))) done.insert(key_of(u));
-    for (auto& t : tabs) t->keep_only(done);  // rows of units that did not finish
     const std::size_t total = part.units.size();
-    std::size_t k = done.size();
-    if (k > 0)
-      std::cerr << "network_experiment: part " << part.number << " (" << part.name << "): " << k << " of " << total
-                << " units already done\n";
-    for (const auto& u : part.units) {
-      if (done.count(key_of(u))) continue;
+    // Rank 0: the units still to do, as their indices; every rank gets the list.
+    std::vector<shiftcurv::index> pending;
+    std::string pending_bytes;
+    if (procs.root()) {
+      auto key_of = [&](const cli::unit& u) { return cli::row_key(u.key, tabs[u.done_table]->spec().key_columns); };
+      std::set<std::string> done;
+      for (const auto& u : part.units)
+        if (tabs[u.done_table]->has_key(key_of(u))) done.insert(key_of(u));
+      for (auto& t : tabs) t->keep_only(done);  // rows of units that did not finish
+      for (std::size_t i = 0; i < total; ++i)
+        if (!done.count(key_of(part.units[i]))) pending.push_back(static_cast<shiftcurv::index>(i));
+      if (!done.empty())
+        std::cerr << "network_experiment: part " << part.number << " (" << part.name << "): " << done.size()
+                  << " of " << total << " units already done\n";
+      pending_bytes = shiftcurv::to_bytes(pending);
+    }
+    procs.broadcast(pending_bytes);
+    shiftcurv::from_bytes(pending_bytes, pending, "network_experiment");
+
+    std::size_t k = total - pending.size();
+    const std::size_t round = static_cast<std::size_t>(procs.size());
+    for (std::size_t first = 0; first < pending.size(); first += round) {
       if (stop_after > 0 && computed >= stop_after) {
         std::cerr << "network_experiment: stopped after " << computed
                   << " units (--stop-after); rerun with the same flags to continue\n";
         return false;
       }
+      std::size_t n = std::min(round, pending.size() - first);
+      if (stop_after > 0) n = std::min(n, static_cast<std::size_t>(stop_after - computed));
       const auto t0 = std::chrono::steady_clock::now();
-      const std::vector<cli::rows_t> rows = u.compute();
-      for (std::size_t t = 0; t < tabs.size(); ++t)
-        if (t != u.done_table && !rows[t].empty()) tabs[t]->append(rows[t]);
-      tabs[u.done_table]->append(rows[u.done_table]);  // last: marks the unit done
-      ++computed;
-      ++k;
-      const auto now = std::chrono::steady_clock::now();
-      std::cerr << "network_experiment: part " << part.number << " (" << part.name << ") [" << k << "/" << total
-                << "] " << u.label << ": " << seconds(std::chrono::duration<double>(now - t0).count()) << " (elapsed "
-                << seconds(std::chrono::duration<double>(now - start).count()) << ")\n";
+      std::vector<std::vector<cli::rows_t>> results(n);
+      if (procs.size() == 1) {
+        results[0] = part.units[static_cast<std::size_t>(pending[first])].compute();
+      } else {
+        shiftcurv::job_options o;
+        o.threads = 1;
+        o.kind = "network_experiment/1";
+        o.config = config;
+        const auto bytes = procs.run_jobs(
+            static_cast<shiftcurv::index>(n),
+            [&](shiftcurv::index j) {
+              return shiftcurv::to_bytes(part.units[static_cast<std::size_t>(pending[first + static_cast<std::size_t>(j)])].compute());
+            },
+            o);
+        if (procs.root())
+          for (std::size_t j = 0; j < n; ++j) shiftcurv::from_bytes(bytes[j], results[j], "network_experiment");
+      }
+      for (std::size_t j = 0; j < n; ++j) {
+        ++computed;
+        ++k;
+        if (!procs.root()) continue;
+        const auto& u = part.units[static_cast<std::size_t>(pending[first + j])];
+        const auto& rows = results[j];
+        for (std::size_t t = 0; t < tabs.size(); ++t)
+          if (t != u.done_table && !rows[t].empty()) tabs[t]->append(rows[t]);
+        tabs[u.done_table]->append(rows[u.done_table]);  // last: marks the unit done
+        const auto now = std::chrono::steady_clock::now();
+        std::cerr << "network_experiment: part " << part.number << " (" << part.name << ") [" << k << "/" << total
+                  << "] " << u.label << ": " << seconds(std::chrono::duration<double>(now - t0).count())
+                  << " (elapsed " << seconds(std::chrono::duration<double>(now - start).count()) << ")\n";
+      }
     }
-    for (auto& t : tabs) t->finish();
+    if (procs.root())
+      for (auto& t : tabs) t->finish();
   }
   return true;
 }
@@ -242,6 +302,7 @@ void draw_figures(const fs::path& dir, const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cli::processes procs(argc, argv);  // before parsing: MPI_Init when started by mpirun/srun
   net::keep_freed_work_space();
   // One thread for Eigen's GEMMs unless OMP_NUM_THREADS says otherwise: the matrices are small
   // and OpenMP's spinning threads slow a shared machine down badly (measured 30x at load 6).
@@ -285,6 +346,7 @@ int main(int argc, char** argv) {
   app.add_option("--stop-after", f.stop_after, "stop after K computed units (the rest on a rerun)");
 
   return cli::run("network_experiment", app, argc, argv, [&] {
+    procs.require_same_command_line();  // ranks started with other flags: exit 2
     const auto start = std::chrono::steady_clock::now();
     if (cli::trim(f.out).empty()) cli::fail("--out", "expected a directory", f.out);
     std::set<int> selected;
@@ -310,7 +372,7 @@ int main(int argc, char** argv) {
           s, data,
           [&](const net::labeled_data& d) { return std::make_unique<net::mlp_loss<double>>(net::mlp_shape{s.widths}, d, s.alpha); },
           &timing);
-      finished = run_parts<net::mlp_loss<double>>(e.parts(), selected, f.out, s.config(), stop_after, start);
+      finished = run_parts<net::mlp_loss<double>>(procs, e.parts(), selected, f.out, s.config(), stop_after, start);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
       if (!net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
@@ -320,7 +382,7 @@ int main(int argc, char** argv) {
           s, data,
           [&](const net::labeled_data& d) { return std::make_unique<net::mlp_cuda_loss>(net::mlp_shape{s.widths}, d, s.alpha); },
           &timing);
-      finished = run_parts<net::mlp_cuda_loss>(e.parts(), selected, f.out, s.config(), stop_after, start);
+      finished = run_parts<net::mlp_cuda_loss>(procs, e.parts(), selected, f.out, s.config(), stop_after, start);
 #endif
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -329,7 +391,7 @@ int main(int argc, char** argv) {
                  "%.1f s (%ld), HVPs %.1f s (%ld), values %.1f s (%ld)\n",
                  total, timing.minibatch, timing.minibatches, timing.gradient, timing.gradients, timing.hvp, timing.hvps,
                  timing.value, timing.values);
-    if (finished) draw_figures(f.out, argv[0]);
+    if (finished && procs.root()) draw_figures(f.out, argv[0]);
     return 0;
   });
 }

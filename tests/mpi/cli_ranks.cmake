@@ -4,6 +4,9 @@
 #                  checkpointed run over the ranks resumed by one process: the same CSV again
 #                  (langevin_ensemble only).
 #   MODE=mismatch: two ranks started with different --seed: exit 2, one line naming the flag.
+#   MODE=network:  network_experiment ARGS --out=serial and under MPIEXEC NP ranks --out=ranks
+#                  (the second time in two sittings: --stop-after=1, then the rest): the same
+#                  CSV files, equal except the wall-clock `seconds` column.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 separate_arguments(args UNIX_COMMAND "${ARGS}")
@@ -19,6 +22,42 @@ if(MODE STREQUAL "mismatch")
   if(EXISTS ${WORK}/x.csv)
     message(FATAL_ERROR "a failed run left ${WORK}/x.csv")
   endif()
+  return()
+endif()
+
+if(MODE STREQUAL "network")
+  execute_process(COMMAND ${PROGRAM} ${args} --out=${WORK}/serial RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "serial run failed (${rc}): ${err}")
+  endif()
+  execute_process(COMMAND ${MPIEXEC} ${NPFLAG} ${NP} ${flags} ${PROGRAM} ${args} --out=${WORK}/ranks --stop-after=1
+                  RESULT_VARIABLE rc ERROR_VARIABLE err)
+  execute_process(COMMAND ${MPIEXEC} ${NPFLAG} ${NP} ${flags} ${PROGRAM} ${args} --out=${WORK}/ranks
+                  RESULT_VARIABLE rc2 ERROR_VARIABLE err2)
+  if(NOT rc EQUAL 0 OR NOT rc2 EQUAL 0)
+    message(FATAL_ERROR "runs over ${NP} ranks failed (${rc}, ${rc2}): ${err}${err2}")
+  endif()
+  file(GLOB tables RELATIVE ${WORK}/serial ${WORK}/serial/*.csv)
+  list(LENGTH tables n)
+  if(n EQUAL 0)
+    message(FATAL_ERROR "the serial run wrote no CSV")
+  endif()
+  foreach(t IN LISTS tables)
+    if(NOT EXISTS ${WORK}/ranks/${t})
+      message(FATAL_ERROR "the run over ${NP} ranks did not complete ${t}")
+    endif()
+    foreach(which serial ranks)
+      file(READ ${WORK}/${which}/${t} text)
+      if(text MATCHES ",seconds\n")  # drop the last field of every line
+        string(REGEX REPLACE ",[^,\n]*\n" "\n" text "${text}")
+      endif()
+      set(${which} "${text}")
+    endforeach()
+    if(NOT serial STREQUAL ranks)
+      message(FATAL_ERROR "${t} over ${NP} ranks differs from the serial run (${WORK})")
+    endif()
+  endforeach()
+  file(REMOVE_RECURSE ${WORK})
   return()
 endif()
 
