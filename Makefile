@@ -18,8 +18,13 @@ SANITIZE ?= ON
 # toolkit's default place (CMake's own search does not look there).
 CUDA_CONFIG := $(if $(shell command -v nvcc 2>/dev/null),,$(if $(wildcard /usr/local/cuda/bin/nvcc),-DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc))
 
+# Ninja (package ninja-build) for a new build directory: it keeps both cores busy across targets
+# with less overhead than make's recursive Makefiles.  A directory configured before keeps its
+# generator (CMake cannot switch one); `make clean` to start over.
+GENERATOR = $(if $(wildcard $(1)/CMakeCache.txt),,$(if $(shell command -v ninja 2>/dev/null),-G Ninja))
+
 # Debian packages the build needs (header-only libraries, test and benchmark frameworks).
-BUILD_PACKAGES := cmake g++ make libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
+BUILD_PACKAGES := cmake g++ make ninja-build libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
                   libcli11-dev librandom123-dev libspectra-dev zlib1g-dev \
                   libopenmpi-dev openmpi-bin liblbfgspp-dev
 # Extra packages for the demo's figures (the demo still runs without them).
@@ -61,7 +66,7 @@ demo-deps:
 	@sh tools/install-deps.sh --optional $(DEMO_PACKAGES)
 
 configure:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR) $(CUDA_CONFIG)
+	cmake -S . -B $(BUILD) $(call GENERATOR,$(BUILD)) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR) $(CUDA_CONFIG)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -78,7 +83,7 @@ build-demo: configure
 # -Og without NDEBUG, so Eigen's own size/index assertions are live too (-Og compiles in about
 # 60% of -O1's time with the sanitizers on).
 asan:
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-Og -DSHIFTCURV_SANITIZE=ON \
+	cmake -S . -B $(ASAN_BUILD) $(call GENERATOR,$(ASAN_BUILD)) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-Og -DSHIFTCURV_SANITIZE=ON \
 	      -DSHIFTCURV_BUILD_EXAMPLES=ON -DSHIFTCURV_BUILD_BENCHMARKS=OFF \
 	      -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs

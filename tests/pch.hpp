@@ -56,3 +56,6 @@
 #include <boost/math/tools/toms748_solve.hpp>
 #include <boost/numeric/odeint/integrate/integrate_const.hpp>
 #include <boost/numeric/odeint/stepper/stepper_categories.hpp>
+
+// Declared here, instantiated once in eigen_instantiations.cpp (not a shiftcurv header: Eigen's).
+#include "eigen_instantiations.hpp"
