@@ -79,6 +79,7 @@
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/lanczos.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
+#include "shiftcurv/noise/detail/batch_means.hpp"
 
 namespace shiftcurv {
 
@@ -325,11 +326,9 @@ covariance_curvature_result covariance_curvature_estimate(const Op& C, const mat
   }
   out.mean_correction = corr;
   out.value = q.mean() + corr;
-  const double bmean = bm.mean();
-  const vector c = bm.array() - bmean;
-  const double ss = c.squaredNorm();
-  out.standard_error = std::sqrt(ss / static_cast<double>(b - 1) / static_cast<double>(b));
-  out.batch_autocorrelation = ss > 0 ? c.head(b - 1).dot(c.tail(b - 1)) / ss : 0.0;
+  const auto batches = detail::summarize_batch_means(bm);
+  out.standard_error = batches.standard_error;
+  out.batch_autocorrelation = batches.autocorrelation;
   return out;
 }
 
