@@ -61,4 +61,26 @@ struct reference_mlp {
   }
 };
 
+/// ∇²U of a batched loss by central differences of its mean gradient, symmetrized
+/// (h = 1e-5: error ≈ h²|∇⁴U| + ε|∇U|/h ≈ 1e-10 relative); the dense reference for HVP paths.
+template <class L>
+shiftcurv::matrix mean_hessian_fd(const L& U, const shiftcurv::vector& theta) {
+  const shiftcurv::index p = theta.size();
+  shiftcurv::matrix H(p, p);
+  const double h = 1e-5;
+  for (shiftcurv::index j = 0; j < p; ++j) {
+    shiftcurv::vector a = theta, b = theta;
+    a(j) += h;
+    b(j) -= h;
+    H.col(j) = (U.mean_gradient(a) - U.mean_gradient(b)) / (2 * h);
+  }
+  return 0.5 * (H + H.transpose());
+}
+
+/// The population covariance (1/N) Σ (g_i − ḡ)(g_i − ḡ)ᵀ of the rows g_iᵀ of G, formed densely.
+inline shiftcurv::matrix population_covariance(const shiftcurv::matrix& G) {
+  const shiftcurv::matrix C = G.rowwise() - G.colwise().mean();
+  return C.transpose() * C / static_cast<double>(G.rows());
+}
+
 }  // namespace test_support

@@ -7,6 +7,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "network/mlp.hpp"
+#include "network_reference.hpp"
 #include "shiftcurv/curvature/hutchinson.hpp"
 #include "shiftcurv/curvature/lanczos.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
@@ -32,30 +33,13 @@ struct small_net {
   small_net() : data(pick()), U(shape, data, 1e-3) {
     theta = net::initial_parameters(shape, 21) + 0.5 * net::unit_vector(shape.num_parameters(), 22);
   }
-  /// ∇²U by central differences of the mean gradient (h = 1e-5: error ≈ h²|∇⁴U| + ε|∇U|/h ≈ 1e-10).
-  sc::matrix hessian_fd() const {
-    const sc::index p = theta.size();
-    sc::matrix H(p, p);
-    const double h = 1e-5;
-    for (sc::index j = 0; j < p; ++j) {
-      sc::vector a = theta, b = theta;
-      a(j) += h;
-      b(j) -= h;
-      H.col(j) = (U.mean_gradient(a) - U.mean_gradient(b)) / (2 * h);
-    }
-    return 0.5 * (H + H.transpose());
-  }
-  static sc::matrix covariance_of(const sc::matrix& G) {
-    const sc::matrix C = G.rowwise() - G.colwise().mean();
-    return C.transpose() * C / static_cast<double>(G.rows());
-  }
 };
 }  // namespace
 
 TEST_SUITE("network") {
 TEST_CASE("top eigenpairs of the MLP's Hessian and of D, whole and per layer, against dense references") {
   const small_net n;
-  const sc::matrix H = n.hessian_fd();
+  const sc::matrix H = test_support::mean_hessian_fd(n.U, n.theta);
   Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
   const sc::hessian_operator Hop(n.U, n.theta);  // the loss's batched mean_hvp, matrix-free
   const auto top = sc::top_eigenpairs(Hop, 4);
@@ -77,7 +61,7 @@ TEST_CASE("top eigenpairs of the MLP's Hessian and of D, whole and per layer, ag
   // D (population 1/N) through gradient_covariance → the MLP's covariance_apply
   const sc::gradient_covariance noise{std::cref(n.U).get()};
   const sc::diffusion_operator Dop(noise, n.theta);
-  const sc::matrix D = small_net::covariance_of(n.U.sample_gradients(n.theta));
+  const sc::matrix D = test_support::population_covariance(n.U.sample_gradients(n.theta));
   Eigen::SelfAdjointEigenSolver<sc::matrix> esD(D);
   const auto topD = sc::top_eigenpairs(Dop, 3);
   REQUIRE(topD.status == sc::status::success);
@@ -89,7 +73,7 @@ TEST_CASE("top eigenpairs of the MLP's Hessian and of D, whole and per layer, ag
   for (int k = 0; k < 12; ++k) rows.push_back(5 * k);
   const auto sub = sc::subsample(n.U, rows);
   const sc::matrix Gs = n.U.subsample(rows).sample_gradients(n.theta);
-  const sc::matrix Ds = small_net::covariance_of(Gs);
+  const sc::matrix Ds = test_support::population_covariance(Gs);
   const auto topS = sc::top_eigenpairs(sc::diffusion_operator(sc::gradient_covariance{sub}, n.theta), 2);
   Eigen::SelfAdjointEigenSolver<sc::matrix> esS(Ds);
   CHECK(std::abs(topS.values(0) - esS.eigenvalues()(Ds.rows() - 1)) < 1e-9 * esS.eigenvalues().maxCoeff());
@@ -99,7 +83,7 @@ TEST_CASE("top eigenpairs of the MLP's Hessian and of D, whole and per layer, ag
 TEST_CASE("Hutchinson trace and SLQ moments of the MLP's Hessian and D within their standard errors") {
   const small_net n;
   const sc::hessian_operator Hop(n.U, n.theta);
-  const sc::matrix H = n.hessian_fd();
+  const sc::matrix H = test_support::mean_hessian_fd(n.U, n.theta);
   const auto trH = sc::hutchinson_trace(Hop, {.probes = 300, .seed = 4});
   CAPTURE(trH.value);
   CAPTURE(trH.standard_error);
@@ -117,7 +101,7 @@ TEST_CASE("Hutchinson trace and SLQ moments of the MLP's Hessian and D within th
 TEST_CASE("the stationary covariance HΣ + ΣH = T·D in the top-k eigenspace of the MLP's Hessian against a dense solve") {
   small_net n;
   n.U = net::mlp_loss<double>(n.shape, n.data, 2.5);  // α = 2.5 makes ∇²U positive definite here (min −1.8 at α = 0)
-  const sc::matrix H = n.hessian_fd();
+  const sc::matrix H = test_support::mean_hessian_fd(n.U, n.theta);
   Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
   REQUIRE(es.eigenvalues().minCoeff() > 0);
   const sc::index p = H.rows();
@@ -132,7 +116,7 @@ TEST_CASE("the stationary covariance HΣ + ΣH = T·D in the top-k eigenspace of
   CAPTURE(best);
   const double T = 0.05;
   const sc::gradient_covariance noise{std::cref(n.U).get()};
-  const sc::matrix D = small_net::covariance_of(n.U.sample_gradients(n.theta));
+  const sc::matrix D = test_support::population_covariance(n.U.sample_gradients(n.theta));
   const auto sig = sc::lyapunov_covariance(sc::hessian_operator(n.U, n.theta), sc::diffusion_operator(noise, n.theta), T,
                                            {.k = k});
   REQUIRE(sig.status == sc::status::success);

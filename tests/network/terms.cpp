@@ -11,6 +11,7 @@
 #include <Eigen/Dense>
 
 #include "network/mlp.hpp"
+#include "network_reference.hpp"
 #include "shiftcurv/generalization/test_loss_terms.hpp"
 #include "shiftcurv/noise/flat_directions.hpp"
 
@@ -39,26 +40,6 @@ double terms_minimize(const L& U, sc::vector& th, double tol = 1e-9, int max_ite
     g = g_new;
   }
   return g.norm();
-}
-
-/// ∇²U by central differences of the mean gradient (h = 1e-5: error ≈ 1e-10 relative).
-template <class L>
-sc::matrix terms_hessian_fd(const L& U, const sc::vector& th) {
-  const sc::index p = th.size();
-  sc::matrix H(p, p);
-  const double h = 1e-5;
-  for (sc::index j = 0; j < p; ++j) {
-    sc::vector a = th, b = th;
-    a(j) += h;
-    b(j) -= h;
-    H.col(j) = (U.mean_gradient(a) - U.mean_gradient(b)) / (2 * h);
-  }
-  return 0.5 * (H + H.transpose());
-}
-
-sc::matrix terms_covariance_of(const sc::matrix& G) {
-  const sc::matrix C = G.rowwise() - G.colwise().mean();
-  return C.transpose() * C / static_cast<double>(G.rows());
 }
 
 /// Σ of HΣ + ΣH − c·HΣH = T·D in H's eigenbasis (c = λ: the linearized SGD recursion; 0: the SDE).
@@ -104,9 +85,9 @@ TEST_CASE("flat_direction_variance on the digits MLP at p > N against the linear
   CHECK(r.rank == N);
 
   // Reference: the OU/SGD recursion linearized at θ*: H + αI, D(θ*) + β²I, discrete Lyapunov.
-  const sc::matrix H = terms_hessian_fd(Ua, th);
+  const sc::matrix H = test_support::mean_hessian_fd(Ua, th);
   const sc::matrix G = U.sample_gradients(th);
-  const sc::matrix D = terms_covariance_of(G) + o.beta * o.beta * sc::matrix::Identity(p, p);
+  const sc::matrix D = test_support::population_covariance(G) + o.beta * o.beta * sc::matrix::Identity(p, p);
   const sc::matrix S = terms_lyapunov(H, D, T, o.learning_rate);
   Eigen::HouseholderQR<sc::matrix> qr(G.transpose());
   const sc::matrix Q = qr.householderQ() * sc::matrix::Identity(p, N);
@@ -155,9 +136,9 @@ TEST_CASE("test_loss_terms on the digits MLP: predicted and measured ½tr(CΣ) a
   o.learning_rate = 0.05;
   o.batch_size = 4;
   const double T = o.temperature();
-  const sc::matrix H = terms_hessian_fd(Utr, th_tr);
-  const sc::matrix C = terms_hessian_fd(Ute, th_te);
-  const sc::matrix D = terms_covariance_of(Utr.sample_gradients(th_tr));
+  const sc::matrix H = test_support::mean_hessian_fd(Utr, th_tr);
+  const sc::matrix C = test_support::mean_hessian_fd(Ute, th_te);
+  const sc::matrix D = test_support::population_covariance(Utr.sample_gradients(th_tr));
   Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
   REQUIRE(es.eigenvalues().minCoeff() > 0);
   // k in 8…30 with the widest relative gap below it (the dense top-k space is then well defined)
