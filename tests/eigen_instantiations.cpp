@@ -15,6 +15,12 @@ template LDLT<MatrixXd>& LDLT<MatrixXd>::compute<MatrixXd>(const EigenBase<Matri
 template class PartialPivLU<MatrixXd>;
 template class FullPivLU<MatrixXd>;
 template class HouseholderQR<MatrixXd>;
+template class BDCSVD<MatrixXd>;
+template class JacobiSVD<MatrixXd>;
+template class ColPivHouseholderQR<MatrixXd>;
+template ColPivHouseholderQR<MatrixXd>& ColPivHouseholderQR<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
+template void ColPivHouseholderQR<MatrixXd>::_solve_impl<VectorXd, VectorXd>(const VectorXd&, VectorXd&) const;
+template class SparseLU<SparseMatrix<double>, COLAMDOrdering<int>>;
 namespace internal {
 // The kernels behind compute() for any input expression.
 template void tridiagonalization_inplace<MatrixXd, VectorXd, VectorXd, VectorXd>(MatrixXd&, VectorXd&, VectorXd&,

@@ -14,6 +14,9 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <Eigen/OrderingMethods>
+#include <Eigen/SparseCore>
+#include <Eigen/SparseLU>
 
 namespace Eigen {
 extern template class SelfAdjointEigenSolver<MatrixXd>;
@@ -26,6 +29,14 @@ extern template LDLT<MatrixXd>& LDLT<MatrixXd>::compute<MatrixXd>(const EigenBas
 extern template class PartialPivLU<MatrixXd>;
 extern template class FullPivLU<MatrixXd>;
 extern template class HouseholderQR<MatrixXd>;
+// project_shift (eq 12), line_curvature's fits, flat_direction_variance's span, the 2-D
+// Fokker-Planck steady state: ~25 s of front end per TU for BDCSVD alone (clang -ftime-trace).
+extern template class BDCSVD<MatrixXd>;
+extern template class JacobiSVD<MatrixXd>;
+extern template class ColPivHouseholderQR<MatrixXd>;
+extern template ColPivHouseholderQR<MatrixXd>& ColPivHouseholderQR<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
+extern template void ColPivHouseholderQR<MatrixXd>::_solve_impl<VectorXd, VectorXd>(const VectorXd&, VectorXd&) const;
+extern template class SparseLU<SparseMatrix<double>, COLAMDOrdering<int>>;
 namespace internal {
 // The kernels behind compute() for any input expression.
 extern template void tridiagonalization_inplace<MatrixXd, VectorXd, VectorXd, VectorXd>(MatrixXd&, VectorXd&, VectorXd&,
