@@ -32,7 +32,7 @@ BUILD_PACKAGES := cmake g++ make ninja-build libeigen3-dev libboost-dev doctest-
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 
-.PHONY: demo test test-box bench deps demo-deps configure build build-demo build-tests asan clean
+.PHONY: demo test test-box bench deps demo-deps configure build build-demo build-tests asan asan-configure clean
 
 # The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
 # $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
@@ -47,12 +47,15 @@ demo: demo-deps build-demo
 # command-line contracts (tests/cli), the examples' smoke tests, the MPI tests and the install
 # test; the ASan + UBSan build runs every library test box, slow suites included.  With
 # SANITIZE=OFF the Release build runs everything.  Neither builds the benchmarks.
+# The two builds compile and test at the same time (tools/run-tests.sh): the cores stay busy
+# through either one's tail.
 test: TEST_PASS = $(if $(filter ON,$(SANITIZE)),programs,all)
+ifeq ($(SANITIZE),ON)
+test: deps configure asan-configure
+	@sh tools/run-tests.sh $(BUILD) $(ASAN_BUILD) $(JOBS)
+else
 test: deps build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-ifeq ($(SANITIZE),ON)
-	$(MAKE) asan
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 endif
 
 # One folder's tests, e.g. `make test-box BOX=dynamics` (its slow suites included), in the
@@ -90,11 +93,13 @@ build-demo: configure
 # whose programs the Release pass checks).  Built at -Og without NDEBUG, so Eigen's own
 # size/index assertions are live too (-Og compiles in about 60% of -O1's time with the
 # sanitizers on; the UBSan checks left out for compile time are listed in CMakeLists.txt).
-asan:
+asan: asan-configure
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs
+
+asan-configure:
 	cmake -S . -B $(ASAN_BUILD) $(call GENERATOR,$(ASAN_BUILD)) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-Og -DSHIFTCURV_SANITIZE=ON \
 	      -DSHIFTCURV_BUILD_EXAMPLES=ON -DSHIFTCURV_BUILD_BENCHMARKS=OFF \
 	      -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
-	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

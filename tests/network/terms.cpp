@@ -206,9 +206,10 @@ TEST_CASE("test_loss_terms on the digits MLP: predicted and measured ½tr(CΣ) a
 }
 
 // A measurement, not a test (its checks only guard against failure): the README's wide-net numbers.
-// ~2.5 min, so it is skipped in `make test`; run it with
-//   build/tests/test_network -ts="slow network terms" --no-skip
-TEST_SUITE("slow network terms") {
+// ~2.5 min, so it is skipped in `make test` (and not named "slow*": no ctest entry runs it);
+// run it with
+//   build/tests/test_network -ts="measurement network terms" --no-skip
+TEST_SUITE("measurement network terms") {
 TEST_CASE("D.1 and the eq-4 terms on a wider net over the digits (numbers for the README)" * doctest::skip()) {
   const auto digits = net::load_digits(net::default_digits_path());
   const net::mlp_shape shape{{64, 32, 10}};  // p = 2080 + 330 = 2410
