@@ -87,7 +87,7 @@ struct cf4_noise {  // D = g(Ψ) M, ∇·D = g'(Ψ) ∇U, by hand
     return c.dg(psi(th)) * (c.du1(z1) * c.e1() + c.k * z2 * c.e2());
   }
   sc::matrix noise_factor(const sc::vector& th) const {
-    return std::sqrt(c.g(psi(th))) * sc::matrix(Eigen::LLT<Eigen::Matrix2d>(c.M()).matrixL());
+    return std::sqrt(c.g(psi(th))) * sc::matrix(Eigen::LLT<sc::matrix>(sc::matrix(c.M())).matrixL());
   }
 };
 

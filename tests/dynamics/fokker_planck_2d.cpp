@@ -365,7 +365,8 @@ TEST_CASE("FP 2-D constant non-diagonal D with curl-free V: exact exp(-2v/T) at 
   // grid, so the diagonal jumps are exercised (D₁₂ > 0: NE/SW).
   Eigen::Matrix2d D;
   D << 1.0, 0.6, 0.6, 0.8;
-  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix2d> es(D);
+  // (the dynamic-size solver: compiled once for the tests, tests/eigen_instantiations.hpp)
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es{Eigen::MatrixXd(D)};
   const Eigen::Matrix2d Q = es.eigenvectors();
   const Eigen::Vector2d lam = es.eigenvalues();
   auto grad = [&](double x, double y) {
