@@ -44,8 +44,8 @@ demo: demo-deps build-demo
 
 # Two builds, and every check runs in exactly one of them (tests/CMakeLists.txt, "Which of them
 # a build builds"): the Release build (the example programs as users build them, -O3) runs the
-# command-line contracts (tests/cli), the examples' smoke tests, the MPI tests and the install
-# test; the ASan + UBSan build runs every library test box, slow suites included.  With
+# command-line contracts (tests/cli), the examples' smoke tests, the MPI tests, the install
+# test and the long ("slow*") suites; the ASan + UBSan build runs every library test box.  With
 # SANITIZE=OFF the Release build runs everything.  Neither builds the benchmarks.
 # The two builds compile and test at the same time (tools/run-tests.sh): the cores stay busy
 # through either one's tail.
@@ -89,8 +89,8 @@ build-tests: configure
 build-demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
 
-# ASan + UBSan over every library test box (tests/<box>, slow suites included; not tests/cli,
-# whose programs the Release pass checks).  Built at -Og without NDEBUG, so Eigen's own
+# ASan + UBSan over every library test box (tests/<box> but its "slow*" suites, which the
+# Release pass runs ~15x faster; not tests/cli, whose programs the Release pass checks).  Built at -Og without NDEBUG, so Eigen's own
 # size/index assertions are live too (-Og compiles in about 60% of -O1's time with the
 # sanitizers on; the UBSan checks left out for compile time are listed in CMakeLists.txt).
 asan: asan-configure
