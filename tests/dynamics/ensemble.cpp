@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "ensemble_case.hpp"
 #include "shiftcurv/dynamics/ensemble.hpp"
 #include "shiftcurv/dynamics/langevin_1d.hpp"
 #include "shiftcurv/dynamics/langevin_system.hpp"
@@ -93,34 +94,17 @@ TEST_CASE("1-D fast path: bit-identical for 1, 2 and 3 threads") {
 }
 
 TEST_CASE("generic ensemble: bit-identical for 1, 2 and 3 threads") {
-  Eigen::MatrixXd H(2, 2), Dm(2, 2);
-  H << 2, 0.5, 0.5, 1;
-  Dm << 1, 0.3, 0.3, 0.5;
-  sc::quadratic U(H);
-  sc::constant_diffusion D(Dm);
-  auto sys = sc::langevin_system(U, D, 0.3);
+  const test_support::ensemble_case c;
   auto run = [&](unsigned threads) {
-    sc::ensemble_options o;
-    o.particles = 300;
-    o.dt = 0.05;
-    o.t_end = 1.0;
-    o.observe_at = {0.5, 1.0};
-    o.seed = 4;
-    o.threads = threads;
-    o.progress = false;
-    auto obs = sc::observe_all(sc::basin_occupancy_observer({0.0}, 1),
-                               sc::mean_observer({[&](const sc::vector& x) { return U(x); }}),
-                               sc::histogram_observer(-2, 2, 10));
-    return sc::run_ensemble(sc::milstein<>(), sys, sc::initial_uniform(sc::vector::Constant(2, -1), sc::vector::Constant(2, 1)),
-                            obs, o);
+    return sc::run_ensemble(sc::milstein<>(), c.sys, c.init, c.observers(), c.options(threads));
   };
-  const auto a = run(1), b = run(2), c = run(3);
+  const auto a = run(1), b = run(2), t3 = run(3);
   REQUIRE(a.ok());
   for (sc::index s = 0; s < 2; ++s) {
     CHECK(std::get<1>(a.observer.parts).mean(s, 0) == std::get<1>(b.observer.parts).mean(s, 0));
-    CHECK(std::get<1>(a.observer.parts).mean(s, 0) == std::get<1>(c.observer.parts).mean(s, 0));
-    CHECK(std::get<1>(a.observer.parts).standard_error(s, 0) == std::get<1>(c.observer.parts).standard_error(s, 0));
-    CHECK(std::get<0>(a.observer.parts).count(s, 0) == std::get<0>(c.observer.parts).count(s, 0));
+    CHECK(std::get<1>(a.observer.parts).mean(s, 0) == std::get<1>(t3.observer.parts).mean(s, 0));
+    CHECK(std::get<1>(a.observer.parts).standard_error(s, 0) == std::get<1>(t3.observer.parts).standard_error(s, 0));
+    CHECK(std::get<0>(a.observer.parts).count(s, 0) == std::get<0>(t3.observer.parts).count(s, 0));
     CHECK(std::get<2>(a.observer.parts).count(s, 3) == std::get<2>(b.observer.parts).count(s, 3));
   }
   CHECK(std::get<0>(a.observer.parts).total(1) == 300);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble_case.hpp"
 #include "shiftcurv/dynamics/langevin_system.hpp"
 #include "shiftcurv/dynamics/observers.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
@@ -109,26 +110,10 @@ TEST_CASE("1-D ensemble over ranks: Ornstein-Uhlenbeck mean and variance against
 }
 
 TEST_CASE("generic ensemble over ranks: every observer bit-identical to the serial run") {
-  Eigen::MatrixXd H(2, 2), Dm(2, 2);
-  H << 2, 0.5, 0.5, 1;
-  Dm << 1, 0.3, 0.3, 0.5;
-  sc::quadratic U(H);
-  sc::constant_diffusion D(Dm);
-  auto sys = sc::langevin_system(U, D, 0.3);
-  sc::ensemble_options o;
-  o.particles = 300;
-  o.dt = 0.05;
-  o.t_end = 1.0;
-  o.observe_at = {0.5, 1.0};
-  o.seed = 4;
-  o.threads = 1;
-  o.progress = false;
-  auto obs = sc::observe_all(sc::basin_occupancy_observer({0.0}, 1), sc::mean_observer({[&](const sc::vector& x) { return U(x); }}),
-                             sc::histogram_observer(-2, 2, 10));
-  const sc::initial_uniform init(sc::vector::Constant(2, -1), sc::vector::Constant(2, 1));
-  const auto serial = sc::run_ensemble(sc::milstein<>(), sys, init, obs, o);
-  o.threads = 2;
-  const auto split = sc::mpi::run_ensemble(world(), sc::milstein<>(), sys, init, obs, o);
+  const test_support::ensemble_case c;
+  const auto obs = c.observers();
+  const auto serial = sc::run_ensemble(sc::milstein<>(), c.sys, c.init, obs, c.options(1));
+  const auto split = sc::mpi::run_ensemble(world(), sc::milstein<>(), c.sys, c.init, obs, c.options(2));
   REQUIRE(serial.ok());
   REQUIRE(split.ok());
   const auto &so = serial.observer.parts, &po = split.observer.parts;
