@@ -11,6 +11,10 @@
 // expression still instantiates the thin compute<Expr> wrapper, not the kernels below.
 // Tests only: the library stays header-only, the examples and install_consumer do not see
 // this file.  Same flags as the test TUs (shiftcurv_test_flags), so the code is the same.
+//
+// One list for both: included as is, each line is a declaration (`extern template`);
+// eigen_instantiations.cpp defines SHIFTCURV_EIGEN_EXTERN empty first, which makes each line
+// the matching explicit instantiation definition.
 #pragma once
 
 #include <Eigen/Dense>
@@ -18,35 +22,39 @@
 #include <Eigen/SparseCore>
 #include <Eigen/SparseLU>
 
+#ifndef SHIFTCURV_EIGEN_EXTERN
+#define SHIFTCURV_EIGEN_EXTERN extern
+#endif
+
 namespace Eigen {
-extern template class SelfAdjointEigenSolver<MatrixXd>;
-extern template SelfAdjointEigenSolver<MatrixXd>& SelfAdjointEigenSolver<MatrixXd>::compute<MatrixXd>(
+SHIFTCURV_EIGEN_EXTERN template class SelfAdjointEigenSolver<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template SelfAdjointEigenSolver<MatrixXd>& SelfAdjointEigenSolver<MatrixXd>::compute<MatrixXd>(
     const EigenBase<MatrixXd>&, int);
-extern template class LLT<MatrixXd>;
-extern template LLT<MatrixXd>& LLT<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
-extern template class LDLT<MatrixXd>;
-extern template LDLT<MatrixXd>& LDLT<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
-extern template class PartialPivLU<MatrixXd>;
-extern template class FullPivLU<MatrixXd>;
-extern template class HouseholderQR<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template class LLT<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template LLT<MatrixXd>& LLT<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
+SHIFTCURV_EIGEN_EXTERN template class LDLT<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template LDLT<MatrixXd>& LDLT<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
+SHIFTCURV_EIGEN_EXTERN template class PartialPivLU<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template class FullPivLU<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template class HouseholderQR<MatrixXd>;
 // project_shift (eq 12), line_curvature's fits, flat_direction_variance's span, the 2-D
 // Fokker-Planck steady state: ~25 s of front end per TU for BDCSVD alone (clang -ftime-trace).
-extern template class BDCSVD<MatrixXd>;
-extern template class JacobiSVD<MatrixXd>;
-extern template class ColPivHouseholderQR<MatrixXd>;
-extern template ColPivHouseholderQR<MatrixXd>& ColPivHouseholderQR<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
-extern template void ColPivHouseholderQR<MatrixXd>::_solve_impl<VectorXd, VectorXd>(const VectorXd&, VectorXd&) const;
-extern template class SparseLU<SparseMatrix<double>, COLAMDOrdering<int>>;
+SHIFTCURV_EIGEN_EXTERN template class BDCSVD<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template class JacobiSVD<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template class ColPivHouseholderQR<MatrixXd>;
+SHIFTCURV_EIGEN_EXTERN template ColPivHouseholderQR<MatrixXd>& ColPivHouseholderQR<MatrixXd>::compute<MatrixXd>(const EigenBase<MatrixXd>&);
+SHIFTCURV_EIGEN_EXTERN template void ColPivHouseholderQR<MatrixXd>::_solve_impl<VectorXd, VectorXd>(const VectorXd&, VectorXd&) const;
+SHIFTCURV_EIGEN_EXTERN template class SparseLU<SparseMatrix<double>, COLAMDOrdering<int>>;
 namespace internal {
 // The kernels behind compute() for any input expression.
-extern template void tridiagonalization_inplace<MatrixXd, VectorXd, VectorXd, VectorXd>(MatrixXd&, VectorXd&, VectorXd&,
+SHIFTCURV_EIGEN_EXTERN template void tridiagonalization_inplace<MatrixXd, VectorXd, VectorXd, VectorXd>(MatrixXd&, VectorXd&, VectorXd&,
                                                                                           VectorXd&, bool);
-extern template ComputationInfo computeFromTridiagonal_impl<MatrixXd, VectorXd, VectorXd>(VectorXd&, VectorXd&, const Index,
+SHIFTCURV_EIGEN_EXTERN template ComputationInfo computeFromTridiagonal_impl<MatrixXd, VectorXd, VectorXd>(VectorXd&, VectorXd&, const Index,
                                                                                             bool, MatrixXd&);
-extern template Index llt_inplace<double, Lower>::blocked<MatrixXd>(MatrixXd&);
-extern template Index llt_inplace<double, Lower>::unblocked<MatrixXd>(MatrixXd&);
-extern template struct LLT_Traits<MatrixXd, Lower>;
-extern template bool ldlt_inplace<Lower>::unblocked<MatrixXd, Transpositions<Dynamic, Dynamic>, VectorXd>(
+SHIFTCURV_EIGEN_EXTERN template Index llt_inplace<double, Lower>::blocked<MatrixXd>(MatrixXd&);
+SHIFTCURV_EIGEN_EXTERN template Index llt_inplace<double, Lower>::unblocked<MatrixXd>(MatrixXd&);
+SHIFTCURV_EIGEN_EXTERN template struct LLT_Traits<MatrixXd, Lower>;
+SHIFTCURV_EIGEN_EXTERN template bool ldlt_inplace<Lower>::unblocked<MatrixXd, Transpositions<Dynamic, Dynamic>, VectorXd>(
     MatrixXd&, Transpositions<Dynamic, Dynamic>&, VectorXd&, SignMatrix&);
 }  // namespace internal
 }  // namespace Eigen
