@@ -90,9 +90,10 @@ build-demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
 
 # ASan + UBSan over every library test box (tests/<box> but its "slow*" suites, which the
-# Release pass runs ~15x faster; not tests/cli, whose programs the Release pass checks).  Built at -Og without NDEBUG, so Eigen's own
-# size/index assertions are live too (-Og compiles in about 60% of -O1's time with the
-# sanitizers on; the UBSan checks left out for compile time are listed in CMakeLists.txt).
+# Release pass runs ~15x faster; not tests/cli, whose programs the Release pass checks).  Built
+# at -Og without NDEBUG, so Eigen's own size/index assertions are live too (-Og compiles in
+# about 60% of -O1's time with the sanitizers on; the UBSan checks left out for compile time
+# are listed in CMakeLists.txt).
 asan: asan-configure
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs
 
