@@ -139,22 +139,6 @@ void write_figures(const std::filesystem::path& dir, const cli::model& m, const 
             << dir.string() << "\n";
 }
 
-// A row as bytes (rank → rank 0), exactly: doubles by their bits.
-std::string row_bytes(const cli::synthetic_row& r) {
-  shiftcurv::byte_writer w;
-  w(r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature, r.terms.bias_curvature,
-    r.terms.covariance_curvature, r.terms.total_eq4, r.terms.total_eq7, r.mu, r.w_exact, r.w_laplace, r.warning);
-  return w.take();
-}
-cli::synthetic_row row_from(const std::string& bytes) {
-  cli::synthetic_row r;
-  shiftcurv::byte_reader in(bytes, "synthetic_basins");
-  in(r.T, r.train_loss, r.test_loss, r.eq4, r.eq7, r.terms.depth, r.terms.shift_curvature, r.terms.bias_curvature,
-     r.terms.covariance_curvature, r.terms.total_eq4, r.terms.total_eq7, r.mu, r.w_exact, r.w_laplace, r.warning);
-  in.expect_end();
-  return r;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,14 +186,18 @@ int main(int argc, char** argv) {
         row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
       if (!row.exact_finite())
         throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
-      return row_bytes(row);
+      return shiftcurv::to_bytes(row);
     };
     shiftcurv::job_options jobs;
     jobs.kind = "synthetic_basins/1";
     const auto done = procs.run_jobs(static_cast<shiftcurv::index>(Ts.size()), one, jobs);
     if (!procs.root()) return 0;  // rank 0 writes the output
     std::vector<cli::synthetic_row> rows;
-    for (const auto& bytes : done) rows.push_back(row_from(bytes));
+    for (const auto& bytes : done) {
+      cli::synthetic_row row;
+      shiftcurv::from_bytes(bytes, row, "synthetic_basins");
+      rows.push_back(std::move(row));
+    }
     const std::size_t K = basins.minima.size();
     const auto csv = cli::synthetic_csv(rows, K);
     if (!outdir.empty()) write_figures(outdir, m, rows, csv, preset_name.empty() ? "fig4-left" : preset_name, argv[0]);

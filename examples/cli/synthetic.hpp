@@ -60,6 +60,13 @@ struct synthetic_row {
     if (!warning.empty()) warning += "; ";
     warning += s;
   }
+  /// Every field, for shiftcurv::to_bytes / from_bytes (io/checkpoint.hpp): a row travels from
+  /// the rank that computed it to rank 0 exactly (doubles by their bits).
+  template <class Archive>
+  void serialize(Archive& ar) {
+    ar(T, train_loss, test_loss, eq4, eq7, terms.depth, terms.shift_curvature, terms.bias_curvature,
+       terms.covariance_curvature, terms.total_eq4, terms.total_eq7, mu, w_exact, w_laplace, warning);
+  }
   /// The approximation columns that are not finite, by name ("" if none).
   std::string nonfinite_approximations() const {
     std::string s;
