@@ -253,6 +253,11 @@ inline index langevin_1d_chunk_size(index particles) {
   constexpr index width = philox_batch::lanes;
   return std::clamp<index>((chunk_size_for(particles) + width - 1) / width * width, width, 4 * width);
 }
+/// The number of chunks of langevin_1d_chunk_size(particles) particles (the last one partial).
+inline index langevin_1d_chunk_count(index particles) {
+  const index c = langevin_1d_chunk_size(particles);
+  return (particles + c - 1) / c;
+}
 
 inline langevin_1d_accumulator langevin_1d_prototype(const langevin_1d_options& o, index snapshots) {
   langevin_1d_accumulator proto;
@@ -274,7 +279,7 @@ auto run_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const diff
   constexpr index width = block_kernel::width;
   // Whole blocks per chunk (a function of the particle count only: reproducible summation).
   const index chunk = langevin_1d_chunk_size(o.particles);
-  const index chunks = (o.particles + chunk - 1) / chunk;
+  const index chunks = langevin_1d_chunk_count(o.particles);
   const auto& bounds = o.basin_boundaries;
   const philox_batch noise(o.seed);
 
@@ -462,10 +467,7 @@ class langevin_1d_chunks {
       : U_(U), U_test_(U_test), T_(T), o_(std::move(o)), setup_(detail::check_langevin_1d(fn, U, U_test, D, T, o_)),
         proto_(detail::langevin_1d_prototype(o_, static_cast<index>(setup_.plan.steps.size()))) {}
 
-  index chunks() const {
-    const index c = detail::langevin_1d_chunk_size(o_.particles);
-    return (o_.particles + c - 1) / c;
-  }
+  index chunks() const { return detail::langevin_1d_chunk_count(o_.particles); }
   /// The partial sums of chunks [first, last) (0 ≤ first ≤ last ≤ chunks()), in chunk order.
   std::vector<langevin_1d_partial> run(index first, index last) const {
     if (first < 0 || first > last || last > chunks())
