@@ -195,8 +195,7 @@ auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system
   progress.out = opts.progress_stream;
   progress.label = "shiftcurv::run_ensemble";
   auto total = exec(chunks, threads, proto, work,
-                                          static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(opts.particles),
-                                          progress);
+                    static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(opts.particles), progress);
   ensemble_result<Observer> r{result_base{}, std::move(total.observer), plan.times, plan.steps,
                               opts.particles, plan.total_steps, total.non_finite, 0.0};
   r.iterations = plan.total_steps;
