@@ -58,11 +58,11 @@ test: deps build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 endif
 
-# One folder's tests, e.g. `make test-box BOX=dynamics` (its slow suites included), in the
-# Release build.
+# One folder's tests, e.g. `make test-box BOX=dynamics` (its slow suites, test_<box>_slow from
+# its *_slow.cpp files, included), in the Release build.
 test-box: TEST_PASS = all
 test-box: configure
-	cmake --build $(BUILD) -j $(JOBS) --target test_$(BOX)
+	cmake --build $(BUILD) -j $(JOBS) --target test_$(BOX) $(if $(wildcard tests/$(BOX)/*_slow.cpp),test_$(BOX)_slow)
 	cd $(BUILD) && ctest --output-on-failure -R '^$(BOX)(_slow)?$$'
 
 bench: deps configure

@@ -42,7 +42,7 @@
 //    coefficients are treated by appending t as a state (drift 1, no noise), as KP do.
 //
 // "Error estimate": these are fixed-step schemes without error control; their orders are
-// what tests/dynamics/convergence.cpp measures with the estimator of testing/convergence.hpp.
+// what tests/dynamics/convergence_slow.cpp measures with the estimator of testing/convergence.hpp.
 // With reflecting walls the state is folded back after every step and the supporting values
 // of Milstein/weak-2 are folded too (so coefficients are never evaluated outside the box).
 #pragma once

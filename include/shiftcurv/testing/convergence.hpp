@@ -26,7 +26,7 @@
 // differences E[f(X_{N_l}) − f(X_{N_{l+1}})] on the same Brownian paths.  A difference has the
 // variance of the strong error between two levels, far below Var f, so it resolves a weak error
 // that the plain estimates cannot; compare it with exact values (e.g. exact scheme moments of a
-// linear SDE, tests/dynamics/convergence_general.cpp) and the finest estimate with E f(X(t_end)).
+// linear SDE, tests/dynamics/convergence_general_slow.cpp) and the finest estimate with E f(X(t_end)).
 #pragma once
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // Strong and weak convergence orders of the SDE schemes under dt halving, on the analytic
 // problems of testing/reference_problems.hpp (the SciML test set: geometric Brownian motion,
 // the cubic problem, additive time-dependent noise).  Each level uses the same Brownian paths.
+// A slow suite (7 s under ASan, a fraction of a second in Release: tests/CMakeLists.txt).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -31,6 +32,7 @@ void report_scalar(const char* what, const st::convergence_result& s) {
 }
 }  // namespace
 
+TEST_SUITE("slow convergence") {
 // Tolerances: the fitted slope over 4 levels carries a regression error (printed) and a Monte
 // Carlo error; we accept ±0.15 around the theoretical order for strong errors (with 2000 paths
 // the MC error of each strong error is < 3% of it, i.e. < 0.05 in a slope over a factor 8
@@ -76,8 +78,6 @@ TEST_CASE("strong order 1 for additive noise: Euler–Maruyama and weak-2 (time-
   CHECK(w2.fit.order > 1.0 - 0.15);
 }
 
-// Over ~2 s under ASan: in the "slow" suite (the Release pass runs it).
-TEST_SUITE("slow") {
 TEST_CASE("weak order: Euler–Maruyama 1, weak-2 2 (GBM, E[u(1)])") {
   st::convergence_options o;
   o.steps = {2, 4, 8, 16};
@@ -96,4 +96,4 @@ TEST_CASE("weak order: Euler–Maruyama 1, weak-2 2 (GBM, E[u(1)])") {
   const double exact_em_error = gbm.mean(1.0) - 0.5 * std::pow(1 + 1.01 / 16, 16);
   CHECK(std::fabs(em.error.back() - exact_em_error) <= 4.5 * em.standard_error.back());
 }
-}  // TEST_SUITE("slow")
+}  // TEST_SUITE("slow convergence")

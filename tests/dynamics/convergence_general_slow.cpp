@@ -1,6 +1,6 @@
 // Convergence orders of the GENERAL-noise branches of the SDE schemes (p = 2 states, m = 2
 // Wiener processes, state-dependent noise), complementing the scalar problems of
-// convergence.cpp.
+// convergence_slow.cpp.  A slow suite (10 s under ASan; tests/CMakeLists.txt).
 //
 // Weak orders — dX = A X dt + B₁X dW₁ + B₂X dW₂ with B₁B₂ ≠ B₂B₁ (non-commutative noise, so X(t)
 // depends on the Lévy area and has no closed form in W(t)).  Its moments m = E X, P = E XXᵀ solve
@@ -242,6 +242,7 @@ struct diagonal_pair {
 
 }  // namespace
 
+TEST_SUITE("slow convergence general noise") {
 TEST_CASE("general-noise reference: exact moments by matrix exponential = RK4; the noise is non-commutative") {
   const linear_noncommutative prob;
   CHECK((prob.B1 * prob.B2 - prob.B2 * prob.B1).norm() > 0.5);
@@ -282,7 +283,7 @@ TEST_CASE("weak order, non-commutative 2-D noise (exact scheme moments): Euler 1
   CHECK(w2.second.back() < 1e-4);
 }
 
-// The fits over 4 levels; tolerances as in convergence.cpp: ±0.15 around the strong order (with
+// The fits over 4 levels; tolerances as in convergence_slow.cpp: ±0.15 around the strong order (with
 // 2000 paths the MC error of each strong error is a few % of it, < 0.05 in the slope).
 TEST_CASE("strong order, commutative non-diagonal 2-D noise with coupled drift: Euler ½, Milstein 1") {
   st::convergence_options o;
@@ -318,7 +319,6 @@ TEST_CASE("strong order, 2-D diagonal state-dependent noise (vector interface): 
   CHECK(st::order_within(mil.fit, 1.0, 0.15));
 }
 
-TEST_SUITE("slow") {
 // The steppers with their real noise (brownian_refinement: the same paths on every level) have
 // the exact scheme moments computed above: for f(x) = xᵀQx + cᵀx, E f(X_N) = vec(Q)·vec E[XXᵀ] +
 // c·E X.  Each level's estimate, and each coupled difference of consecutive levels, must agree
@@ -373,4 +373,4 @@ TEST_CASE("weak, non-commutative 2-D noise, Monte Carlo with the steppers' rando
   CHECK(st::order_within(em.fit, 1.0, 0.3));
   (void)check.operator()<sc::weak_order2>("W2", {2, 4, 8, 16}, 32);
 }
-}  // TEST_SUITE("slow")
+}  // TEST_SUITE("slow convergence general noise")
