@@ -166,9 +166,13 @@ inline void lyapunov_diagonal_solve(std::string_view fn, stationary_covariance_r
 }
 
 /// All eigenpairs of the symmetric part of H, largest first, into out.curvatures / out.basis;
-/// false (out's status and message set) when the eigensolver fails.
-inline bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationary_covariance_result& out) {
-  Eigen::SelfAdjointEigenSolver<matrix> es(0.5 * (H + H.transpose()));
+/// false (out's status and message set) when the eigensolver fails.  A template so that
+/// including this header does not instantiate the eigensolver (only a call does); the solver
+/// runs on a plain matrix, the instantiation every other caller shares.
+template <class = void>
+bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationary_covariance_result& out) {
+  const matrix S = 0.5 * (H + H.transpose());
+  Eigen::SelfAdjointEigenSolver<matrix> es(S);
   if (es.info() != Eigen::Success) {
     out.status = status::numerical_issue;
     out.message = message(fn, "the eigensolver of H did not converge");
@@ -178,7 +182,6 @@ inline bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationar
   out.basis = es.eigenvectors().rowwise().reverse();
   return true;
 }
-
 
 }  // namespace detail
 

@@ -80,7 +80,9 @@ struct additive_noise_problem {
 /// the steady state carries a probability current and Σ ≠ (T/2) D H⁻¹.  Solved as the p²×p²
 /// Kronecker system (I⊗H + H⊗I) vec Σ = T vec D by LU (small p).  Throws invalid_argument on
 /// size mismatch, domain_error unless T > 0.
-inline Eigen::MatrixXd ou_stationary_covariance(const Eigen::MatrixXd& H, const Eigen::MatrixXd& D, double T) {
+/// (A template so that including this header does not instantiate the LU; only a call does.)
+template <class = void>
+Eigen::MatrixXd ou_stationary_covariance(const Eigen::MatrixXd& H, const Eigen::MatrixXd& D, double T) {
   constexpr const char* fn = "testing::ou_stationary_covariance";
   require_temperature(fn, T);
   const index p = H.rows();
