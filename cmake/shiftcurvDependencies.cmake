@@ -35,40 +35,32 @@ if(NOT Boost_FOUND)
   shiftcurv_dependency_missing("Boost >= 1.74 headers (Math, Odeint)" libboost-dev)
 endif()
 
-if(NOT TARGET Random123::Random123)
-  find_path(SHIFTCURV_RANDOM123_INCLUDE_DIR Random123/philox.h)
-  if(NOT SHIFTCURV_RANDOM123_INCLUDE_DIR)
-    shiftcurv_dependency_missing("Random123 (Random123/philox.h)" librandom123-dev)
+# Header-only libraries that ship no CMake package in Debian: find the header, make an imported
+# target.  (A macro, as shiftcurv_dependency_missing: its return() must leave this file.)
+macro(shiftcurv_header_dependency target include_dir header what package)
+  if(NOT TARGET ${target})
+    find_path(${include_dir} ${header})
+    if(NOT ${include_dir})
+      shiftcurv_dependency_missing("${what}" ${package})
+    endif()
+    add_library(${target} INTERFACE IMPORTED)
+    set_target_properties(${target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${${include_dir}})
   endif()
-  add_library(Random123::Random123 INTERFACE IMPORTED)
-  set_target_properties(Random123::Random123 PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_RANDOM123_INCLUDE_DIR})
-endif()
+endmacro()
 
-# Spectra is header-only and ships no CMake package in Debian: find its header, as Random123.
-if(NOT TARGET Spectra::Spectra)
-  find_path(SHIFTCURV_SPECTRA_INCLUDE_DIR Spectra/SymEigsSolver.h)
-  if(NOT SHIFTCURV_SPECTRA_INCLUDE_DIR)
-    shiftcurv_dependency_missing("Spectra (Spectra/SymEigsSolver.h)" libspectra-dev)
-  endif()
-  add_library(Spectra::Spectra INTERFACE IMPORTED)
-  set_target_properties(Spectra::Spectra PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_SPECTRA_INCLUDE_DIR})
-endif()
+shiftcurv_header_dependency(Random123::Random123 SHIFTCURV_RANDOM123_INCLUDE_DIR Random123/philox.h
+                            "Random123 (Random123/philox.h)" librandom123-dev)
+shiftcurv_header_dependency(Spectra::Spectra SHIFTCURV_SPECTRA_INCLUDE_DIR Spectra/SymEigsSolver.h
+                            "Spectra (Spectra/SymEigsSolver.h)" libspectra-dev)
 
 find_package(Threads QUIET)
 if(NOT Threads_FOUND)
   shiftcurv_dependency_missing("a threads library (pthreads)" libc6-dev)
 endif()
 
-# LBFGSpp (header-only, no CMake package in Debian): only examples/network/network_experiment
-# uses it, so a user's find_package(shiftcurv) does not ask for it.
-if(NOT SHIFTCURV_FINDING_PACKAGE AND NOT TARGET LBFGSpp::LBFGSpp)
-  find_path(SHIFTCURV_LBFGSPP_INCLUDE_DIR LBFGS.h)
-  if(NOT SHIFTCURV_LBFGSPP_INCLUDE_DIR)
-    shiftcurv_dependency_missing("LBFGSpp (LBFGS.h), for examples/network" liblbfgspp-dev)
-  endif()
-  add_library(LBFGSpp::LBFGSpp INTERFACE IMPORTED)
-  set_target_properties(LBFGSpp::LBFGSpp PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES ${SHIFTCURV_LBFGSPP_INCLUDE_DIR})
+# LBFGSpp: only examples/network/network_experiment uses it, so a user's find_package(shiftcurv)
+# does not ask for it.
+if(NOT SHIFTCURV_FINDING_PACKAGE)
+  shiftcurv_header_dependency(LBFGSpp::LBFGSpp SHIFTCURV_LBFGSPP_INCLUDE_DIR LBFGS.h
+                              "LBFGSpp (LBFGS.h), for examples/network" liblbfgspp-dev)
 endif()
