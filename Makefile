@@ -89,7 +89,7 @@ build-tests: configure
 build-demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
 
-# ASan + UBSan over every library test box (tests/<box> but its "slow*" suites, which the
+# ASan + UBSan over every library test box (tests/<box> but its *_slow.cpp files, which the
 # Release pass runs ~15x faster; not tests/cli, whose programs the Release pass checks).  Built
 # at -Og without NDEBUG, so Eigen's own size/index assertions are live too (-Og compiles in
 # about 60% of -O1's time with the sanitizers on; the UBSan checks left out for compile time

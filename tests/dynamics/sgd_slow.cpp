@@ -9,7 +9,6 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/LU>
-#include <boost/math/quadrature/exp_sinh.hpp>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 #include <boost/math/quadrature/tanh_sinh.hpp>
 

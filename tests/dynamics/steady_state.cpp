@@ -12,7 +12,6 @@
 #include "shiftcurv/dynamics/langevin_1d.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
 #include "shiftcurv/testing/monte_carlo.hpp"
-#include "shiftcurv/testing/reference_problems.hpp"
 
 namespace sc = shiftcurv;
 namespace st = shiftcurv::testing;

@@ -8,11 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <utility>
 
-#include <Eigen/Cholesky>
 #include <Eigen/LU>
-#include <boost/math/quadrature/gauss_kronrod.hpp>
 
 #include "shiftcurv/basins/steady_state_1d.hpp"
 #include "shiftcurv/dynamics/ensemble.hpp"
@@ -24,7 +21,6 @@
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 #include "shiftcurv/testing/monte_carlo.hpp"
-#include "shiftcurv/testing/reference_problems.hpp"
 
 namespace sc = shiftcurv;
 namespace st = shiftcurv::testing;
