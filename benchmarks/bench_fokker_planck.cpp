@@ -10,8 +10,8 @@
 #include <map>
 #include <memory>
 
-#include "shiftcurv/dynamics/fokker_planck_1d.hpp"
-#include "shiftcurv/dynamics/fokker_planck_2d.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_1d.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_2d.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
 

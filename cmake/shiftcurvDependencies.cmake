@@ -5,7 +5,7 @@
 #
 #   Eigen3 3.4      libeigen3-dev      every header
 #   Boost 1.74      libboost-dev       Math (quadrature, roots, special functions), Odeint
-#   Random123       librandom123-dev   dynamics/random.hpp (counter-based normals)
+#   Random123       librandom123-dev   random/philox.hpp (counter-based normals)
 #   Spectra 1.0     libspectra-dev     curvature/lanczos.hpp (restarted Lanczos, top-k eigenpairs)
 #   Threads                            dynamics/ (ensembles run on std::thread)
 #   LBFGSpp 0.1     liblbfgspp-dev     examples/network (network_experiment's L-BFGS descents) only:

@@ -18,7 +18,7 @@
 #include <iostream>
 #include <string>
 
-#include <shiftcurv/dynamics/fokker_planck_1d.hpp>
+#include <shiftcurv/fokker_planck/fokker_planck_1d.hpp>
 
 #include "cli/common.hpp"
 #include "cli/synthetic.hpp"

@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     const cli::diffusion_1d noise = m.noise;
     const auto D = [&noise](double x) { return noise.value(x); };
     const shiftcurv::langevin_1d_chunks ensemble(m.train, m.test, D, T, o);
-    shiftcurv::job_options jobs;
+    shiftcurv::run_jobs_options jobs;
     jobs.threads = o.threads;
     jobs.checkpoint = checkpoint;
     jobs.checkpoint_every = every;

@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
         throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
       return shiftcurv::to_bytes(row);
     };
-    shiftcurv::job_options jobs;
+    shiftcurv::run_jobs_options jobs;
     jobs.kind = "synthetic_basins/1";
     const auto done = procs.run_jobs(static_cast<shiftcurv::index>(Ts.size()), one, jobs);
     if (!procs.root()) return 0;  // rank 0 writes the output

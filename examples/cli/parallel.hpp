@@ -27,7 +27,7 @@
 
 #include <shiftcurv/parallel/jobs.hpp>
 #ifdef SHIFTCURV_HAVE_MPI
-#include <shiftcurv/mpi/communicator.hpp>
+#include <shiftcurv/parallel/mpi/communicator.hpp>
 #endif
 
 #include "cli/args.hpp"
@@ -111,7 +111,7 @@ class processes {
 
   /// shiftcurv::run_jobs over these processes: results on rank 0 in job order.
   template <class Job>
-  std::vector<std::string> run_jobs(shiftcurv::index n, Job&& job, const shiftcurv::job_options& o) const {
+  std::vector<std::string> run_jobs(shiftcurv::index n, Job&& job, const shiftcurv::run_jobs_options& o) const {
     return shiftcurv::run_jobs(comm_, n, std::forward<Job>(job), o);
   }
 

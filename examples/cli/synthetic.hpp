@@ -10,8 +10,8 @@
 
 #include <shiftcurv/basins/minima.hpp>
 #include <shiftcurv/basins/steady_state_1d.hpp>
-#include <shiftcurv/generalization/test_loss_prediction.hpp>
 #include <shiftcurv/noise/constant.hpp>
+#include <shiftcurv/studies/expected_test_loss.hpp>
 
 #include "cli/common.hpp"
 

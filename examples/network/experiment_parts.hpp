@@ -26,8 +26,8 @@
 #include <utility>
 #include <vector>
 
-#include <shiftcurv/generalization/test_loss_terms.hpp>
-#include <shiftcurv/noise/flat_directions.hpp>
+#include <shiftcurv/studies/flat_direction_variance.hpp>
+#include <shiftcurv/studies/loss_terms.hpp>
 
 #include "network/digits.hpp"
 #include "network/experiment_protocol.hpp"
@@ -420,7 +420,7 @@ class experiment {
         o.batch_size = s_.d1_batch;
         o.alpha = s_.d1_alpha;
         o.beta = s_.d1_beta;
-        shiftcurv::flat_direction_options fo;
+        shiftcurv::flat_direction_variance_options fo;
         fo.sample_relaxations = s_.d1_relaxations;
         fo.burn_in_relaxations = 5;
         fo.seed = seed;

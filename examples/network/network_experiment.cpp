@@ -248,7 +248,7 @@ bool run_parts(const cli::processes& procs, std::vector<cli::part> parts, const 
       if (procs.size() == 1) {
         results[0] = part.units[static_cast<std::size_t>(pending[first])].compute();
       } else {
-        shiftcurv::job_options o;
+        shiftcurv::run_jobs_options o;
         o.threads = 1;
         o.kind = "network_experiment/1";
         o.config = config;

@@ -110,7 +110,7 @@ TEST_CASE("find_saddle / find_potential_saddle / basin_masses_2d / laplace_ratio
   CHECK_THROWS_AS(sc::find_saddle(U, a, a), sc::invalid_argument);
   CHECK_THROWS_AS(sc::find_saddle(U, a, Eigen::Vector3d(1, 0, 0)), sc::invalid_argument);
   CHECK_THROWS_AS(sc::find_saddle(U, a, Eigen::Vector2d(NAN, 0)), sc::invalid_argument);
-  sc::saddle_options o;
+  sc::find_saddle_options o;
   o.images = 2;
   CHECK_THROWS_AS(sc::find_saddle(U, a, -a, o), sc::invalid_argument);
   const sc::constant_diffusion I2(1.0, 2);

@@ -21,7 +21,7 @@
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 
 #include "shiftcurv/basins/gaussian_mixture.hpp"
-#include "shiftcurv/generalization/test_loss_prediction.hpp"
+#include "shiftcurv/studies/expected_test_loss.hpp"
 
 namespace sc = shiftcurv;
 

@@ -58,7 +58,7 @@ TEST_CASE("find_minimum: double well, Rosenbrock, and failure as a status") {
   CHECK(from_max.ok());
   CHECK(std::abs(std::abs(from_max.theta(0)) - 1) < 1e-9);
   // No minimum: a status, never a throw.
-  sc::minimize_options few;
+  sc::find_minimum_options few;
   few.max_iterations = 20;
   const auto none = sc::find_minimum(linear{}, vec({0.0}), few);
   CHECK(!none.ok());
@@ -123,7 +123,7 @@ TEST_CASE("find_potential_minimum: zeros of V against closed forms") {
   CHECK_THROWS_AS(sc::find_potential_minimum(U, D, 0.1, vec({std::numeric_limits<double>::quiet_NaN()})),
                   sc::invalid_argument);
   CHECK_THROWS_AS(sc::find_minimum(U, VectorXd()), sc::invalid_argument);
-  sc::minimize_options bad;
+  sc::find_minimum_options bad;
   bad.max_iterations = 0;
   CHECK_THROWS_AS(sc::find_minimum(U, vec({1.0}), bad), sc::invalid_argument);
 }
@@ -165,7 +165,7 @@ TEST_CASE("minima: messages name the function called, or the caller passed in by
   CHECK_THROWS_WITH_AS(sc::detail::find_potential_minimum("gaussian_mixture", U, D, -1.0, vec({0.1, 0.2}), {}),
                        "shiftcurv::gaussian_mixture: T must be > 0, got -1", sc::domain_error);
   // A non-converged status message names the wrapper too.
-  sc::minimize_options few;
+  sc::find_minimum_options few;
   few.max_iterations = 2;
   const auto r = sc::detail::find_minimum("predict_test_loss", linear{}, vec({0.0}), few);
   CHECK(!r.ok());

@@ -243,7 +243,7 @@ TEST_CASE("a quartic (J = 4) basin next to a quadratic one: weights vs direct qu
   // |w/P − 1| at T = 1e-2, 1e-3, 1e-4: (4.0e-4, 4.4e-3), (7.4e-5, 1.4e-3), (9.8e-6, 3.4e-4).
   const quartic_quadratic U{1.0};
   sc::constant_diffusion D(1.0, 1);
-  sc::mixture_options opt;
+  sc::gaussian_mixture_options opt;
   opt.max_order = 4;
   boost::math::quadrature::tanh_sinh<double> ts;
   double prev = 1;
@@ -301,7 +301,7 @@ TEST_CASE("the status rule: a failed component gets weight 0, the others are ren
   const double d = 0.5, T = 0.1;
   sc::constant_diffusion D(d, 1);
   const double xl = U.root(-1.0), xm = U.root(0.0), xr = U.root(1.0);
-  sc::mixture_options o;
+  sc::gaussian_mixture_options o;
   o.refine_train_minima = false;
   const auto gm = sc::gaussian_mixture(U, D, T, {v1(xl), v1(xm), v1(xr)}, o);
   REQUIRE(gm.components.size() == 3);
@@ -324,7 +324,7 @@ TEST_CASE("gaussian_mixture / basin_log_mass bad input throws the documented typ
   CHECK_THROWS_AS(sc::gaussian_mixture(U, D, 0.1, {v1(std::numeric_limits<double>::quiet_NaN())}), sc::invalid_argument);
   CHECK_THROWS_AS(sc::gaussian_mixture(U, D, 0.0, {v1(1.0)}), sc::domain_error);
   CHECK_THROWS_AS(sc::gaussian_mixture(U, D, 0.1, {v1(1.0), VectorXd::Zero(2)}), sc::invalid_argument);
-  sc::mixture_options o;
+  sc::gaussian_mixture_options o;
   o.reference = 3;
   CHECK_THROWS_AS(sc::gaussian_mixture(U, D, 0.1, {v1(1.0)}, o), sc::invalid_argument);
   o.reference = 0;
@@ -348,7 +348,7 @@ TEST_CASE("gaussian_mixture / basin_log_mass bad input throws the documented typ
     CHECK(std::string(e.what()).rfind("shiftcurv::laplace_ratio_1d:", 0) == 0);
   }
   // gaussian_mixture: errors name it, also for an option checked deep inside (find_minimum).
-  sc::mixture_options bad;
+  sc::gaussian_mixture_options bad;
   bad.minimize.max_iterations = 0;
   try {
     sc::gaussian_mixture(U, D, 0.1, {v1(1.0)}, bad);

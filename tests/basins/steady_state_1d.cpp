@@ -296,7 +296,7 @@ TEST_CASE("steady_state_1d bad input throws the documented types") {
   CHECK_THROWS_AS(sc::steady_state_1d(f.U, Dlin, 0.1, -6.0, 4.0), sc::domain_error);
   sc::constant_diffusion D2(1e-3, 2);
   CHECK_THROWS_AS(sc::steady_state_1d(f.U, D2, 0.1, -1.0, 1.0), sc::invalid_argument);
-  sc::steady_state_options o;
+  sc::steady_state_1d_options o;
   o.scan_points = 2;
   CHECK_THROWS_AS(sc::steady_state_1d(f.U, D, 0.1, -1.0, 1.0, o), sc::invalid_argument);
   const sc::steady_state_1d ok(f.U, D, 0.1, -1.0, 1.0);

@@ -9,8 +9,8 @@
 #include <Eigen/Dense>
 
 #include <shiftcurv/core/types.hpp>
-#include <shiftcurv/curvature/probes.hpp>
 #include <shiftcurv/derivatives/derivatives.hpp>
+#include <shiftcurv/random/probes.hpp>
 
 namespace curv_test {
 

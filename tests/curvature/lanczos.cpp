@@ -118,14 +118,14 @@ TEST_CASE("top_eigenpairs matches the dense eigensolver on known spectra, both e
     CHECK(r.operator_applications > 0);
   }
   SUBCASE("smallest algebraic: the negative end, ascending") {
-    sc::eigenpairs_options o;
+    sc::top_eigenpairs_options o;
     o.which = sc::spectrum_end::smallest_algebraic;
     const auto r = sc::top_eigenpairs(op, 4, o);
     REQUIRE(r.ok());
     for (sc::index j = 0; j < 4; ++j) CHECK(std::abs(r.values(j) - lambda(p - 1 - j)) < 1e-9 * scale);
   }
   SUBCASE("largest magnitude: negatives dominate here") {
-    sc::eigenpairs_options o;
+    sc::top_eigenpairs_options o;
     o.which = sc::spectrum_end::largest_magnitude;
     const auto r = sc::top_eigenpairs(op, 3, o);
     REQUIRE(r.ok());
@@ -133,7 +133,7 @@ TEST_CASE("top_eigenpairs matches the dense eigensolver on known spectra, both e
     for (sc::index j = 0; j < 3; ++j) CHECK(std::abs(r.values(j) - lambda(p - 1 - j)) < 1e-9 * scale);
   }
   SUBCASE("the seed changes the start vector, not the answer") {
-    sc::eigenpairs_options o;
+    sc::top_eigenpairs_options o;
     o.seed = 77;
     const auto r = sc::top_eigenpairs(op, 5, o);
     REQUIRE(r.ok());
@@ -180,7 +180,7 @@ TEST_CASE("top_eigenpairs reports non-convergence and NaN as a status") {
   sc::vector lambda(p);
   for (sc::index i = 0; i < p; ++i) lambda(i) = 1.0 - 1e-3 * static_cast<double>(i);  // no gap to speak of
   sc::matrix_operator op(with_spectrum(lambda, 3));
-  sc::eigenpairs_options o;
+  sc::top_eigenpairs_options o;
   o.ncv = 6;
   o.max_iterations = 1;
   const auto r = sc::top_eigenpairs(op, 5, o);
@@ -266,7 +266,7 @@ TEST_CASE("Hessian of a tiny tanh network: top and bottom eigenpairs, every rout
     CHECK(Hop.applications() == r.operator_applications + 1);  // + the apply above
   }
   SUBCASE("most negative curvature") {
-    sc::eigenpairs_options o;
+    sc::top_eigenpairs_options o;
     o.which = sc::spectrum_end::smallest_algebraic;
     const auto r = sc::top_eigenpairs(Hop, 2, o);
     REQUIRE(r.ok());

@@ -70,7 +70,7 @@ TEST_CASE("hutchinson_trace: exact trace within 4 SE, and its standard error aga
 
   for (const auto dist : {sc::probe_distribution::rademacher, sc::probe_distribution::gaussian}) {
     CAPTURE(sc::to_string(dist));
-    sc::trace_options o;
+    sc::hutchinson_trace_options o;
     o.probes = 2000;
     o.distribution = dist;
     o.seed = 5;
@@ -113,7 +113,7 @@ TEST_CASE("hutchinson_trace of the network's Hessian, D, a layer's block and D o
   sc::hessian_operator Hop(net, th);
   sc::gradient_covariance noise{net};
   sc::diffusion_operator Dop(noise, th);
-  const sc::trace_options o{.probes = 400, .seed = 1};
+  const sc::hutchinson_trace_options o{.probes = 400, .seed = 1};
 
   const auto tH = sc::hutchinson_trace(Hop, o);
   CHECK(std::abs(tH.value - H.trace()) < 4 * tH.standard_error);

@@ -6,8 +6,8 @@
 
 #include "shiftcurv/derivatives/derivatives.hpp"
 #include "shiftcurv/derivatives/per_sample.hpp"
-#include "shiftcurv/noise/gradient_covariance.hpp"
 #include "shiftcurv/noise/diffusion.hpp"
+#include "shiftcurv/noise/gradient_covariance.hpp"
 
 namespace sc = shiftcurv;
 

@@ -13,11 +13,11 @@
 
 #include "shiftcurv/basins/steady_state_1d.hpp"
 #include "shiftcurv/dynamics/ensemble.hpp"
-#include "shiftcurv/dynamics/fokker_planck_1d.hpp"
 #include "shiftcurv/dynamics/langevin_1d.hpp"
-#include "shiftcurv/dynamics/observers.hpp"
 #include "shiftcurv/dynamics/langevin_system.hpp"
+#include "shiftcurv/dynamics/observers.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_1d.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 #include "shiftcurv/testing/monte_carlo.hpp"

@@ -55,7 +55,7 @@ TEST_CASE("SGD step cumulants = brute-force enumeration of all B = 2 batches (wi
         }
       }
   }
-  sc::diffusion_validity_options o;
+  sc::sgd_step_cumulants_options o;
   o.learning_rate = lr;
   o.batch_size = B;
   const auto r = sc::sgd_step_cumulants(f, th, o);
@@ -88,7 +88,7 @@ TEST_CASE("SGD step cumulants = brute-force enumeration of all B = 2 batches (wi
 TEST_CASE("KM ratios shrink like 1/√B and 1/B; the status flags large T") {
   skewed f{{{0.0, 1.0}, {1.5, -0.5}, {-0.3, 0.2}, {2.2, 0.9}, {0.4, -1.1}, {3.0, 0.0}}};
   const sc::vector th = sc::vector::Zero(2);
-  sc::diffusion_validity_options o;
+  sc::sgd_step_cumulants_options o;
   o.learning_rate = 0.1;
   o.batch_size = 1;
   const auto r1 = sc::sgd_step_cumulants(f, th, o);
@@ -112,7 +112,7 @@ TEST_CASE("KM ratios shrink like 1/√B and 1/B; the status flags large T") {
 
 TEST_CASE("sgd_step_cumulants: bad input throws") {
   skewed f{{{0.0, 1.0}, {1.5, -0.5}}};
-  sc::diffusion_validity_options o;
+  sc::sgd_step_cumulants_options o;
   o.learning_rate = 0.1;
   const sc::vector th = sc::vector::Zero(2);
   auto bad = o;

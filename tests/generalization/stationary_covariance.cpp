@@ -91,7 +91,7 @@ TEST_CASE("lyapunov_covariance against dense_lyapunov (p = 40, D PSD of rank 10)
   const auto s = make_spd(p, rng);
   const sc::matrix G = gaussian(p, 10, rng);
   const sc::matrix D_out = G * G.transpose();  // column space generic: weight outside any top-k span
-  sc::lyapunov_options o;
+  sc::lyapunov_covariance_options o;
   o.eigen.tolerance = 1e-12;
 
   SUBCASE("k = p: the whole space, exact to rounding") {

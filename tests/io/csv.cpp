@@ -26,10 +26,10 @@
 #include "shiftcurv/basins/minima.hpp"
 #include "shiftcurv/basins/steady_state_1d.hpp"
 #include "shiftcurv/dynamics/langevin_1d.hpp"
-#include "shiftcurv/generalization/test_loss_prediction.hpp"
 #include "shiftcurv/io/csv.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/potential/effective_potential.hpp"
+#include "shiftcurv/studies/expected_test_loss.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
 
 namespace sc = shiftcurv;
@@ -353,7 +353,7 @@ TEST_CASE("csv: result structs become tables with their fields") {
     CHECK(recs[2][17] == "no minimum, gave up");
   }
   SUBCASE("test_loss_prediction") {
-    sc::test_loss_prediction_result r;
+    sc::predict_test_loss_result r;
     r.basins.resize(2);
     r.basins[0].weight = 0.25;
     r.basins[1].weight = 0.75;

@@ -12,8 +12,8 @@
 
 #include "network/mlp.hpp"
 #include "network_reference.hpp"
-#include "shiftcurv/generalization/test_loss_terms.hpp"
-#include "shiftcurv/noise/flat_directions.hpp"
+#include "shiftcurv/studies/flat_direction_variance.hpp"
+#include "shiftcurv/studies/loss_terms.hpp"
 
 namespace sc = shiftcurv;
 namespace net = shiftcurv::network;
@@ -75,7 +75,7 @@ TEST_CASE("flat_direction_variance on the digits MLP at p > N against the linear
   REQUIRE(gnorm < 1e-8);
   const sc::index p = th.size(), N = 40;
 
-  sc::flat_direction_options opt;
+  sc::flat_direction_variance_options opt;
   opt.seed = 2;
   opt.sample_relaxations = 1000;  // 40000 steps
   const auto r = sc::flat_direction_variance(U, th, o, opt);
@@ -224,7 +224,7 @@ TEST_CASE("D.1 and the eq-4 terms on a wider net over the digits (numbers for th
     const net::mlp_loss<double> Ua(shape, data, o.alpha);
     sc::vector th = net::initial_parameters(shape, 5);
     REQUIRE(terms_minimize(Ua, th, 1e-7) < 1e-7);
-    sc::flat_direction_options opt;
+    sc::flat_direction_variance_options opt;
     opt.thinning = 10;
     opt.sample_relaxations = 200;  // 40000 steps
     opt.seed = 1;

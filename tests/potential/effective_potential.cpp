@@ -194,7 +194,7 @@ TEST_CASE("bad input throws the documented types") {
   sc::scalar_field_diffusion neg{d};
   CHECK_THROWS_AS(sc::potential_gradient(c.loss, neg, 0.1, vec({1.5, 0.0})), sc::domain_error);
   CHECK_THROWS_AS(sc::effective_potential(c.loss, neg, 0.1, vec({0.0, 0.0}), vec({2.0, 0.0})), sc::domain_error);
-  sc::curl_options co;
+  sc::curl_diagnostic_options co;
   co.threshold = -1;
   CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, th, co), sc::domain_error);
   CHECK_THROWS_AS(sc::curl_diagnostic(c.loss, c.noise, 0.1, nan), sc::invalid_argument);

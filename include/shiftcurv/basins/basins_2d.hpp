@@ -34,11 +34,10 @@
 
 #include <Eigen/Core>
 
-#include "shiftcurv/basins/detail/report.hpp"
 #include "shiftcurv/basins/gaussian_mixture.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
-#include "shiftcurv/dynamics/fokker_planck_2d.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_2d.hpp"
 
 namespace shiftcurv {
 
@@ -164,7 +163,7 @@ basin_masses_2d_result basin_masses_2d(const Loss& loss, const Noise& noise, dou
     basin_masses_2d_result r = basin_masses_2d(fp, ss.log_density, minima);
     r.circulation = ss.circulation;
     r.evaluations = fp.setup_evaluations() + ss.evaluations;
-    if (!ss.ok()) detail::record_status(r, ss.status, "steady state: " + ss.message);
+    if (!ss.ok()) record_status(r, ss.status, "steady state: " + ss.message);
     return r;
   });
 }

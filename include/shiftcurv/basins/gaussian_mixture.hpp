@@ -28,7 +28,7 @@
 // The result's status is the worst component status (a failure outranks a flag); its message
 // collects the components' messages.  The weights of the non-failed components sum to 1.
 //
-// Options (mixture_options):
+// Options (gaussian_mixture_options):
 //   minimize             Newton options for θ_k and µ_k (basins/minima.hpp)
 //   integral             line-integral options for v(µ_k) (default tolerance 1e-12)
 //   reference            the component whose µ has v = 0 (default 0)
@@ -61,20 +61,20 @@
 #include <boost/math/special_functions/gamma.hpp>
 #include <boost/math/tools/toms748_solve.hpp>
 
-#include "shiftcurv/basins/detail/report.hpp"
 #include "shiftcurv/basins/higher_order.hpp"
 #include "shiftcurv/basins/minima.hpp"
+#include "shiftcurv/core/detail/spd.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
+#include "shiftcurv/io/csv_table.hpp"
 #include "shiftcurv/potential/curl.hpp"
-#include "shiftcurv/noise/detail/spd.hpp"
 #include "shiftcurv/potential/effective_potential.hpp"
 #include "shiftcurv/potential/potential_gradient.hpp"
 
 namespace shiftcurv {
 
-struct mixture_options {
-  minimize_options minimize{};
+struct gaussian_mixture_options {
+  find_minimum_options minimize{};
   line_integral_options integral{.tolerance = 1e-12};
   std::size_t reference = 0;        ///< v(µ_reference) = 0
   bool refine_train_minima = true;  ///< run find_minimum from each seed (else seeds are θ_k)
@@ -205,13 +205,13 @@ matrix hessian_of_v(const Loss& loss, const Noise& noise, double T, const vector
 }
 template <class Loss, class Noise>
 curl_diagnostic_result curl_at(const Loss& loss, const Noise& noise, double T, const vector& mu, double threshold) {
-  return curl_diagnostic(loss, noise, T, mu, curl_options{.threshold = threshold});
+  return curl_diagnostic(loss, noise, T, mu, curl_diagnostic_options{.threshold = threshold});
 }
 
 /// Step 0: validate the input (throws naming `fn`); returns p.
 template <class Loss, class Noise>
 index check_input(std::string_view fn, const Loss& loss, const Noise& noise, double T,
-                  const std::vector<vector>& seeds, const mixture_options& opt) {
+                  const std::vector<vector>& seeds, const gaussian_mixture_options& options) {
   require_temperature(fn, T);
   if (seeds.empty()) throw_invalid(fn, "need at least one train minimum (seed)");
   const index p = seeds.front().size();
@@ -223,31 +223,31 @@ index check_input(std::string_view fn, const Loss& loss, const Noise& noise, dou
   require_dimension(fn, "a train minimum", loss, p);
   require_dimension(fn, "a train minimum", noise, p);
   for (std::size_t k = 0; k < seeds.size(); ++k) check_diffusion_at(fn, noise, seeds[k], k);
-  if (opt.reference >= seeds.size())
-    throw_invalid(fn, "reference index ", opt.reference, " out of range (", seeds.size(), " minima)");
-  if (opt.max_order < 2 || opt.max_order % 2 != 0 || opt.max_order > 20)
-    throw_invalid(fn, "max_order must be even in 2..20, got ", opt.max_order);
-  require_finite(fn, "order_radius", opt.order_radius);
-  if (opt.barrier_scan_points < 2)
-    throw_invalid(fn, "barrier_scan_points must be >= 2, got ", opt.barrier_scan_points);
-  if (!(opt.max_width_ratio > 0)) throw_invalid(fn, "max_width_ratio must be > 0, got ", opt.max_width_ratio);
-  if (opt.check_curl) require_positive(fn, "curl_threshold", opt.curl_threshold);
+  if (options.reference >= seeds.size())
+    throw_invalid(fn, "reference index ", options.reference, " out of range (", seeds.size(), " minima)");
+  if (options.max_order < 2 || options.max_order % 2 != 0 || options.max_order > 20)
+    throw_invalid(fn, "max_order must be even in 2..20, got ", options.max_order);
+  require_finite(fn, "order_radius", options.order_radius);
+  if (options.barrier_scan_points < 2)
+    throw_invalid(fn, "barrier_scan_points must be >= 2, got ", options.barrier_scan_points);
+  if (!(options.max_width_ratio > 0)) throw_invalid(fn, "max_width_ratio must be > 0, got ", options.max_width_ratio);
+  if (options.check_curl) require_positive(fn, "curl_threshold", options.curl_threshold);
   return p;
 }
 
 /// Step 1: θ_k (find_minimum unless refine is off), µ_k (find_potential_minimum), b_k.
 template <class Loss, class Noise>
-void locate(const Loss& loss, const Noise& noise, double T, const vector& seed, const mixture_options& opt,
+void locate(const Loss& loss, const Noise& noise, double T, const vector& seed, const gaussian_mixture_options& options,
             mixture_component& c, long& evals) {
-  if (opt.refine_train_minima) {
-    const minimum_result m = detail::find_minimum("gaussian_mixture", loss, seed, opt.minimize);
+  if (options.refine_train_minima) {
+    const minimum_result m = detail::find_minimum("gaussian_mixture", loss, seed, options.minimize);
     evals += m.evaluations;
     c.theta_train = m.theta;
     if (!m.ok()) record_status(c, m.status, "train minimum: " + m.message);
   } else {
     c.theta_train = seed;
   }
-  const minimum_result mu = detail::find_potential_minimum("gaussian_mixture", loss, noise, T, c.theta_train, opt.minimize);
+  const minimum_result mu = detail::find_potential_minimum("gaussian_mixture", loss, noise, T, c.theta_train, options.minimize);
   evals += mu.evaluations;
   c.mu = mu.theta;
   if (!mu.ok()) record_status(c, mu.status, "potential minimum: " + mu.message);
@@ -321,12 +321,12 @@ bool direction_order(const Loss& loss, const Noise& noise, double T, mixture_com
 /// integral without the exp(−(2/T)v) factor, NaN where ∇²v does not confine (a failure).
 template <class Loss, class Noise>
 double laplace_shape(const Loss& loss, const Noise& noise, double T, mixture_component& c,
-                     const mixture_options& opt, double radius, long& evals) {
+                     const gaussian_mixture_options& options, double radius, long& evals) {
   const index p = c.mu.size();
   const matrix Hv = hessian_of_v(loss, noise, T, c.mu);
   c.hessian_v = 0.5 * (Hv + Hv.transpose());
   c.orders.assign(p, 2);
-  if (opt.max_order == 2 && p > 64) {  // Cholesky route: no eigen-decomposition
+  if (options.max_order == 2 && p > 64) {  // Cholesky route: no eigen-decomposition
     Eigen::LLT<matrix> llt(c.hessian_v);
     c.lambdas = vector();              // eigenvalues not computed on this route
     if (llt.info() != Eigen::Success) {
@@ -350,9 +350,9 @@ double laplace_shape(const Loss& loss, const Noise& noise, double T, mixture_com
   for (index i = 0; i < p; ++i) {
     int J = 2;
     double l = lam(i);
-    if (opt.max_order > 2) {
+    if (options.max_order > 2) {
       evals += 13;
-      if (!direction_order(loss, noise, T, c, vector(Q.col(i)), lam(i), radius, opt.max_order, J, l)) {
+      if (!direction_order(loss, noise, T, c, vector(Q.col(i)), lam(i), radius, options.max_order, J, l)) {
         confined = false;
         var(i) = inf;
         continue;
@@ -367,7 +367,7 @@ double laplace_shape(const Loss& loss, const Noise& noise, double T, mixture_com
     var(i) = J == 2 ? 0.5 * T / l : basin_variance(T, J, l);
     log_factor += J == 2 ? 0.5 * std::log(std::numbers::pi * T / l) : basin_log_mass(0.0, T, {J}, {l});
   }
-  if (!confined && opt.max_order == 2)
+  if (!confined && options.max_order == 2)
     record_status(c, status::numerical_issue,
                   "the Hessian of v at mu is not positive definite (flat or saddle): try max_order > 2");
   c.covariance = Q * var.asDiagonal() * Q.transpose();
@@ -378,15 +378,15 @@ double laplace_shape(const Loss& loss, const Noise& noise, double T, mixture_com
 /// Step 4: v(µ_k) − v(µ_reference) by line integrals.
 template <class Loss, class Noise>
 void potentials(const Loss& loss, const Noise& noise, double T, std::vector<mixture_component>& cs,
-                const mixture_options& opt, long& evals) {
-  const vector ref = cs[opt.reference].mu;
+                const gaussian_mixture_options& options, long& evals) {
+  const vector ref = cs[options.reference].mu;
   for (std::size_t k = 0; k < cs.size(); ++k) {
     mixture_component& c = cs[k];
-    if (k == opt.reference) {
+    if (k == options.reference) {
       c.v_mu = 0;
       continue;
     }
-    const line_integral_result li = effective_potential(loss, noise, T, ref, c.mu, opt.integral);
+    const line_integral_result li = effective_potential(loss, noise, T, ref, c.mu, options.integral);
     evals += li.evaluations;
     c.v_mu = li.value;
     if (!li.ok()) record_status(c, li.status, "line integral from the reference: " + li.message);
@@ -397,27 +397,27 @@ void potentials(const Loss& loss, const Noise& noise, double T, std::vector<mixt
 /// curl of V at µ_k (Assumption 1).
 template <class Loss, class Noise>
 void diagnose(std::string_view fn, const Loss& loss, const Noise& noise, double T, std::vector<mixture_component>& cs,
-              const mixture_options& opt, long& evals) {
+              const gaussian_mixture_options& options, long& evals) {
   for (std::size_t k = 0; k < cs.size(); ++k) {
     mixture_component& c = cs[k];
     for (std::size_t j = 0; j < cs.size(); ++j) {
       if (j == k || (cs[j].mu - c.mu).norm() == 0) continue;
-      const double d = barrier_along(fn, loss, noise, T, c.mu, cs[j].mu, opt.barrier_scan_points, evals);
+      const double d = barrier_along(fn, loss, noise, T, c.mu, cs[j].mu, options.barrier_scan_points, evals);
       c.barrier_distance = std::min(c.barrier_distance, d);
     }
     c.width_ratio = std::isfinite(c.barrier_distance) ? c.width / c.barrier_distance : 0.0;
-    if (c.width_ratio > opt.max_width_ratio)
+    if (c.width_ratio > options.max_width_ratio)
       record_status(c, status::assumption_violated,
-                    text("the basin is wider than ", opt.max_width_ratio, " x the distance to its barrier (width_ratio ",
+                    text("the basin is wider than ", options.max_width_ratio, " x the distance to its barrier (width_ratio ",
                          c.width_ratio, "): the Laplace weight is rough"));
-    if (opt.check_curl) {
-      const curl_diagnostic_result cd = curl_at(loss, noise, T, c.mu, opt.curl_threshold);
+    if (options.check_curl) {
+      const curl_diagnostic_result cd = curl_at(loss, noise, T, c.mu, options.curl_threshold);
       evals += cd.evaluations;
       c.curl = cd.relative_antisymmetry;
       if (cd.status == status::assumption_violated)
         record_status(c, status::assumption_violated,
                       text("V has curl at mu (Assumption 1 fails): relative antisymmetry of dV/dtheta ", c.curl,
-                           " > curl_threshold ", opt.curl_threshold, "; v(mu_k) and the weights depend on the path"));
+                           " > curl_threshold ", options.curl_threshold, "; v(mu_k) and the weights depend on the path"));
       else if (!cd.ok())
         append_note(c, "the curl of V at mu could not be measured: " + cd.message);
     }
@@ -458,25 +458,25 @@ inline void normalize(std::vector<mixture_component>& cs, double T, result_base&
 /// Steps 1–6 on validated input.
 template <class Loss, class Noise>
 gaussian_mixture_result run(std::string_view fn, const Loss& loss, const Noise& noise, double T,
-                            const std::vector<vector>& seeds, const mixture_options& opt) {
+                            const std::vector<vector>& seeds, const gaussian_mixture_options& options) {
   gaussian_mixture_result out;
   const std::size_t K = seeds.size();
   out.components.resize(K);
   for (std::size_t k = 0; k < K; ++k) {
     mixture_component& c = out.components[k];
-    locate(loss, noise, T, seeds[k], opt, c, out.evaluations);
+    locate(loss, noise, T, seeds[k], options, c, out.evaluations);
     first_order_bias(loss, noise, T, c);
-    double radius = opt.order_radius;  // higher orders: a quarter of the distance to the nearest other seed
-    if (opt.max_order > 2 && !(radius > 0)) {
+    double radius = options.order_radius;  // higher orders: a quarter of the distance to the nearest other seed
+    if (options.max_order > 2 && !(radius > 0)) {
       double dmin = inf;
       for (std::size_t j = 0; j < K; ++j)
         if (j != k) dmin = std::min(dmin, (seeds[j] - c.mu).norm());
       radius = std::isfinite(dmin) ? 0.25 * dmin : 0.25 * std::max(1.0, c.mu.norm());
     }
-    c.log_mass = laplace_shape(loss, noise, T, c, opt, radius, out.evaluations);
+    c.log_mass = laplace_shape(loss, noise, T, c, options, radius, out.evaluations);
   }
-  potentials(loss, noise, T, out.components, opt, out.evaluations);
-  diagnose(fn, loss, noise, T, out.components, opt, out.evaluations);
+  potentials(loss, noise, T, out.components, options, out.evaluations);
+  diagnose(fn, loss, noise, T, out.components, options, out.evaluations);
   normalize(out.components, T, out);
   const std::string weights_note = out.message;
   out.message.clear();
@@ -497,10 +497,10 @@ gaussian_mixture_result run(std::string_view fn, const Loss& loss, const Noise& 
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 gaussian_mixture_result gaussian_mixture(const Loss& loss, const Noise& noise, double T,
-                                         const std::vector<vector>& train_minima, const mixture_options& opt = {}) {
+                                         const std::vector<vector>& train_minima, const gaussian_mixture_options& options = {}) {
   constexpr std::string_view fn = "gaussian_mixture";
-  detail::mixture_impl::check_input(fn, loss, noise, T, train_minima, opt);
-  return detail::as_called_by(fn, [&] { return detail::mixture_impl::run(fn, loss, noise, T, train_minima, opt); });
+  detail::mixture_impl::check_input(fn, loss, noise, T, train_minima, options);
+  return detail::as_called_by(fn, [&] { return detail::mixture_impl::run(fn, loss, noise, T, train_minima, options); });
 }
 
 /// In 1-D: w_k / P_k, the Laplace weight over the exact probability of the basin of `steady`
@@ -527,6 +527,35 @@ std::vector<double> laplace_ratio_1d(const gaussian_mixture_result& gm, const St
     out.push_back(r);
   }
   return out;
+}
+
+/// The result as a CSV table (io/csv.hpp writes it): one row per component: component, status, weight, log_weight, v_mu, width,
+/// width_ratio, theta_train_i, mu_i, bias_i, covariance_i_j (p² entries, row-major), message.
+inline csv_table to_table(const gaussian_mixture_result& r) {
+  const long p = r.components.empty() ? 0 : static_cast<long>(r.components.front().mu.size());
+  std::vector<std::string> h{"component", "status", "weight", "log_weight", "v_mu", "width", "width_ratio"};
+  detail::append_indexed(h, "theta_train", p);
+  detail::append_indexed(h, "mu", p);
+  detail::append_indexed(h, "bias", p);
+  for (long i = 0; i < p; ++i) detail::append_indexed(h, "covariance_" + std::to_string(i), p);
+  h.push_back("message");
+  csv_table t(std::move(h));
+  long k = 0;
+  for (const auto& c : r.components) {
+    std::vector<csv_cell> row{k++, std::string(to_string(c.status)), c.weight, c.log_weight, c.v_mu, c.width,
+                              c.width_ratio};
+    // A failed component may carry empty vectors: its fields are written as nan.
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    auto entry = [](const auto& v, long i) { return i < static_cast<long>(v.size()) ? double(v(i)) : nan; };
+    for (const auto* v : {&c.theta_train, &c.mu, &c.bias})
+      for (long i = 0; i < p; ++i) row.emplace_back(entry(*v, i));
+    for (long i = 0; i < p; ++i)
+      for (long j = 0; j < p; ++j)
+        row.emplace_back(i < c.covariance.rows() && j < c.covariance.cols() ? double(c.covariance(i, j)) : nan);
+    row.emplace_back(c.message);
+    t.add_row(std::move(row));
+  }
+  return t;
 }
 
 }  // namespace shiftcurv

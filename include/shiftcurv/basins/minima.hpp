@@ -21,7 +21,7 @@
 //   (zero exactly where V = 0), polished like find_minimum.  `gradient` is V(µ), `value` is
 //   v(µ) − v(seed).  Status not_converged if the zero is not a minimum of v.
 //
-// minimize_options: gradient_tolerance (on ‖∇U‖∞ or ‖N‖∞, default 1e-10), step_tolerance
+// find_minimum_options: gradient_tolerance (on ‖∇U‖∞ or ‖N‖∞, default 1e-10), step_tolerance
 // (relative step counted as converged, 1e-14), max_iterations (200), initial_radius (trust
 // radius of find_minimum; 0: 0.1·max(1, ‖seed‖∞)).
 //
@@ -47,12 +47,13 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
+#include "shiftcurv/io/csv_table.hpp"
 #include "shiftcurv/potential/effective_potential.hpp"
 #include "shiftcurv/potential/potential_gradient.hpp"
 
 namespace shiftcurv {
 
-struct minimize_options {
+struct find_minimum_options {
   double gradient_tolerance = 1e-10;  ///< on ‖∇U‖∞ (or ‖N‖∞ for the potential minimum)
   double step_tolerance = 1e-14;      ///< relative step size that counts as converged
   int max_iterations = 200;
@@ -67,12 +68,12 @@ struct minimum_result : result_base {
 
 namespace detail {
 
-inline void check_minimize_options(std::string_view fn, const minimize_options& o) {
-  require_finite(fn, "gradient_tolerance", o.gradient_tolerance);
-  require_finite(fn, "step_tolerance", o.step_tolerance);
-  if (o.gradient_tolerance < 0 || o.step_tolerance < 0)
+inline void check_minimize_options(std::string_view fn, const find_minimum_options& options) {
+  require_finite(fn, "gradient_tolerance", options.gradient_tolerance);
+  require_finite(fn, "step_tolerance", options.step_tolerance);
+  if (options.gradient_tolerance < 0 || options.step_tolerance < 0)
     throw_invalid(fn, "tolerances must be >= 0");
-  if (o.max_iterations < 1) throw_invalid(fn, "max_iterations must be >= 1, got ", o.max_iterations);
+  if (options.max_iterations < 1) throw_invalid(fn, "max_iterations must be >= 1, got ", options.max_iterations);
 }
 
 /// Solve (M + τI) d = −g with τ ≥ 0 raised until the Cholesky factorization succeeds.
@@ -151,16 +152,16 @@ vector trust_region_step(const matrix& S, const vector& g, const vector& newton,
 /// find_minimum for callers that name themselves `fn` in messages.
 template <class Loss>
 minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector& seed,
-                            const minimize_options& opt) {
+                            const find_minimum_options& options) {
   if (seed.size() < 1) throw_invalid(fn, "seed must not be empty");
   require_finite(fn, "seed", seed);
   require_dimension(fn, "seed", loss, seed.size());
-  check_minimize_options(fn, opt);
+  check_minimize_options(fn, options);
   minimum_result r;
   descent_state x{seed, value_unchecked(loss, seed), gradient_unchecked(loss, seed), 1};
-  double radius = opt.initial_radius > 0 ? opt.initial_radius : 0.1 * std::max(1.0, seed.lpNorm<Eigen::Infinity>());
+  double radius = options.initial_radius > 0 ? options.initial_radius : 0.1 * std::max(1.0, seed.lpNorm<Eigen::Infinity>());
   bool done = false;
-  for (int it = 0; it < opt.max_iterations && !done; ++it) {
+  for (int it = 0; it < options.max_iterations && !done; ++it) {
     r.iterations = it + 1;
     if (!std::isfinite(x.value) || !x.gradient.allFinite()) {
       r.status = status::numerical_issue;
@@ -172,7 +173,7 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
     const Eigen::LLT<matrix> llt(S);  // one factorization: PD test and Newton step
     const bool pd = llt.info() == Eigen::Success;
     // 1. converged: polish with one full Newton step where H is positive definite.
-    if (x.gradient.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance && (pd || no_negative_curvature(H))) {
+    if (x.gradient.lpNorm<Eigen::Infinity>() <= options.gradient_tolerance && (pd || no_negative_curvature(H))) {
       if (pd) polish_if_better(loss, x, vector(-llt.solve(x.gradient)));
       done = true;
       break;
@@ -195,7 +196,7 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
       x.value = ut;
       x.gradient = gradient_unchecked(loss, x.theta);
       if (ratio > 0.75 && step >= 0.99 * radius) radius *= 2;
-      done = step <= opt.step_tolerance * (1 + x.theta.norm()) &&
+      done = step <= options.step_tolerance * (1 + x.theta.norm()) &&
              no_negative_curvature(hessian_unchecked(loss, x.theta));
       continue;
     }
@@ -220,7 +221,7 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
   r.evaluations = x.evaluations;
   if (r.status == status::success && !done) {
     r.status = status::max_iterations;
-    r.message = message(fn, "no convergence in ", opt.max_iterations, " iterations, |grad| = ",
+    r.message = message(fn, "no convergence in ", options.max_iterations, " iterations, |grad| = ",
                         x.gradient.lpNorm<Eigen::Infinity>());
   }
   if (r.status == status::success && !no_negative_curvature(hessian_unchecked(loss, x.theta))) {
@@ -245,15 +246,15 @@ vector potential_newton_direction(const matrix& M, const vector& n) {
 /// find_potential_minimum for callers that name themselves `fn` (e.g. gaussian_mixture).
 template <class Loss, class Noise>
 minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, const Noise& noise, double T,
-                                      const vector& seed, const minimize_options& opt) {
+                                      const vector& seed, const find_minimum_options& options) {
   require_temperature(fn, T);
   check_model_point(fn, "seed", loss, noise, seed);
-  check_minimize_options(fn, opt);
+  check_minimize_options(fn, options);
   minimum_result r;
   vector th = seed;
   vector n = drift_numerator(loss, noise, th, T);
   bool done = false;
-  for (int it = 0; it < opt.max_iterations && !done; ++it) {
+  for (int it = 0; it < options.max_iterations && !done; ++it) {
     r.iterations = it + 1;
     if (!n.allFinite()) {
       r.status = status::numerical_issue;
@@ -263,7 +264,7 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
     matrix M = hessian_unchecked(loss, th);
     M.noalias() += (0.5 * T) * detail::divergence_jacobian(noise, th);
     const vector d = potential_newton_direction(M, n);
-    if (n.lpNorm<Eigen::Infinity>() <= opt.gradient_tolerance) {
+    if (n.lpNorm<Eigen::Infinity>() <= options.gradient_tolerance) {
       // polish with one full Newton step if it reduces ‖N‖ (see find_minimum)
       if (d.allFinite()) {
         const vector nt = drift_numerator(loss, noise, vector(th + d), T);
@@ -297,12 +298,12 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
     }
     th += t * d;
     n = nt;
-    done = t * d.norm() <= opt.step_tolerance * (1 + th.norm());
+    done = t * d.norm() <= options.step_tolerance * (1 + th.norm());
   }
   r.theta = th;
   if (r.status == status::success && !done) {
     r.status = status::max_iterations;
-    r.message = message(fn, "no convergence in ", opt.max_iterations, " iterations");
+    r.message = message(fn, "no convergence in ", options.max_iterations, " iterations");
   }
   r.gradient = potential_gradient_unchecked(fn, loss, noise, th, T);
   if (r.status == status::success && !no_negative_curvature(potential_hessian_at(fn, loss, noise, T, th))) {
@@ -347,8 +348,8 @@ std::vector<double> extrema_1d(std::string_view fn, const F& loss, double lo, do
 /// A local minimum of U near `seed` (see the header comment).
 template <class Loss>
   requires loss_function<Loss>
-minimum_result find_minimum(const Loss& loss, const vector& seed, const minimize_options& opt = {}) {
-  return detail::find_minimum("find_minimum", loss, seed, opt);
+minimum_result find_minimum(const Loss& loss, const vector& seed, const find_minimum_options& options = {}) {
+  return detail::find_minimum("find_minimum", loss, seed, options);
 }
 
 /// Interior local minima of a 1-D loss (U on 1-vectors) in (lo, hi), increasing.
@@ -369,8 +370,27 @@ std::vector<double> local_maxima_1d(const Loss& loss, double lo, double hi, int 
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 minimum_result find_potential_minimum(const Loss& loss, const Noise& noise, double T,
-                                      const vector& seed, const minimize_options& opt = {}) {
-  return detail::find_potential_minimum("find_potential_minimum", loss, noise, T, seed, opt);
+                                      const vector& seed, const find_minimum_options& options = {}) {
+  return detail::find_potential_minimum("find_potential_minimum", loss, noise, T, seed, options);
+}
+
+/// The result as a CSV table (io/csv.hpp writes it): theta_0…, value, gradient_0…, status, message, iterations.
+inline csv_table to_table(const minimum_result& r) {
+  std::vector<std::string> h;
+  detail::append_indexed(h, "theta", static_cast<long>(r.theta.size()));
+  h.push_back("value");
+  detail::append_indexed(h, "gradient", static_cast<long>(r.gradient.size()));
+  for (const char* c : {"status", "message", "iterations"}) h.push_back(c);
+  csv_table t(std::move(h));
+  std::vector<csv_cell> row;
+  for (long i = 0; i < static_cast<long>(r.theta.size()); ++i) row.emplace_back(r.theta(i));
+  row.emplace_back(r.value);
+  for (long i = 0; i < static_cast<long>(r.gradient.size()); ++i) row.emplace_back(r.gradient(i));
+  row.emplace_back(std::string(to_string(r.status)));
+  row.emplace_back(r.message);
+  row.emplace_back(r.iterations);
+  t.add_row(std::move(row));
+  return t;
 }
 
 }  // namespace shiftcurv

@@ -17,7 +17,7 @@
 // line integral of V along the straight segment end → saddle (effective_potential), which is
 // path independent only where V is curl-free (check with potential/curl.hpp).
 //
-// Options (saddle_options):
+// Options (find_saddle_options):
 //   images              points on the string, ends included (≥ 3; default 33)
 //   max_iterations      string steps (default 20000)
 //   string_tolerance    stop when a step moves the string ≤ this × dt·max|gradient| (default 1e-3)
@@ -38,7 +38,6 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 
-#include "shiftcurv/basins/detail/report.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
@@ -48,7 +47,7 @@
 
 namespace shiftcurv {
 
-struct saddle_options {
+struct find_saddle_options {
   int images = 33;
   int max_iterations = 20000;
   double string_tolerance = 1e-3;
@@ -91,18 +90,18 @@ struct potential_energy {
   }
 };
 
-inline void check(std::string_view fn, const vector& a, const vector& b, const saddle_options& opt) {
+inline void check(std::string_view fn, const vector& a, const vector& b, const find_saddle_options& options) {
   if (a.size() < 1) throw_invalid(fn, "the minima must not be empty vectors");
   require_size(fn, "b", b.size(), a.size());
   require_finite(fn, "a", a);
   require_finite(fn, "b", b);
   if ((a - b).norm() == 0) throw_invalid(fn, "the two minima are the same point");
-  if (opt.images < 3) throw_invalid(fn, "images must be >= 3, got ", opt.images);
-  if (opt.max_iterations < 1) throw_invalid(fn, "max_iterations must be >= 1, got ", opt.max_iterations);
-  if (opt.newton_iterations < 0) throw_invalid(fn, "newton_iterations must be >= 0, got ", opt.newton_iterations);
-  require_positive(fn, "string_tolerance", opt.string_tolerance);
-  require_finite(fn, "gradient_tolerance", opt.gradient_tolerance);
-  if (opt.gradient_tolerance < 0) throw_invalid(fn, "gradient_tolerance must be >= 0");
+  if (options.images < 3) throw_invalid(fn, "images must be >= 3, got ", options.images);
+  if (options.max_iterations < 1) throw_invalid(fn, "max_iterations must be >= 1, got ", options.max_iterations);
+  if (options.newton_iterations < 0) throw_invalid(fn, "newton_iterations must be >= 0, got ", options.newton_iterations);
+  require_positive(fn, "string_tolerance", options.string_tolerance);
+  require_finite(fn, "gradient_tolerance", options.gradient_tolerance);
+  if (options.gradient_tolerance < 0) throw_invalid(fn, "gradient_tolerance must be >= 0");
 }
 
 /// Re-space the string uniformly in arc length (linear interpolation), ends fixed.
@@ -126,9 +125,9 @@ inline void respace(std::vector<vector>& s) {
 }
 
 template <class Energy>
-saddle_result run(std::string_view fn, const Energy& E, const vector& a, const vector& b, const saddle_options& opt) {
+saddle_result run(std::string_view fn, const Energy& E, const vector& a, const vector& b, const find_saddle_options& options) {
   saddle_result r;
-  const std::size_t n = static_cast<std::size_t>(opt.images);
+  const std::size_t n = static_cast<std::size_t>(options.images);
   std::vector<vector> s(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / static_cast<double>(n - 1);
@@ -141,7 +140,7 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
   std::vector<vector> g(n);
   bool converged = false;
   double prev_force = std::numeric_limits<double>::infinity();
-  for (int it = 0; it < opt.max_iterations && !converged; ++it) {
+  for (int it = 0; it < options.max_iterations && !converged; ++it) {
     r.iterations = it + 1;
     double fmax = 0, gmax = 0;
     bool finite = true;
@@ -171,7 +170,7 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
     // free gradient step, is the normal force relative to the gradient at the discrete level.
     double moved = 0;
     for (std::size_t i = 1; i + 1 < n; ++i) moved = std::max(moved, (s[i] - old[i]).norm());
-    if (moved <= opt.string_tolerance * dt * std::max(gmax, 1e-300)) converged = true;
+    if (moved <= options.string_tolerance * dt * std::max(gmax, 1e-300)) converged = true;
   }
   r.path = s;
   // The highest image, by the trapezoidal line integral of the gradient along the string.
@@ -189,7 +188,7 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
   vector gx = E.grad(x);
   const double spacing = (b - a).norm() / static_cast<double>(n - 1);
   matrix H = E.jac(x);
-  for (int k = 0; k < opt.newton_iterations && gx.lpNorm<Eigen::Infinity>() > opt.gradient_tolerance; ++k) {
+  for (int k = 0; k < options.newton_iterations && gx.lpNorm<Eigen::Infinity>() > options.gradient_tolerance; ++k) {
     const matrix S = 0.5 * (H + H.transpose());
     vector d = -Eigen::PartialPivLU<matrix>(S).solve(gx);
     if (!d.allFinite()) break;
@@ -220,8 +219,8 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
   r.barrier_from_b = E.rise(fn, b, x);
   if (!converged)
     record_status(r, status::max_iterations,
-                  message(fn, "the string did not converge in ", opt.max_iterations, " steps (refined anyway)"));
-  if (gx.lpNorm<Eigen::Infinity>() > opt.gradient_tolerance)
+                  message(fn, "the string did not converge in ", options.max_iterations, " steps (refined anyway)"));
+  if (gx.lpNorm<Eigen::Infinity>() > options.gradient_tolerance)
     record_status(r, status::not_converged,
                   message(fn, "Newton refinement stopped at |grad|_inf = ", gx.lpNorm<Eigen::Infinity>()));
   if (r.negative_eigenvalues != 1)
@@ -236,12 +235,12 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
 /// The index-1 saddle of U between the minima a and b (see the header comment).
 template <class Loss>
   requires loss_function<Loss>
-saddle_result find_saddle(const Loss& loss, const vector& a, const vector& b, const saddle_options& opt = {}) {
+saddle_result find_saddle(const Loss& loss, const vector& a, const vector& b, const find_saddle_options& options = {}) {
   constexpr std::string_view fn = "find_saddle";
-  detail::saddle_impl::check(fn, a, b, opt);
+  detail::saddle_impl::check(fn, a, b, options);
   require_dimension(fn, "a", loss, a.size());
   return detail::as_called_by(fn, [&] {
-    return detail::saddle_impl::run(fn, detail::saddle_impl::loss_energy<Loss>{loss}, a, b, opt);
+    return detail::saddle_impl::run(fn, detail::saddle_impl::loss_energy<Loss>{loss}, a, b, options);
   });
 }
 
@@ -249,14 +248,14 @@ saddle_result find_saddle(const Loss& loss, const vector& a, const vector& b, co
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 saddle_result find_potential_saddle(const Loss& loss, const Noise& noise, double T, const vector& a, const vector& b,
-                                    const saddle_options& opt = {}) {
+                                    const find_saddle_options& options = {}) {
   constexpr std::string_view fn = "find_potential_saddle";
   require_temperature(fn, T);
-  detail::saddle_impl::check(fn, a, b, opt);
+  detail::saddle_impl::check(fn, a, b, options);
   require_dimension(fn, "a", loss, a.size());
   require_dimension(fn, "a", noise, a.size());
   return detail::as_called_by(fn, [&] {
-    return detail::saddle_impl::run(fn, detail::saddle_impl::potential_energy<Loss, Noise>{loss, noise, T}, a, b, opt);
+    return detail::saddle_impl::run(fn, detail::saddle_impl::potential_energy<Loss, Noise>{loss, noise, T}, a, b, options);
   });
 }
 

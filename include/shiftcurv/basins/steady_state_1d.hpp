@@ -28,7 +28,7 @@
 // (log_probability is finite even when probability underflows to 0).  How v and the integrals
 // are evaluated is noted at build() below.
 //
-// steady_state_options (one line each):
+// steady_state_1d_options (one line each):
 //   tolerance     relative tolerance of each quadrature panel (default 1e-12)
 //   scan_points   grid for the extrema of U and v and the tabulated integral (default 4001);
 //                 raise it for extrema closer together than (hi − lo)/(scan_points − 1)
@@ -74,13 +74,14 @@
 
 #include <boost/math/quadrature/gauss.hpp>
 
-#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/basins/detail/sign_changes.hpp"
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/adaptive_quadrature.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
+#include "shiftcurv/io/csv_table.hpp"
 #include "shiftcurv/noise/constant.hpp"
-#include "shiftcurv/potential/detail/adaptive_quadrature.hpp"
+#include "shiftcurv/noise/diffusion_1d.hpp"
 #include "shiftcurv/potential/quadrature.hpp"
 
 namespace shiftcurv {
@@ -93,7 +94,7 @@ struct basin_1d {
   double error_estimate = 0;      ///< estimate of |probability − exact|
 };
 
-struct steady_state_options {
+struct steady_state_1d_options {
   double tolerance = 1e-12;  ///< relative tolerance of each quadrature panel
   int scan_points = 4001;    ///< grid for the extrema of U and v and the tabulated integral
   int max_depth = 20;        ///< bisection depth of the adaptive rule on each panel
@@ -105,16 +106,16 @@ class steady_state_1d {
   template <class Loss, class Noise>
     requires loss_1d<Loss> && diffusion_1d_model<Noise>
   steady_state_1d(const Loss& train, const Noise& noise, double T, double lo, double hi,
-                  const steady_state_options& opt = {})
-      : T_(T), lo_(lo), hi_(hi), opt_(opt) {
+                  const steady_state_1d_options& options = {})
+      : T_(T), lo_(lo), hi_(hi), opt_(options) {
     constexpr std::string_view fn = "steady_state_1d";
     require_temperature(fn, T);
     require_finite(fn, "lo", lo);
     require_finite(fn, "hi", hi);
     if (!(lo < hi)) detail::throw_invalid(fn, "the interval is empty: lo = ", lo, ", hi = ", hi);
-    if (opt.scan_points < 3) detail::throw_invalid(fn, "scan_points must be >= 3, got ", opt.scan_points);
-    require_positive(fn, "tolerance", opt.tolerance);
-    if (opt.max_depth < 0) detail::throw_invalid(fn, "max_depth must be >= 0, got ", opt.max_depth);
+    if (options.scan_points < 3) detail::throw_invalid(fn, "scan_points must be >= 3, got ", options.scan_points);
+    require_positive(fn, "tolerance", options.tolerance);
+    if (options.max_depth < 0) detail::throw_invalid(fn, "max_depth must be >= 0, got ", options.max_depth);
     detail::require_loss_1d(fn, "the loss", train);
     auto L = std::make_shared<Loss>(train);
     auto N = std::make_shared<Noise>(noise);
@@ -613,7 +614,7 @@ class steady_state_1d {
   }
 
   double T_, lo_, hi_;
-  steady_state_options opt_;
+  steady_state_1d_options opt_;
   std::function<double(double)> U_, dU_, D_, dD_;
   bool constant_ = false;
   std::vector<double> grid_, R_;
@@ -635,5 +636,15 @@ class steady_state_1d {
   std::string message_;
   long evaluations_ = 0;
 };
+
+/// The result as a CSV table (io/csv.hpp writes it): one row per basin: basin, lower, upper, minimum, probability, log_probability,
+/// error_estimate.
+inline csv_table to_table(const steady_state_1d& ss) {
+  csv_table t({"basin", "lower", "upper", "minimum", "probability", "log_probability", "error_estimate"});
+  long k = 0;
+  for (const auto& b : ss.basins())
+    t.add_row({k++, b.lower, b.upper, b.minimum, b.probability, b.log_probability, b.error_estimate});
+  return t;
+}
 
 }  // namespace shiftcurv

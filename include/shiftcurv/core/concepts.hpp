@@ -37,6 +37,8 @@
 //   index dimension() const;                                  // optional: p
 #pragma once
 
+#include <span>
+
 #include <concepts>
 #include <type_traits>
 #include <vector>
@@ -185,5 +187,45 @@ template <class F>
 concept has_dimension = requires(const F& f) {
   { f.dimension() } -> std::convertible_to<index>;
 };
+
+// ---- 1-D losses and diffusions (p = 1; derivatives/scalar_1d.hpp, noise/diffusion_1d.hpp) ----
+
+namespace detail {
+
+/// Losses with scalar helpers `value(double)` and `derivative(double, order)`.
+template <class F>
+concept scalar_loss_members = requires(const F& f, double x, int k) {
+  { f.value(x) } -> std::convertible_to<double>;
+  { f.derivative(x, k) } -> std::convertible_to<double>;
+};
+
+/// A callable on a double returning something convertible to double.
+template <class F>
+concept scalar_callable = requires(const F& f, double x) {
+  { f(x) } -> std::convertible_to<double>;
+};
+
+/// A callable on a double that is templated on its argument: f(dual) returns a dual.
+template <class F>
+concept scalar_dual_callable = scalar_callable<F> && requires(const F& f, dual<double> x) {
+  { f(x) } -> std::same_as<dual<double>>;
+};
+
+/// A loss that offers `derivative_batch(std::span<const double> θ, std::span<double> out)`.
+template <class F>
+concept batch_derivative_1d = requires(const F& f, std::span<const double> x, std::span<double> out) {
+  f.derivative_batch(x, out);
+};
+
+}  // namespace detail
+
+/// A 1-D loss (U's value): members value/derivative, a callable on a double, or a library loss
+/// on 1-vectors.  Disjunction order matters (a callable on doubles is never tried on vectors).
+template <class F>
+concept loss_1d = detail::scalar_loss_members<F> || detail::scalar_callable<F> || loss_function<F>;
+
+/// A 1-D diffusion: a diffusion_model on 1-vectors, or a callable double → double (D(θ)).
+template <class M>
+concept diffusion_1d_model = diffusion_model<M> || detail::scalar_callable<M>;
 
 }  // namespace shiftcurv

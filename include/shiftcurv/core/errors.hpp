@@ -55,6 +55,26 @@ template <class... Parts>
   throw domain_error(message(function, parts...));
 }
 
+/// Runs `body()`; a shiftcurv::invalid_argument or domain_error thrown by an internal call that
+/// names another function is re-thrown with the public function `fn` named first
+/// ("shiftcurv::fn: find_potential_minimum: D(theta) must be ...").
+template <class F>
+decltype(auto) as_called_by(std::string_view fn, F&& body) {
+  auto rename = [fn](const char* what) {
+    const std::string w = what, own = "shiftcurv::" + std::string(fn) + ":";
+    if (w.rfind(own, 0) == 0) return w;
+    const std::string_view prefix = "shiftcurv::";
+    return own + " " + (w.rfind(prefix, 0) == 0 ? w.substr(prefix.size()) : w);
+  };
+  try {
+    return body();
+  } catch (const invalid_argument& e) {
+    throw invalid_argument(rename(e.what()));
+  } catch (const domain_error& e) {
+    throw domain_error(rename(e.what()));
+  }
+}
+
 }  // namespace detail
 
 /// Throws invalid_argument unless x is finite.

@@ -5,7 +5,7 @@
 //   auto tr = shiftcurv::hutchinson_trace(H);                  // 100 Rademacher probes, seed 0
 //   std::cout << tr.value << " ± " << tr.standard_error << '\n';
 //   shiftcurv::diffusion_operator D(noise, theta);
-//   shiftcurv::trace_options o; o.probes = 400; o.seed = 3;
+//   shiftcurv::hutchinson_trace_options o; o.probes = 400; o.seed = 3;
 //   auto trD = shiftcurv::hutchinson_trace(shiftcurv::block_operator(D, off, n), o);   // one layer
 //
 // Estimator (Hutchinson 1989, "A stochastic estimator of the trace of the influence matrix for
@@ -16,10 +16,10 @@
 //                 2‖A‖_F²                for Gaussian z,
 //   standard_error = (sample standard deviation of the m values z_lᵀ A z_l)/√m — an estimate of
 //   √(Var/m) from the same probes, itself noisy when m is small.
-// The probes are random_probe(p, seed, l, distribution) (curvature/probes.hpp): reproducible,
+// The probes are random_probe(p, seed, l, distribution) (random/probes.hpp): reproducible,
 // and the same as spectral_density's for the same seed and distribution.  Cost: m applications.
 //
-// trace_options: probes (m ≥ 2, default 100), distribution (rademacher), seed (0).
+// hutchinson_trace_options: probes (m ≥ 2, default 100), distribution (rademacher), seed (0).
 // Result: value, standard_error, probes, samples (the m values z_lᵀ A z_l), operator_applications
 // (== evaluations).  Status: success, or numerical_issue when the operator returned NaN/Inf
 // (value and standard_error are then those of the probes before it, if ≥ 2, else 0).
@@ -35,17 +35,17 @@
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
-#include "shiftcurv/curvature/probes.hpp"
+#include "shiftcurv/random/probes.hpp"
 
 namespace shiftcurv {
 
-struct trace_options {
+struct hutchinson_trace_options {
   index probes = 100;                                          ///< m ≥ 2
   probe_distribution distribution = probe_distribution::rademacher;
   std::uint64_t seed = 0;                                      ///< probe l is random_probe(p, seed, l)
 };
 
-struct trace_estimate_result : result_base {
+struct hutchinson_trace_result : result_base {
   double value = 0;            ///< (1/m) Σ z_lᵀ A z_l ≈ tr(A)
   double standard_error = 0;   ///< sample sd of the z_lᵀ A z_l over √m
   index probes = 0;            ///< m (probes that entered value)
@@ -72,13 +72,13 @@ inline void mean_and_standard_error(const std::vector<double>& xs, double& mean,
 /// Hutchinson's estimate of tr(op) (see the header comment).
 template <class Op>
   requires symmetric_operator<Op>
-trace_estimate_result hutchinson_trace(const Op& op, const trace_options& options = {}) {
+hutchinson_trace_result hutchinson_trace(const Op& op, const hutchinson_trace_options& options = {}) {
   constexpr std::string_view fn = "hutchinson_trace";
   if (options.probes < 2)
     detail::throw_invalid(fn, "options.probes must be >= 2 (the standard error needs two), got ", options.probes);
   const index p = static_cast<index>(op.size());
   if (p < 1) detail::throw_invalid(fn, "the operator has size ", p);
-  trace_estimate_result out;
+  hutchinson_trace_result out;
   out.samples.reserve(static_cast<std::size_t>(options.probes));
   vector y;
   for (index l = 0; l < options.probes; ++l) {

@@ -6,7 +6,7 @@
 //   if (!top) std::cerr << top.message << '\n';
 //   top.values;            // descending (the most extreme first), top.vectors: p×5, orthonormal
 //   top.residual_norms;    // ‖A v − λ v‖: |λ − λ_exact| ≤ residual (Weyl/Bauer–Fike)
-//   shiftcurv::eigenpairs_options o; o.which = shiftcurv::spectrum_end::smallest_algebraic;
+//   shiftcurv::top_eigenpairs_options o; o.which = shiftcurv::spectrum_end::smallest_algebraic;
 //   auto bottom = shiftcurv::top_eigenpairs(H, 3, o);             // most negative first
 //   auto tri = shiftcurv::lanczos_tridiagonal(H, v0, 30);         // T = tridiag(β, α, β)
 //
@@ -18,7 +18,7 @@
 // A multiple eigenvalue: one Krylov space holds one eigenvector of it in exact arithmetic;
 // restarts and rounding usually recover every copy (the tests find a triple one), but nothing
 // guarantees it — where multiplicity matters, compare runs with two seeds.
-// eigenpairs_options:
+// top_eigenpairs_options:
 //   which            largest_algebraic (default: the top of the Hessian spectrum, as PyHessian,
 //                    Yao et al. 2020), largest_magnitude, smallest_algebraic (most negative)
 //   ncv              Krylov subspace size, k < ncv ≤ p; 0 (default) means min(p, max(2k+1, 20))
@@ -26,7 +26,7 @@
 //   tolerance        Spectra's convergence test: Ritz residual < tolerance·max(|λ|, ε^{2/3})
 //                    (1e-10)
 //   seed             the starting vector: standard normals of the Philox stream (seed,
-//                    trajectory 0), step 1, purpose random_purpose::probes (curvature/probes.hpp)
+//                    trajectory 0), step 1, purpose random_purpose::probes (random/probes.hpp)
 //   residuals        compute residual_norms (k more applications; true by default)
 // Result: values (converged ones, most extreme first: descending for largest_algebraic,
 // by descending |λ| for largest_magnitude, ascending for smallest_algebraic), vectors (p×count),
@@ -59,7 +59,7 @@
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
-#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 
@@ -75,16 +75,16 @@ constexpr std::string_view to_string(spectrum_end e) noexcept {
   return "unknown";
 }
 
-struct eigenpairs_options {
+struct top_eigenpairs_options {
   spectrum_end which = spectrum_end::largest_algebraic;
   index ncv = 0;               ///< Krylov subspace size; 0: min(p, max(2k+1, 20))
   int max_iterations = 1000;   ///< restarts of the implicitly restarted Lanczos method
   double tolerance = 1e-10;    ///< Ritz residual < tolerance·max(|λ|, ε^{2/3})
-  std::uint64_t seed = 0;      ///< starting vector (curvature/probes.hpp streams)
+  std::uint64_t seed = 0;      ///< starting vector (random/probes.hpp streams)
   bool residuals = true;       ///< compute ‖Av − λv‖ (k more applications)
 };
 
-struct eigenpairs_result : result_base {
+struct top_eigenpairs_result : result_base {
   vector values;               ///< converged eigenvalues, most extreme first
   matrix vectors;              ///< p×converged, orthonormal columns
   vector residual_norms;       ///< ‖A v_j − λ_j v_j‖ (empty unless options.residuals)
@@ -94,7 +94,7 @@ struct eigenpairs_result : result_base {
   long operator_applications = 0;
 };
 
-struct tridiagonal_result : result_base {
+struct lanczos_tridiagonal_result : result_base {
   vector alpha;                ///< diagonal of T (steps entries)
   vector beta;                 ///< off-diagonal of T (steps − 1 entries)
   matrix basis;                ///< Q, p×steps, orthonormal, QᵀAQ = T
@@ -150,7 +150,7 @@ inline Spectra::SortRule spectra_rule(spectrum_end e) {
 /// The k extreme eigenpairs of the symmetric operator `op` (see the header comment).
 template <class Op>
   requires symmetric_operator<Op>
-eigenpairs_result top_eigenpairs(const Op& op, index k, const eigenpairs_options& options = {}) {
+top_eigenpairs_result top_eigenpairs(const Op& op, index k, const top_eigenpairs_options& options = {}) {
   constexpr std::string_view fn = "top_eigenpairs";
   const index p = static_cast<index>(op.size());
   if (p < 2) detail::throw_invalid(fn, "the operator has size p = ", p, "; restarted Lanczos needs p >= 2");
@@ -166,7 +166,7 @@ eigenpairs_result top_eigenpairs(const Op& op, index k, const eigenpairs_options
     detail::throw_invalid(fn, "options.max_iterations must be >= 1, got ", options.max_iterations);
   require_positive(fn, "options.tolerance", options.tolerance);
 
-  eigenpairs_result out;
+  top_eigenpairs_result out;
   out.requested = k;
   out.ncv = ncv;
   detail::spectra_adapter<Op> adapter(op);
@@ -217,7 +217,7 @@ eigenpairs_result top_eigenpairs(const Op& op, index k, const eigenpairs_options
 /// m steps of Lanczos with full reorthogonalization from v0 (see the header comment).
 template <class Op, class V>
   requires symmetric_operator<Op>
-tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::MatrixBase<V>& v0, index m) {
+lanczos_tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::MatrixBase<V>& v0, index m) {
   constexpr std::string_view fn = "lanczos_tridiagonal";
   const index p = static_cast<index>(op.size());
   if (m < 1) detail::throw_invalid(fn, "m must be >= 1, got ", m);
@@ -227,7 +227,7 @@ tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::MatrixBase<V>&
   if (!(n0 > 0)) detail::throw_invalid(fn, "v0 must not be zero");
   m = std::min(m, p);
 
-  tridiagonal_result out;
+  lanczos_tridiagonal_result out;
   matrix Q(p, m);
   vector alpha(m), beta(m > 1 ? m - 1 : 0);
   Q.col(0) = v0 / n0;

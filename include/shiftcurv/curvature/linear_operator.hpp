@@ -72,7 +72,7 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
-#include "shiftcurv/derivatives/detail/finite_difference.hpp"
+#include "shiftcurv/derivatives/finite_difference.hpp"
 #include "shiftcurv/derivatives/per_sample.hpp"
 
 namespace shiftcurv {

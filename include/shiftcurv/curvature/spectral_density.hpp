@@ -10,7 +10,7 @@
 // Method (Ubaru, Chen & Saad 2017, "Fast estimation of tr(f(A)) via stochastic Lanczos
 // quadrature", SIAM J. Matrix Anal. Appl. 38:1075; Lin, Saad & Yang 2016 for the density;
 // Yao, Gholami, Keutzer & Mahoney 2020, "PyHessian: neural networks through the lens of the
-// Hessian"): for each of n_v probes z_l (random_probe, curvature/probes.hpp), m Lanczos steps
+// Hessian"): for each of n_v probes z_l (random_probe, random/probes.hpp), m Lanczos steps
 // from v = z_l/|z_l| (lanczos_tridiagonal, full reorthogonalization) give T_l = Y Θ Yᵀ; the
 // nodes of probe l are the Ritz values θ_k and its weights τ_k² = (Y_{0k})², which sum to 1.
 // Then vᵀ f(A) v ≈ Σ_k τ_k² f(θ_k) (Gauss quadrature: exact for polynomials f of degree
@@ -48,7 +48,7 @@
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/lanczos.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
-#include "shiftcurv/curvature/probes.hpp"
+#include "shiftcurv/random/probes.hpp"
 
 namespace shiftcurv {
 
@@ -131,7 +131,7 @@ spectral_density_result spectral_density(const Op& op, const spectral_density_op
   Eigen::SelfAdjointEigenSolver<matrix> eig;
   for (index l = 0; l < options.probes; ++l) {
     const vector z = random_probe(p, options.seed, static_cast<std::uint64_t>(l), options.distribution);
-    const tridiagonal_result tri = lanczos_tridiagonal(op, z, options.steps);
+    const lanczos_tridiagonal_result tri = lanczos_tridiagonal(op, z, options.steps);
     out.operator_applications += tri.operator_applications;
     out.iterations += tri.steps;
     if (tri.status != status::success) {

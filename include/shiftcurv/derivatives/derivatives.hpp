@@ -30,8 +30,8 @@
 
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
-#include "shiftcurv/derivatives/detail/autodiff.hpp"
-#include "shiftcurv/derivatives/detail/finite_difference.hpp"
+#include "shiftcurv/derivatives/autodiff.hpp"
+#include "shiftcurv/derivatives/finite_difference.hpp"
 
 namespace shiftcurv {
 

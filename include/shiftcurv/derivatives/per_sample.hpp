@@ -30,7 +30,7 @@
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/detail/numerics.hpp"
 #include "shiftcurv/core/errors.hpp"
-#include "shiftcurv/derivatives/detail/finite_difference.hpp"
+#include "shiftcurv/derivatives/finite_difference.hpp"
 
 namespace shiftcurv {
 

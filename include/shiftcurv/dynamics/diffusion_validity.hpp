@@ -2,7 +2,7 @@
 // SGD valid at this λ, B?  The per-step cumulants of the SGD update and their size relative to
 // the second-order (diffusion) terms of the Kramers–Moyal expansion (paper Appendix A.2).
 //
-//   shiftcurv::diffusion_validity_options o; o.learning_rate = 0.1; o.batch_size = 8;
+//   shiftcurv::sgd_step_cumulants_options o; o.learning_rate = 0.1; o.batch_size = 8;
 //   auto c = shiftcurv::sgd_step_cumulants(my_dataset_loss, theta, o);
 //   c.mean;                // κ₁ = −λ(ḡ + αθ)
 //   c.covariance;          // κ₂ = λT·D (+ λT β² I)
@@ -41,7 +41,7 @@
 
 namespace shiftcurv {
 
-struct diffusion_validity_options {
+struct sgd_step_cumulants_options {
   double learning_rate = 0;      ///< λ > 0
   index batch_size = 1;          ///< B ≥ 1
   double alpha = 0;              ///< eq 13 (drift αθ)
@@ -70,18 +70,18 @@ struct sgd_step_cumulants_result : result_base {
 /// Throws domain_error unless λ > 0, α ≥ 0, ℓ ≥ 0; invalid_argument on B < 1, θ non-finite.
 template <class F>
   requires per_sample_loss<F>
-sgd_step_cumulants_result sgd_step_cumulants(const F& loss, const vector& theta, const diffusion_validity_options& o) {
+sgd_step_cumulants_result sgd_step_cumulants(const F& loss, const vector& theta, const sgd_step_cumulants_options& options) {
   constexpr const char* fn = "sgd_step_cumulants";
-  require_positive(fn, "learning_rate", o.learning_rate);
-  if (o.batch_size < 1) detail::throw_invalid(fn, "batch_size must be >= 1, got ", o.batch_size);
-  require_finite(fn, "alpha", o.alpha);
-  require_finite(fn, "beta", o.beta);
-  require_finite(fn, "length_scale", o.length_scale);
-  if (o.alpha < 0) detail::throw_domain(fn, "alpha must be >= 0, got ", o.alpha);
-  if (o.length_scale < 0) detail::throw_domain(fn, "length_scale must be >= 0, got ", o.length_scale);
+  require_positive(fn, "learning_rate", options.learning_rate);
+  if (options.batch_size < 1) detail::throw_invalid(fn, "batch_size must be >= 1, got ", options.batch_size);
+  require_finite(fn, "alpha", options.alpha);
+  require_finite(fn, "beta", options.beta);
+  require_finite(fn, "length_scale", options.length_scale);
+  if (options.alpha < 0) detail::throw_domain(fn, "alpha must be >= 0, got ", options.alpha);
+  if (options.length_scale < 0) detail::throw_domain(fn, "length_scale must be >= 0, got ", options.length_scale);
   const matrix G = sample_gradients(loss, theta);  // checks θ
   const index N = G.rows(), p = G.cols();
-  const double lr = o.learning_rate, B = static_cast<double>(o.batch_size), T = lr / B;
+  const double lr = options.learning_rate, B = static_cast<double>(options.batch_size), T = lr / B;
   const vector gbar = G.colwise().mean().transpose();
   matrix C = G.rowwise() - gbar.transpose();  // centred, rows c_i
   const double invN = 1.0 / static_cast<double>(N);
@@ -89,13 +89,13 @@ sgd_step_cumulants_result sgd_step_cumulants(const F& loss, const vector& theta,
   sgd_step_cumulants_result r;
   r.temperature = T;
   r.evaluations = N;
-  r.mean = -lr * (gbar + o.alpha * theta);
+  r.mean = -lr * (gbar + options.alpha * theta);
   const matrix omega2 = invN * C.transpose() * C;
   r.covariance = lr * T * omega2;
-  r.covariance.diagonal().array() += lr * T * o.beta * o.beta;
+  r.covariance.diagonal().array() += lr * T * options.beta * options.beta;
   // κ_k = (−1)^k λ T^{k−1} ω_k for k = 3, 4.
   const double c3 = -lr * T * T, c4 = lr * T * T * T;
-  if (p <= o.max_tensor_dimension) {
+  if (p <= options.max_tensor_dimension) {
     const auto P = static_cast<std::size_t>(p);
     r.third.assign(P * P * P, 0.0);
     r.fourth.assign(P * P * P * P, 0.0);
@@ -138,16 +138,16 @@ sgd_step_cumulants_result sgd_step_cumulants(const F& loss, const vector& theta,
     const double k3 = c3 * w3, k4 = c4 * w4;
     r.skewness(j) = k3 / std::pow(var, 1.5);
     r.excess_kurtosis(j) = k4 / (var * var);
-    const double ell = o.length_scale > 0 ? o.length_scale : std::sqrt(var);
+    const double ell = options.length_scale > 0 ? options.length_scale : std::sqrt(var);
     r.third_order_ratio = std::max(r.third_order_ratio, (1.0 / 3.0) * std::fabs(k3) / (var * ell));
     r.fourth_order_ratio = std::max(r.fourth_order_ratio, (1.0 / 12.0) * std::fabs(k4) / (var * ell * ell));
   }
   const double tr = r.covariance.trace();
   r.drift_to_spread = tr > 0 ? r.mean.norm() / std::sqrt(tr) : 0.0;
-  if (r.third_order_ratio > o.tolerance || r.fourth_order_ratio > o.tolerance) {
+  if (r.third_order_ratio > options.tolerance || r.fourth_order_ratio > options.tolerance) {
     r.status = status::assumption_violated;
     r.message = detail::message(fn, "Kramers-Moyal terms beyond second order are not small: r3 = ", r.third_order_ratio,
-                                ", r4 = ", r.fourth_order_ratio, " (tolerance ", o.tolerance,
+                                ", r4 = ", r.fourth_order_ratio, " (tolerance ", options.tolerance,
                                 "); lower T = lambda/B or check the length scale");
   }
   return r;

@@ -44,8 +44,8 @@
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/dynamics/detail/parallel.hpp"
-#include "shiftcurv/dynamics/random.hpp"
 #include "shiftcurv/dynamics/reflecting_box.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 
@@ -157,23 +157,23 @@ namespace detail {
 /// run_ensemble with the chunks run by `exec` (local_chunk_executor, or mpi/ensemble.hpp's).
 template <class Exec, class Stepper, class System, class Init, class Observer>
 auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system, const Init& init, Observer observer,
-                       const ensemble_options& opts) -> ensemble_result<Observer> {
+                       const ensemble_options& options) -> ensemble_result<Observer> {
   using State = typename Stepper::state_type;
-  const auto plan = detail::plan_snapshots("run_ensemble", opts.particles, opts.dt, opts.t_end, opts.observe_at);
+  const auto plan = detail::plan_snapshots("run_ensemble", options.particles, options.dt, options.t_end, options.observe_at);
   const index snapshots = static_cast<index>(plan.steps.size());
   observer.reset(snapshots);
-  const index chunk = detail::chunk_size_for(opts.particles);
-  const index chunks = (opts.particles + chunk - 1) / chunk;
-  const unsigned threads = detail::resolve_threads(opts.threads, chunks);
+  const index chunk = detail::chunk_size_for(options.particles);
+  const index chunks = (options.particles + chunk - 1) / chunk;
+  const unsigned threads = detail::resolve_threads(options.threads, chunks);
   const auto t0 = std::chrono::steady_clock::now();
 
   detail::chunk_accumulator<Observer> proto{observer, 0};
   auto work = [&](index c, detail::chunk_accumulator<Observer>& acc, std::atomic<std::uint64_t>& done) {
     Stepper st = stepper;
     const System sys = system;
-    for (index k = c * chunk; k < std::min(opts.particles, (c + 1) * chunk); ++k) {
-      st.restart(typename Stepper::random_source_type(opts.seed, static_cast<std::uint64_t>(k)));
-      State x = init(opts.seed, k);
+    for (index k = c * chunk; k < std::min(options.particles, (c + 1) * chunk); ++k) {
+      st.restart(typename Stepper::random_source_type(options.seed, static_cast<std::uint64_t>(k)));
+      State x = init(options.seed, k);
       for (index i = 0; i < x.size(); ++i)
         if (!std::isfinite(x(i)))
           detail::throw_invalid("run_ensemble", "the initial state of trajectory ", k, " has a non-finite entry x0[",
@@ -181,7 +181,7 @@ auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system
       index n = 0;
       bool finite = true;
       for (index s = 0; s < snapshots && finite; ++s) {
-        for (; n < plan.steps[static_cast<std::size_t>(s)]; ++n) st.do_step(sys, x, static_cast<double>(n) * opts.dt, opts.dt);
+        for (; n < plan.steps[static_cast<std::size_t>(s)]; ++n) st.do_step(sys, x, static_cast<double>(n) * options.dt, options.dt);
         finite = detail::all_finite(x);
         if (finite) acc.observer.observe(s, x);
       }
@@ -190,14 +190,14 @@ auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system
     }
   };
   detail::progress_settings progress;
-  progress.enabled = opts.progress && opts.progress_stream != nullptr;
-  progress.after_seconds = opts.progress_after_seconds;
-  progress.out = opts.progress_stream;
+  progress.enabled = options.progress && options.progress_stream != nullptr;
+  progress.after_seconds = options.progress_after_seconds;
+  progress.out = options.progress_stream;
   progress.label = "shiftcurv::run_ensemble";
   auto total = exec(chunks, threads, proto, work,
-                    static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(opts.particles), progress);
+                    static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(options.particles), progress);
   ensemble_result<Observer> r{result_base{}, std::move(total.observer), plan.times, plan.steps,
-                              opts.particles, plan.total_steps, total.non_finite, 0.0};
+                              options.particles, plan.total_steps, total.non_finite, 0.0};
   r.iterations = plan.total_steps;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (r.non_finite > 0) {
@@ -215,8 +215,8 @@ auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system
 /// times, an initial state with a NaN/Inf entry.
 template <class Stepper, class System, class Init, class Observer>
 auto run_ensemble(const Stepper& stepper, const System& system, const Init& init, Observer observer,
-                  const ensemble_options& opts = {}) -> ensemble_result<Observer> {
-  return detail::run_ensemble_with(detail::local_chunk_executor{}, stepper, system, init, std::move(observer), opts);
+                  const ensemble_options& options = {}) -> ensemble_result<Observer> {
+  return detail::run_ensemble_with(detail::local_chunk_executor{}, stepper, system, init, std::move(observer), options);
 }
 
 }  // namespace shiftcurv

@@ -67,18 +67,19 @@
 
 #include <Eigen/Core>
 
-#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/moments.hpp"
 #include "shiftcurv/core/dual.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
-#include "shiftcurv/dynamics/detail/moments.hpp"
 #include "shiftcurv/dynamics/detail/parallel.hpp"
 #include "shiftcurv/dynamics/ensemble.hpp"
-#include "shiftcurv/dynamics/random.hpp"
 #include "shiftcurv/dynamics/reflecting_box.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
+#include "shiftcurv/io/csv_table.hpp"
+#include "shiftcurv/noise/diffusion_1d.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 
@@ -259,10 +260,10 @@ inline index langevin_1d_chunk_count(index particles) {
   return (particles + c - 1) / c;
 }
 
-inline langevin_1d_accumulator langevin_1d_prototype(const langevin_1d_options& o, index snapshots) {
+inline langevin_1d_accumulator langevin_1d_prototype(const langevin_1d_options& options, index snapshots) {
   langevin_1d_accumulator proto;
-  proto.basins = static_cast<index>(o.basin_boundaries.size()) + 1;
-  proto.bins = o.histogram_bins;
+  proto.basins = static_cast<index>(options.basin_boundaries.size()) + 1;
+  proto.bins = options.histogram_bins;
   proto.reset(snapshots);
   return proto;
 }
@@ -270,29 +271,29 @@ inline langevin_1d_accumulator langevin_1d_prototype(const langevin_1d_options& 
 /// The chunks are run by `exec` (local_chunk_executor merges them; see parallel.hpp).
 template <sde_scheme S, class Train, class Test, class Diffusion, class Exec>
 auto run_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const diffusion_1d_view<Diffusion>& D, double T,
-                     const langevin_1d_options& o, const snapshot_plan& plan) {
+                     const langevin_1d_options& options, const snapshot_plan& plan) {
   const index snapshots = static_cast<index>(plan.steps.size());
-  const langevin_1d_accumulator proto = langevin_1d_prototype(o, snapshots);
-  const bool walls = o.walls.active();
-  const double lo = walls ? o.walls.lower(0) : 0.0, hi = walls ? o.walls.upper(0) : 0.0;
+  const langevin_1d_accumulator proto = langevin_1d_prototype(options, snapshots);
+  const bool walls = options.walls.active();
+  const double lo = walls ? options.walls.lower(0) : 0.0, hi = walls ? options.walls.upper(0) : 0.0;
   using block_kernel = langevin_block_1d<S, Train, Diffusion>;
   constexpr index width = block_kernel::width;
   // Whole blocks per chunk (a function of the particle count only: reproducible summation).
-  const index chunk = langevin_1d_chunk_size(o.particles);
-  const index chunks = langevin_1d_chunk_count(o.particles);
-  const auto& bounds = o.basin_boundaries;
-  const philox_batch noise(o.seed);
+  const index chunk = langevin_1d_chunk_size(options.particles);
+  const index chunks = langevin_1d_chunk_count(options.particles);
+  const auto& bounds = options.basin_boundaries;
+  const philox_batch noise(options.seed);
 
   auto work = [&](index c, langevin_1d_accumulator& acc, std::atomic<std::uint64_t>& done) {
-    block_kernel kernel{U, D, T, o.dt, std::sqrt(o.dt), walls, lo, hi, {}, {}, {}, {}, {}, {}};
-    const index end = std::min(o.particles, (c + 1) * chunk);
+    block_kernel kernel{U, D, T, options.dt, std::sqrt(options.dt), walls, lo, hi, {}, {}, {}, {}, {}, {}};
+    const index end = std::min(options.particles, (c + 1) * chunk);
     for (index k0 = c * chunk; k0 < end; k0 += width) {
       const index n = std::min(width, end - k0);
       alignas(64) double x[width], z0[width], z1[width];
       bool dead[width];
       for (index j = 0; j < n; ++j) {
-        const philox_stream init(o.seed, static_cast<std::uint64_t>(k0 + j));
-        x[j] = o.x0 ? *o.x0 : lo + (hi - lo) * open_uniform(init.bits(0, 0, random_purpose::initial));
+        const philox_stream init(options.seed, static_cast<std::uint64_t>(k0 + j));
+        x[j] = options.x0 ? *options.x0 : lo + (hi - lo) * open_uniform(init.bits(0, 0, random_purpose::initial));
         dead[j] = false;
       }
       index step = 0;
@@ -325,12 +326,12 @@ auto run_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const diff
     }
   };
   progress_settings progress;
-  progress.enabled = o.progress && o.progress_stream != nullptr;
-  progress.after_seconds = o.progress_after_seconds;
-  progress.out = o.progress_stream;
+  progress.enabled = options.progress && options.progress_stream != nullptr;
+  progress.after_seconds = options.progress_after_seconds;
+  progress.out = options.progress_stream;
   progress.label = "shiftcurv::langevin_ensemble_1d";
-  return exec(chunks, resolve_threads(o.threads, chunks), proto, work,
-              static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(o.particles), progress);
+  return exec(chunks, resolve_threads(options.threads, chunks), proto, work,
+              static_cast<std::uint64_t>(plan.total_steps) * static_cast<std::uint64_t>(options.particles), progress);
 }
 
 template <class Diffusion>
@@ -342,27 +343,27 @@ struct langevin_1d_setup {
 /// The checks of langevin_ensemble_1d (see there), and the snapshot plan.
 template <class Train, class Test, class Diffusion>
 langevin_1d_setup<Diffusion> check_langevin_1d(const char* fn, const Train& U, const Test& U_test, const Diffusion& D,
-                                               double T, const langevin_1d_options& o) {
+                                               double T, const langevin_1d_options& options) {
   require_temperature(fn, T);
-  auto plan = detail::plan_snapshots(fn, o.particles, o.dt, o.t_end, o.observe_at);
-  if (o.walls && o.walls.dimension() > 1)
-    detail::throw_invalid(fn, "walls must be a 1-D interval, got a box of dimension ", o.walls.dimension());
-  if (o.x0) {
-    require_finite(fn, "x0", *o.x0);
-    if (o.walls && !(*o.x0 >= o.walls.lower(0) && *o.x0 <= o.walls.upper(0)))
-      detail::throw_invalid(fn, "x0 = ", *o.x0, " lies outside the walls [", o.walls.lower(0), ", ",
-                            o.walls.upper(0), "]");
-  } else if (!o.walls) {
+  auto plan = detail::plan_snapshots(fn, options.particles, options.dt, options.t_end, options.observe_at);
+  if (options.walls && options.walls.dimension() > 1)
+    detail::throw_invalid(fn, "walls must be a 1-D interval, got a box of dimension ", options.walls.dimension());
+  if (options.x0) {
+    require_finite(fn, "x0", *options.x0);
+    if (options.walls && !(*options.x0 >= options.walls.lower(0) && *options.x0 <= options.walls.upper(0)))
+      detail::throw_invalid(fn, "x0 = ", *options.x0, " lies outside the walls [", options.walls.lower(0), ", ",
+                            options.walls.upper(0), "]");
+  } else if (!options.walls) {
     detail::throw_invalid(fn, "a uniform initial condition needs walls (or set x0)");
   }
-  for (double b : o.basin_boundaries) require_finite(fn, "basin boundary", b);
-  for (std::size_t i = 1; i < o.basin_boundaries.size(); ++i)
-    if (!(o.basin_boundaries[i - 1] < o.basin_boundaries[i]))
-      detail::throw_invalid(fn, "basin boundaries must be strictly increasing, got ", o.basin_boundaries[i - 1],
-                            " then ", o.basin_boundaries[i]);
-  if (o.histogram_bins < 0) detail::throw_invalid(fn, "histogram_bins must be >= 0, got ", o.histogram_bins);
-  if (o.histogram_bins > 0 && !o.walls) detail::throw_invalid(fn, "a histogram needs walls (its range)");
-  const double probe = o.x0 ? *o.x0 : o.walls.lower(0);
+  for (double b : options.basin_boundaries) require_finite(fn, "basin boundary", b);
+  for (std::size_t i = 1; i < options.basin_boundaries.size(); ++i)
+    if (!(options.basin_boundaries[i - 1] < options.basin_boundaries[i]))
+      detail::throw_invalid(fn, "basin boundaries must be strictly increasing, got ", options.basin_boundaries[i - 1],
+                            " then ", options.basin_boundaries[i]);
+  if (options.histogram_bins < 0) detail::throw_invalid(fn, "histogram_bins must be >= 0, got ", options.histogram_bins);
+  if (options.histogram_bins > 0 && !options.walls) detail::throw_invalid(fn, "a histogram needs walls (its range)");
+  const double probe = options.x0 ? *options.x0 : options.walls.lower(0);
   detail::require_loss_1d(fn, "U", U);
   detail::require_loss_1d(fn, "U_test", U_test);
   return {std::move(plan), diffusion_1d_view<Diffusion>(fn, D, probe)};
@@ -371,23 +372,23 @@ langevin_1d_setup<Diffusion> check_langevin_1d(const char* fn, const Train& U, c
 /// run_langevin_1d for the scheme of `o`.
 template <class Exec, class Train, class Test, class Diffusion>
 auto dispatch_langevin_1d(Exec&& exec, const Train& U, const Test& U_test, const langevin_1d_setup<Diffusion>& setup,
-                          double T, const langevin_1d_options& o) {
-  switch (o.scheme) {
+                          double T, const langevin_1d_options& options) {
+  switch (options.scheme) {
     case sde_scheme::milstein:
-      return run_langevin_1d<sde_scheme::milstein>(exec, U, U_test, setup.D, T, o, setup.plan);
+      return run_langevin_1d<sde_scheme::milstein>(exec, U, U_test, setup.D, T, options, setup.plan);
     case sde_scheme::weak_order2:
-      return run_langevin_1d<sde_scheme::weak_order2>(exec, U, U_test, setup.D, T, o, setup.plan);
+      return run_langevin_1d<sde_scheme::weak_order2>(exec, U, U_test, setup.D, T, options, setup.plan);
     case sde_scheme::euler_maruyama:
     default:
-      return run_langevin_1d<sde_scheme::euler_maruyama>(exec, U, U_test, setup.D, T, o, setup.plan);
+      return run_langevin_1d<sde_scheme::euler_maruyama>(exec, U, U_test, setup.D, T, options, setup.plan);
   }
 }
 
 /// The result from the merged partial sums.
 inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin_1d_accumulator& acc,
-                                                  const snapshot_plan& plan, const langevin_1d_options& o) {
+                                                  const snapshot_plan& plan, const langevin_1d_options& options) {
   langevin_1d_result r;
-  r.particles = o.particles;
+  r.particles = options.particles;
   r.steps = plan.total_steps;
   r.iterations = plan.total_steps;
   r.non_finite = acc.non_finite;
@@ -408,7 +409,7 @@ inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin
       snap.occupancy_error.push_back(n > 0 ? std::sqrt(p * (1 - p) / n) : 0.0);
     }
     if (acc.bins > 0) {
-      const double width = (o.walls.upper(0) - o.walls.lower(0)) / static_cast<double>(acc.bins);
+      const double width = (options.walls.upper(0) - options.walls.lower(0)) / static_cast<double>(acc.bins);
       for (index b = 0; b < acc.bins; ++b)
         snap.histogram.push_back(n > 0 ? static_cast<double>(acc.histogram[s * static_cast<std::size_t>(acc.bins) + static_cast<std::size_t>(b)]) / (n * width) : 0.0);
     }
@@ -432,12 +433,12 @@ inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin
 template <class Train, class Test, class Diffusion>
   requires loss_1d<Train> && loss_1d<Test> && diffusion_1d_model<Diffusion>
 langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, const Diffusion& D, double T,
-                                        const langevin_1d_options& o = {}) {
+                                        const langevin_1d_options& options = {}) {
   constexpr const char* fn = "langevin_ensemble_1d";
-  const auto setup = detail::check_langevin_1d(fn, U, U_test, D, T, o);
+  const auto setup = detail::check_langevin_1d(fn, U, U_test, D, T, options);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto acc = detail::dispatch_langevin_1d(detail::local_chunk_executor{}, U, U_test, setup, T, o);
-  langevin_1d_result r = detail::make_langevin_1d_result(fn, acc, setup.plan, o);
+  const auto acc = detail::dispatch_langevin_1d(detail::local_chunk_executor{}, U, U_test, setup, T, options);
+  langevin_1d_result r = detail::make_langevin_1d_result(fn, acc, setup.plan, options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -445,8 +446,8 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Test& U_test, cons
 /// The same with the train loss also as the test loss.
 template <class Train, class Diffusion>
   requires loss_1d<Train> && diffusion_1d_model<Diffusion>
-langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, double T, const langevin_1d_options& o = {}) {
-  return langevin_ensemble_1d(U, U, D, T, o);
+langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, double T, const langevin_1d_options& options = {}) {
+  return langevin_ensemble_1d(U, U, D, T, options);
 }
 
 /// The partial sums of one chunk of particles (serializable: io/checkpoint.hpp's archives).
@@ -500,5 +501,24 @@ class langevin_1d_chunks {
   detail::langevin_1d_setup<std::remove_cv_t<Diffusion>> setup_;
   langevin_1d_partial proto_;
 };
+
+/// The result as a CSV table (io/csv.hpp writes it): one row per snapshot: time, particles, mean_train_loss, train_loss_error,
+/// mean_test_loss, test_loss_error, mean_theta, variance_theta, occupancy_k…, occupancy_error_k….
+inline csv_table to_table(const langevin_1d_result& r) {
+  const long K = r.snapshots.empty() ? 0 : static_cast<long>(r.snapshots.front().occupancy.size());
+  std::vector<std::string> h{"time",           "particles",      "mean_train_loss", "train_loss_error",
+                             "mean_test_loss", "test_loss_error", "mean_theta",      "variance_theta"};
+  detail::append_indexed(h, "occupancy", K);
+  detail::append_indexed(h, "occupancy_error", K);
+  csv_table t(std::move(h));
+  for (const auto& s : r.snapshots) {
+    std::vector<csv_cell> row{s.time,           s.particles,       s.mean_train_loss, s.train_loss_error,
+                              s.mean_test_loss, s.test_loss_error, s.mean_theta,      s.variance_theta};
+    for (long k = 0; k < K; ++k) row.emplace_back(s.occupancy.at(k));
+    for (long k = 0; k < K; ++k) row.emplace_back(s.occupancy_error.at(k));
+    t.add_row(std::move(row));
+  }
+  return t;
+}
 
 }  // namespace shiftcurv

@@ -29,9 +29,9 @@
 #include <utility>
 #include <vector>
 
+#include "shiftcurv/core/detail/moments.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/detail/moments.hpp"
 
 namespace shiftcurv {
 

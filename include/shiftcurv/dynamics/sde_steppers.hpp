@@ -57,8 +57,8 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/random.hpp"
 #include "shiftcurv/dynamics/reflecting_box.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 

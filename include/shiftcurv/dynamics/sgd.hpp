@@ -37,7 +37,7 @@
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/derivatives/per_sample.hpp"
-#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 
@@ -70,16 +70,16 @@ class sgd_stepper {
 
   /// Keeps a reference to `loss` (it must outlive the stepper).  Throws domain_error unless
   /// λ > 0 and α ≥ 0; invalid_argument unless 1 ≤ B (≤ N without replacement), β finite.
-  sgd_stepper(const F& loss, const sgd_options& o, philox_noise noise = {}) : loss_(&loss), o_(o), noise_(noise) {
+  sgd_stepper(const F& loss, const sgd_options& options, philox_noise noise = {}) : loss_(&loss), o_(options), noise_(noise) {
     constexpr const char* fn = "sgd_stepper";
-    require_positive(fn, "learning_rate", o.learning_rate);
+    require_positive(fn, "learning_rate", options.learning_rate);
     n_ = detail::checked_num_samples(fn, loss);
-    if (o.batch_size < 1) detail::throw_invalid(fn, "batch_size must be >= 1, got ", o.batch_size);
-    if (o.sampling == minibatch_sampling::without_replacement && o.batch_size > n_)
-      detail::throw_invalid(fn, "batch_size ", o.batch_size, " exceeds the ", n_, " samples (without replacement)");
-    require_finite(fn, "alpha", o.alpha);
-    require_finite(fn, "beta", o.beta);
-    if (o.alpha < 0) detail::throw_domain(fn, "alpha must be >= 0, got ", o.alpha);
+    if (options.batch_size < 1) detail::throw_invalid(fn, "batch_size must be >= 1, got ", options.batch_size);
+    if (options.sampling == minibatch_sampling::without_replacement && options.batch_size > n_)
+      detail::throw_invalid(fn, "batch_size ", options.batch_size, " exceeds the ", n_, " samples (without replacement)");
+    require_finite(fn, "alpha", options.alpha);
+    require_finite(fn, "beta", options.beta);
+    if (options.alpha < 0) detail::throw_domain(fn, "alpha must be >= 0, got ", options.alpha);
     reset_permutation();
   }
 

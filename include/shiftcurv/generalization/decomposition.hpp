@@ -70,7 +70,7 @@ struct decomposition_terms {
 };
 
 /// `per_basin[k]` unweighted, `overall` = Σ_k w_k per_basin[k].
-struct test_loss_decomposition_result {
+struct decompose_test_loss_result {
   decomposition_terms overall;
   std::vector<decomposition_terms> per_basin;
 };
@@ -124,7 +124,7 @@ inline void validate_basin(std::string_view fn, const basin_terms& b, std::size_
 }  // namespace detail::decomposition_impl
 
 /// Eq 4 and 7, per basin and weighted over the basins.  Throws on bad input (header comment).
-inline test_loss_decomposition_result decompose_test_loss(const std::vector<basin_terms>& basins) {
+inline decompose_test_loss_result decompose_test_loss(const std::vector<basin_terms>& basins) {
   constexpr const char* fn = "decompose_test_loss";
   if (basins.empty()) detail::throw_invalid(fn, "basins is empty, need at least one basin");
   const index p = basins.front().shift.size();
@@ -138,7 +138,7 @@ inline test_loss_decomposition_result decompose_test_loss(const std::vector<basi
     detail::throw_domain(fn, "the weights must sum to 1 within ", decomposition_weight_tolerance,
                          ", they sum to ", weight_sum);
 
-  test_loss_decomposition_result out;
+  decompose_test_loss_result out;
   out.per_basin.reserve(basins.size());
   for (const auto& b : basins) {
     const decomposition_terms t = detail::decomposition_impl::terms_of(b);

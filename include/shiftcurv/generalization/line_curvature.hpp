@@ -146,10 +146,10 @@ void check_input(std::string_view fn, const TrainLoss& train_loss, const TestLos
 /// loss on the side of θ_tr facing away from θ_test (θ_tr − d·u).
 template <class TrainLoss, class TestLoss>
 void symmetrized_fits(const TrainLoss& train_loss, const TestLoss& test_loss, const vector& theta_train,
-                      const vector& theta_test, const vector& u, const line_curvature_options& o,
+                      const vector& theta_test, const vector& u, const line_curvature_options& options,
                       line_curvature_result& out) {
-  const int n = o.samples;
-  const double L = o.window * out.shift_norm;
+  const int n = options.samples;
+  const double L = options.window * out.shift_norm;
   for (int i = 0; i < n; ++i) {
     const double d = L * static_cast<double>(i) / static_cast<double>(n - 1);
     out.distances.push_back(d);

@@ -5,7 +5,7 @@
 //   shiftcurv::vector s = shiftcurv::projected_shift(theta_test - theta_train, G);
 //   auto r = shiftcurv::project_shift(theta_test - theta_train, G);  // with rank, σ_i, status
 //   auto r2 = shiftcurv::project_shift(theta_test - theta_train, test_set, theta_train);
-//   auto r3 = shiftcurv::project_shift(s, G, {.rank_tolerance = 1e-6});   // a shift_projection_result
+//   auto r3 = shiftcurv::project_shift(s, G, {.rank_tolerance = 1e-6});   // a project_shift_result
 //
 // Contract: G = U S Vᵀ (Eigen's BDCSVD); the span of the rows of G is spanned by the right
 // singular vectors with σ_i > rank_tolerance·σ_max, and the projection is V_r V_rᵀ s.  A
@@ -40,7 +40,7 @@ struct project_shift_options {
 };
 
 /// The projected shift with what the rank decision was based on.
-struct shift_projection_result : result_base {
+struct project_shift_result : result_base {
   vector shift;              ///< Proj_G s
   index rank = 0;            ///< dimension of the resolved span G
   double rank_tolerance = 0; ///< the relative tolerance used
@@ -54,7 +54,7 @@ namespace detail {
 /// Eq 12 for callers that name themselves `fn`.  A template so that including this header
 /// does not instantiate BDCSVD (only a call does).
 template <class = void>
-shift_projection_result project_shift(std::string_view fn, const vector& shift, const matrix& G,
+project_shift_result project_shift(std::string_view fn, const vector& shift, const matrix& G,
                                       const project_shift_options& opt) {
   const double rank_tolerance = opt.rank_tolerance;
   if (shift.size() < 1) throw_invalid(fn, "shift is empty, need dimension p >= 1");
@@ -66,7 +66,7 @@ shift_projection_result project_shift(std::string_view fn, const vector& shift, 
   if (!(rank_tolerance >= 0 && rank_tolerance < 1))
     throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", rank_tolerance);
 
-  shift_projection_result out;
+  project_shift_result out;
   out.rank_tolerance = rank_tolerance;
   Eigen::BDCSVD<matrix> svd(G, Eigen::ComputeThinV);
   if (svd.info() != Eigen::Success) {
@@ -101,27 +101,27 @@ shift_projection_result project_shift(std::string_view fn, const vector& shift, 
 
 /// Eq 12 with the rank information; `test_sample_gradients` is N×p with rows g_iᵀ.
 template <class = void>
-shift_projection_result project_shift(const vector& shift, const matrix& test_sample_gradients,
-                                      const project_shift_options& opt = {}) {
-  return detail::project_shift("project_shift", shift, test_sample_gradients, opt);
+project_shift_result project_shift(const vector& shift, const matrix& test_sample_gradients,
+                                      const project_shift_options& options = {}) {
+  return detail::project_shift("project_shift", shift, test_sample_gradients, options);
 }
 
 /// Eq 12: the shift projected onto the span of the rows of `test_sample_gradients` (N×p).
 template <class = void>
 vector projected_shift(const vector& shift, const matrix& test_sample_gradients,
-                       const project_shift_options& opt = {}) {
-  return detail::project_shift("projected_shift", shift, test_sample_gradients, opt).shift;
+                       const project_shift_options& options = {}) {
+  return detail::project_shift("projected_shift", shift, test_sample_gradients, options).shift;
 }
 
 /// Eq 12 with the per-test-sample gradients of a per-sample loss evaluated at `theta`
 /// (θ_k^tr is the safe choice, see the header comment).
 template <class F>
   requires per_sample_loss<F>
-shift_projection_result project_shift(const vector& shift, const F& test_samples, const vector& theta,
-                                      const project_shift_options& opt = {}) {
+project_shift_result project_shift(const vector& shift, const F& test_samples, const vector& theta,
+                                      const project_shift_options& options = {}) {
   constexpr std::string_view fn = "project_shift";
   require_size(fn, "theta", theta.size(), shift.size());
-  return detail::project_shift(fn, shift, detail::sample_gradients(fn, test_samples, theta), opt);
+  return detail::project_shift(fn, shift, detail::sample_gradients(fn, test_samples, theta), options);
 }
 
 }  // namespace shiftcurv

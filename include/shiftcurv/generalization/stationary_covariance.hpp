@@ -1,7 +1,7 @@
 // shiftcurv/generalization/stationary_covariance.hpp — the stationary covariance Σ of SGD near
 // a minimum (the Ornstein–Uhlenbeck process dθ = −H(θ−θ*)dt + √(T D) dW, Lyapunov equation
-// HΣ + ΣH = T·D), solved in the top-k eigenspace of H, and the covariance-curvature ½tr(CΣ)
-// measured from SGD iterates.
+// HΣ + ΣH = T·D), solved in the top-k eigenspace of H.
+// (The covariance-curvature measured from SGD iterates: studies/covariance_curvature.hpp.)
 //
 //   shiftcurv::hessian_operator H(loss, theta_star);       // curvature/linear_operator.hpp
 //   shiftcurv::diffusion_operator D(noise, theta_star);
@@ -11,7 +11,6 @@
 //   double var = sig.variance_along(u);                     // uᵀ Σ u
 //   shiftcurv::vector y = sig.apply(x);                     // Σ x = Q S Qᵀ x
 //   auto ref = shiftcurv::dense_lyapunov(Hdense, Ddense, T); // small p: exact, ref.dense() = Σ
-//   auto m = shiftcurv::covariance_curvature_estimate(C, iterates);   // ½ E[δᵀ C δ] ± s.e.
 //
 // lyapunov_covariance(H_op, D_op, T, options) — with Q (p×k) the top-k eigenvectors of H by
 // restarted Lanczos (top_eigenpairs, curvature/lanczos.hpp) and λ the Ritz values,
@@ -33,7 +32,7 @@
 // pairs; S_ij is set to 0 and the status is assumption_violated, the message naming the most
 // negative λ.  Lanczos that does not converge: its status (max_iterations / numerical_issue)
 // and message are passed on, with the converged eigenpairs used.
-// lyapunov_options: k (required, 1 ≤ k ≤ p), eigen (eigenpairs_options for Lanczos; default
+// lyapunov_covariance_options: k (required, 1 ≤ k ≤ p), eigen (top_eigenpairs_options for Lanczos; default
 // tolerance 1e-10, largest_algebraic).
 //
 // dense_lyapunov(H, D, T) — the dense reference for small p: H = UΛUᵀ by Eigen's
@@ -42,28 +41,12 @@
 // (testing::ou_stationary_covariance in testing/reference_problems.hpp solves the same equation
 // as the p²×p² Kronecker system by LU, also for non-symmetric H.)
 //
-// covariance_curvature_estimate(C_op, iterates, options) — ½tr(CΣ) = ½E[δᵀCδ] from n iterates
-// θ_t near a minimum (a std::vector of p-vectors or a p×n matrix with one iterate per column):
-// δ_t = θ_t − θ̄ (θ̄ the mean of the iterates), one product C·δ_t per iterate.  Mean bias: the
-// plain average of ½δ_tᵀCδ_t has expectation ½tr(CΣ) − ½tr(C Var θ̄) exactly (stationary
-// iterates); for independent iterates Var θ̄ = Σ/n, i.e. the factor (n−1)/n, but successive SGD
-// iterates are autocorrelated and Var θ̄ is larger by the integrated autocorrelation time.  We
-// add ½tr(C V̂) back with V̂ the batch-means estimate of Var θ̄ (b more C products; reported as
-// `mean_correction`); for independent iterates this is the n/(n−1) correction to O(1/b).
-// Standard error by non-overlapping batch means (Flegal & Jones 2010; THEORY.md: mind the
-// autocorrelation): the first b·L iterates, L = ⌊n/b⌋, in b batches of L; s.e. = sd(batch
-// means)/√b.  It is trustworthy when L is many autocorrelation times: `batch_autocorrelation`
-// (lag-1 correlation of the batch means) near 0 says so, a value ≳ 0.3 says the batches are
-// too short.  With n < b (fewer than b batches of ≥ 1 iterate) it uses b = n batches of one
-// iterate, status tolerance_not_met: that s.e. ignores the autocorrelation.
-// covariance_curvature_options: batches b (default 20, ≥ 2).
-//
 // References: Gardiner, Stochastic Methods (2009) §3.8.4 (OU stationary covariance);
 // Bartels & Stewart, CACM 15 (1972) 820; Mandt, Hoffman & Blei, JMLR 18 (2017) (SGD as OU,
 // Lyapunov equation); Flegal & Jones, Ann. Statist. 38 (2010) 1034 (batch means).
 //
 // Throws shiftcurv::invalid_argument naming the function (sizes that disagree, NaN/Inf, k < 1 or
-// k > p, fewer than 2 iterates, batches < 2) or shiftcurv::domain_error (T ≤ 0).
+// k > p) or shiftcurv::domain_error (T ≤ 0).
 #pragma once
 
 #include <algorithm>
@@ -79,14 +62,13 @@
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/lanczos.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
-#include "shiftcurv/noise/detail/batch_means.hpp"
 
 namespace shiftcurv {
 
 /// Options of lyapunov_covariance.
-struct lyapunov_options {
+struct lyapunov_covariance_options {
   index k = 0;                  ///< eigenvectors of H kept, 1 ≤ k ≤ p (required)
-  eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp)
+  top_eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp)
 };
 
 namespace detail {
@@ -105,7 +87,7 @@ matrix apply_columns(const Op& op, const matrix& Q) {
 }  // namespace detail
 
 /// Σ ≈ Q S Qᵀ, kept factored.
-struct stationary_covariance_result : result_base {
+struct lyapunov_covariance_result : result_base {
   matrix basis;                 ///< Q, p×k, orthonormal eigenvectors of H
   vector curvatures;            ///< λ, the Ritz values (eigenvalues of H on span Q)
   matrix projected;             ///< S, k×k: H_k S + S H_k = T Q^T D Q
@@ -114,12 +96,12 @@ struct stationary_covariance_result : result_base {
 
   /// Σ x = Q S Qᵀ x.
   vector apply(const vector& x) const {
-    require_size("stationary_covariance_result::apply", "x", x.size(), basis.rows());
+    require_size("lyapunov_covariance_result::apply", "x", x.size(), basis.rows());
     return basis * (projected * (basis.transpose() * x));
   }
   /// uᵀ Σ u (the variance of uᵀθ; pass a unit u for the variance along a direction).
   double variance_along(const vector& u) const {
-    require_size("stationary_covariance_result::variance_along", "u", u.size(), basis.rows());
+    require_size("lyapunov_covariance_result::variance_along", "u", u.size(), basis.rows());
     const vector c = basis.transpose() * u;
     return c.dot(projected * c);
   }
@@ -127,7 +109,7 @@ struct stationary_covariance_result : result_base {
   template <class Op>
     requires symmetric_operator<Op>
   double trace_with(const Op& C) const {
-    require_size("stationary_covariance_result::trace_with", "the operator C", static_cast<index>(C.size()),
+    require_size("lyapunov_covariance_result::trace_with", "the operator C", static_cast<index>(C.size()),
                  basis.rows());
     const matrix CQ = detail::apply_columns(C, basis);
     const matrix M = basis.transpose() * CQ;
@@ -140,7 +122,7 @@ struct stationary_covariance_result : result_base {
 namespace detail {
 
 /// S_ij = T Dk_ij / (λ_i + λ_j), with the assumption check.
-inline void lyapunov_diagonal_solve(std::string_view fn, stationary_covariance_result& out, const matrix& Dk,
+inline void lyapunov_diagonal_solve(std::string_view fn, lyapunov_covariance_result& out, const matrix& Dk,
                                     double T) {
   const vector& lam = out.curvatures;
   const index k = lam.size();
@@ -170,7 +152,7 @@ inline void lyapunov_diagonal_solve(std::string_view fn, stationary_covariance_r
 /// including this header does not instantiate the eigensolver (only a call does); the solver
 /// runs on a plain matrix, the instantiation every other caller shares.
 template <class = void>
-bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationary_covariance_result& out) {
+bool symmetric_eigenbasis(std::string_view fn, const matrix& H, lyapunov_covariance_result& out) {
   const matrix S = 0.5 * (H + H.transpose());
   Eigen::SelfAdjointEigenSolver<matrix> es(S);
   if (es.info() != Eigen::Success) {
@@ -189,8 +171,8 @@ bool symmetric_eigenbasis(std::string_view fn, const matrix& H, stationary_covar
 /// (see the header comment).
 template <class HOp, class DOp>
   requires symmetric_operator<HOp> && symmetric_operator<DOp>
-stationary_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, double T,
-                                                 const lyapunov_options& options) {
+lyapunov_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, double T,
+                                                 const lyapunov_covariance_options& options) {
   constexpr std::string_view fn = "lyapunov_covariance";
   require_temperature(fn, T);
   const index p = static_cast<index>(H.size());
@@ -198,7 +180,7 @@ stationary_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, dou
   const index k = options.k;
   if (k < 1 || k > p) detail::throw_invalid(fn, "options.k must be in [1, p = ", p, "], got ", k);
 
-  stationary_covariance_result out;
+  lyapunov_covariance_result out;
   if (k == p) {
     matrix Hd(p, p);
     vector e = vector::Zero(p), y;
@@ -241,7 +223,7 @@ stationary_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, dou
 
 /// The dense solution of HΣ + ΣH = T·D for symmetric H and D (small p; see the header comment).
 template <class = void>
-stationary_covariance_result dense_lyapunov(const matrix& H, const matrix& D, double T) {
+lyapunov_covariance_result dense_lyapunov(const matrix& H, const matrix& D, double T) {
   constexpr std::string_view fn = "dense_lyapunov";
   require_temperature(fn, T);
   if (H.rows() < 1 || H.rows() != H.cols())
@@ -250,106 +232,11 @@ stationary_covariance_result dense_lyapunov(const matrix& H, const matrix& D, do
     detail::throw_invalid(fn, "D has size ", D.rows(), "x", D.cols(), ", expected ", H.rows(), "x", H.cols());
   require_finite(fn, "H", H);
   require_finite(fn, "D", D);
-  stationary_covariance_result out;
+  lyapunov_covariance_result out;
   if (!detail::symmetric_eigenbasis(fn, H, out)) return out;
   const matrix Ds = 0.5 * (D + D.transpose());
   detail::lyapunov_diagonal_solve(fn, out, out.basis.transpose() * Ds * out.basis, T);
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// covariance_curvature_estimate
-
-/// Options of covariance_curvature_estimate.
-struct covariance_curvature_options {
-  index batches = 20;   ///< non-overlapping batches for the standard error (≥ 2)
-};
-
-/// ½ tr(C Σ) measured from iterates.
-struct covariance_curvature_result : result_base {
-  double value = 0;                  ///< ½ mean δᵀCδ + mean_correction
-  double standard_error = 0;         ///< batch means
-  double mean_correction = 0;        ///< ½ tr(C V̂), V̂ the batch-means estimate of Var θ̄
-  double batch_autocorrelation = 0;  ///< lag-1 correlation of the batch means (≈ 0 is good)
-  index samples = 0;                 ///< n iterates (value) — the s.e. uses batches·batch_size
-  index batches = 0;                 ///< b used
-  index batch_size = 0;              ///< L
-  long operator_applications = 0;    ///< products of C: n + b
-};
-
-/// ½ tr(CΣ) = ½ E[δᵀCδ] from iterates, columns of a p×n matrix (see the header comment).
-template <class Op>
-  requires symmetric_operator<Op>
-covariance_curvature_result covariance_curvature_estimate(const Op& C, const matrix& iterates,
-                                                          const covariance_curvature_options& options = {}) {
-  constexpr std::string_view fn = "covariance_curvature_estimate";
-  const index p = iterates.rows(), n = iterates.cols();
-  if (n < 2) detail::throw_invalid(fn, "need at least 2 iterates, got ", n);
-  if (options.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", options.batches);
-  require_size(fn, "the operator C", static_cast<index>(C.size()), p);
-  require_finite(fn, "iterates", iterates);
-
-  covariance_curvature_result out;
-  out.samples = n;
-  index b = options.batches;
-  if (n < b) {
-    b = n;
-    out.status = status::tolerance_not_met;
-    out.message = detail::message(fn, "only ", n, " iterates for ", options.batches,
-                                  " batches: using batches of one iterate, whose standard error ignores the "
-                                  "autocorrelation of successive iterates");
-  }
-  const index L = n / b;
-  out.batches = b;
-  out.batch_size = L;
-
-  const vector mean = iterates.rowwise().mean();
-  vector q(n), d(p), y;
-  for (index t = 0; t < n; ++t) {
-    d = iterates.col(t) - mean;
-    C.apply(d, y);
-    q(t) = 0.5 * d.dot(y);
-  }
-  vector bm(b);
-  for (index j = 0; j < b; ++j) bm(j) = q.segment(j * L, L).mean();
-  // ½ tr(C V̂), V̂ = 1/(b(b−1)) Σ_j (m_j − θ̄)(m_j − θ̄)ᵀ with m_j the batch means of θ.
-  double corr = 0;
-  for (index j = 0; j < b; ++j) {
-    d = iterates.middleCols(j * L, L).rowwise().mean() - mean;
-    C.apply(d, y);
-    corr += 0.5 * d.dot(y);
-  }
-  corr /= static_cast<double>(b) * static_cast<double>(b - 1);
-  out.operator_applications = n + b;
-  out.evaluations = out.operator_applications;
-  if (!q.allFinite() || !std::isfinite(corr)) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the operator C returned a non-finite value");
-    return out;
-  }
-  out.mean_correction = corr;
-  out.value = q.mean() + corr;
-  const auto batches = detail::summarize_batch_means(bm);
-  out.standard_error = batches.standard_error;
-  out.batch_autocorrelation = batches.autocorrelation;
-  return out;
-}
-
-/// The same with the iterates as a vector of p-vectors.
-template <class Op>
-  requires symmetric_operator<Op>
-covariance_curvature_result covariance_curvature_estimate(const Op& C, const std::vector<vector>& iterates,
-                                                          const covariance_curvature_options& options = {}) {
-  constexpr std::string_view fn = "covariance_curvature_estimate";
-  if (iterates.size() < 2) detail::throw_invalid(fn, "need at least 2 iterates, got ", iterates.size());
-  const index p = iterates.front().size();
-  matrix M(p, static_cast<index>(iterates.size()));
-  for (std::size_t t = 0; t < iterates.size(); ++t) {
-    if (iterates[t].size() != p)
-      detail::throw_invalid(fn, "iterate ", t, " has size ", iterates[t].size(), ", expected ", p, " (that of iterate 0)");
-    M.col(static_cast<index>(t)) = iterates[t];
-  }
-  return covariance_curvature_estimate(C, M, options);
 }
 
 }  // namespace shiftcurv

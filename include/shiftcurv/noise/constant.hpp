@@ -8,9 +8,9 @@
 
 #include <cmath>
 
+#include "shiftcurv/core/detail/spd.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/noise/detail/spd.hpp"
 
 namespace shiftcurv {
 

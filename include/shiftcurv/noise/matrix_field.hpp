@@ -19,10 +19,10 @@
 #include <concepts>
 
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/spd.hpp"
 #include "shiftcurv/core/errors.hpp"
-#include "shiftcurv/derivatives/detail/autodiff.hpp"
-#include "shiftcurv/derivatives/detail/finite_difference.hpp"
-#include "shiftcurv/noise/detail/spd.hpp"
+#include "shiftcurv/derivatives/autodiff.hpp"
+#include "shiftcurv/derivatives/finite_difference.hpp"
 
 namespace shiftcurv {
 

@@ -5,7 +5,7 @@
 // in mpi/communicator.hpp: the ranks of an MPI run).
 //
 //   shiftcurv::serial_communicator comm;                 // or shiftcurv::mpi::communicator
-//   shiftcurv::job_options o;  o.threads = 2;
+//   shiftcurv::run_jobs_options o;  o.threads = 2;
 //   o.checkpoint = "sweep.ckpt"; o.checkpoint_every = 60; o.resume = true;   // optional
 //   o.kind = "my_sweep/1"; o.config = "T=0.1,0.2\nseed=3\n";
 //   auto out = shiftcurv::run_jobs(comm, n, [&](shiftcurv::index i) { return shiftcurv::to_bytes(f(i)); }, o);
@@ -33,7 +33,7 @@
 // the run writes a checkpoint after the current round and throws run_interrupted.  The final
 // checkpoint holds every job, so resuming a finished run only gathers the results.
 //
-// job_options (one line each):
+// run_jobs_options (one line each):
 //   threads            jobs run at once in each process (0: all cores)
 //   checkpoint         checkpoint path; empty: none
 //   checkpoint_every   seconds between checkpoints (0: after every round)
@@ -79,7 +79,7 @@ class run_interrupted : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct job_options {
+struct run_jobs_options {
   unsigned threads = 1;
   std::string checkpoint;
   double checkpoint_every = 60;
@@ -167,7 +167,7 @@ void require_same_on_all_processes(const Comm& comm, std::string_view fn, const 
 /// Runs jobs 0..n−1 over the processes of `comm` (see the header comment).  Process 0 returns
 /// the n results in job order, the others an empty vector.
 template <class Comm, class Job>
-std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const job_options& o = {}) {
+std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const run_jobs_options& o = {}) {
   constexpr const char* fn = "run_jobs";
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();

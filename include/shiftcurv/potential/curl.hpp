@@ -14,7 +14,7 @@
 // * `path_gap`: the line integrals along two paths with the same ends (effective_potential);
 //   their difference is compared with threshold·L1 + 10·(sum of the two error estimates).
 //
-// curl_options: threshold (largest relative antisymmetry counted as curl-free, default 1e-6:
+// curl_diagnostic_options: threshold (largest relative antisymmetry counted as curl-free, default 1e-6:
 // 100× the difference error).
 // path_gap_options: threshold (relative to the larger L1 norm, default 1e-8: 100× the default
 // line-integral tolerance), integral (line_integral_options, tolerance 1e-12).
@@ -36,7 +36,7 @@
 
 namespace shiftcurv {
 
-struct curl_options {
+struct curl_diagnostic_options {
   double threshold = 1e-6;   ///< largest relative antisymmetry still counted as curl-free
 };
 
@@ -50,23 +50,23 @@ struct curl_diagnostic_result : result_base {
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, double T,
-                                       const vector& theta, const curl_options& opt = {}) {
+                                       const vector& theta, const curl_diagnostic_options& options = {}) {
   constexpr std::string_view fn = "curl_diagnostic";
   detail::check_T_theta(fn, loss, noise, T, theta);
-  require_positive(fn, "threshold", opt.threshold);
+  require_positive(fn, "threshold", options.threshold);
   curl_diagnostic_result r;
   r.jacobian = detail::potential_jacobian(fn, loss, noise, T, theta);
   r.evaluations = 2 * theta.size();
-  r.threshold = opt.threshold;
+  r.threshold = options.threshold;
   const double norm = r.jacobian.norm();
   r.relative_antisymmetry = norm > 0 ? 0.5 * (r.jacobian - r.jacobian.transpose()).norm() / norm : 0.0;
   if (!std::isfinite(r.relative_antisymmetry)) {
     r.status = status::numerical_issue;
     r.message = detail::message(fn, "the Jacobian of V is not finite");
-  } else if (r.relative_antisymmetry > opt.threshold) {
+  } else if (r.relative_antisymmetry > options.threshold) {
     r.status = status::assumption_violated;
     r.message = detail::message(fn, "V is not curl-free: relative antisymmetry of dV/dtheta is ",
-                                r.relative_antisymmetry, " > threshold ", opt.threshold,
+                                r.relative_antisymmetry, " > threshold ", options.threshold,
                                 "; the effective potential depends on the path");
   }
   return r;
@@ -90,17 +90,17 @@ template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
                          const std::vector<vector>& path_a, const std::vector<vector>& path_b,
-                         const path_gap_options& opt = {}) {
+                         const path_gap_options& options = {}) {
   constexpr std::string_view fn = "path_gap";
   require_temperature(fn, T);
-  require_positive(fn, "threshold", opt.threshold);
+  require_positive(fn, "threshold", options.threshold);
   if (path_a.size() < 2 || path_b.size() < 2)
     detail::throw_invalid(fn, "each path needs at least 2 points, got ", path_a.size(), " and ", path_b.size());
   require_size(fn, "path_b's first point", path_b.front().size(), path_a.front().size());
   if ((path_a.front() - path_b.front()).norm() != 0 || (path_a.back() - path_b.back()).norm() != 0)
     detail::throw_invalid(fn, "the two paths must share their first and last points");
-  const line_integral_result a = detail::line_integral(fn, loss, noise, T, path_a, opt.integral);
-  const line_integral_result b = detail::line_integral(fn, loss, noise, T, path_b, opt.integral);
+  const line_integral_result a = detail::line_integral(fn, loss, noise, T, path_a, options.integral);
+  const line_integral_result b = detail::line_integral(fn, loss, noise, T, path_b, options.integral);
   path_gap_result r;
   r.value_a = a.value;
   r.value_b = b.value;
@@ -109,7 +109,7 @@ path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
   r.evaluations = a.evaluations + b.evaluations;
   const double scale = std::max(a.l1_norm, b.l1_norm);
   r.relative_gap = scale > 0 ? r.gap / scale : 0.0;
-  r.threshold = scale > 0 ? opt.threshold + 10 * r.error_estimate / scale : opt.threshold;
+  r.threshold = scale > 0 ? options.threshold + 10 * r.error_estimate / scale : options.threshold;
   if (!a.ok() || !b.ok()) {
     r.status = !a.ok() ? a.status : b.status;
     r.message = detail::message(fn, "a line integral failed: ", !a.ok() ? a.message : b.message);
@@ -125,7 +125,7 @@ path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
 template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 path_gap_result path_gap(const Loss& loss, const Noise& noise, double T, const vector& from,
-                         const vector& to, const path_gap_options& opt = {}) {
+                         const vector& to, const path_gap_options& options = {}) {
   require_size("path_gap", "to", to.size(), from.size());
   require_finite("path_gap", "from", from);
   require_finite("path_gap", "to", to);
@@ -137,7 +137,7 @@ path_gap_result path_gap(const Loss& loss, const Noise& noise, double T, const v
     staircase.push_back(x);
   }
   if (staircase.size() < 2) staircase.push_back(to);
-  return path_gap(loss, noise, T, std::vector<vector>{from, to}, staircase, opt);
+  return path_gap(loss, noise, T, std::vector<vector>{from, to}, staircase, options);
 }
 
 }  // namespace shiftcurv

@@ -30,11 +30,12 @@
 
 #include <boost/math/quadrature/tanh_sinh.hpp>
 
+#include "shiftcurv/core/detail/adaptive_quadrature.hpp"
 #include "shiftcurv/core/detail/numerics.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
+#include "shiftcurv/io/csv_table.hpp"
 #include "shiftcurv/noise/constant.hpp"
-#include "shiftcurv/potential/detail/adaptive_quadrature.hpp"
 #include "shiftcurv/potential/potential_gradient.hpp"
 
 namespace shiftcurv {
@@ -80,13 +81,13 @@ auto segment_integrand(std::string_view fn, const Loss& loss, const Noise& noise
 template <class Loss, class Noise>
 line_integral_result segment_integral(std::string_view fn, const Loss& loss, const Noise& noise,
                                       double T, const vector& from, const vector& to,
-                                      const line_integral_options& opt) {
+                                      const line_integral_options& options) {
   line_integral_result r;
   const vector d = to - from;
   if (d.squaredNorm() == 0) return r;
   long evals = 0;
   auto phi = segment_integrand(fn, loss, noise, T, from, d, evals);
-  line_rule rule = opt.rule;
+  line_rule rule = options.rule;
   if (rule == line_rule::automatic) {
     rule = line_rule::gauss_kronrod;
     for (double t : {0.0, 1.0}) {
@@ -98,11 +99,11 @@ line_integral_result segment_integral(std::string_view fn, const Loss& loss, con
     }
   }
   if (rule == line_rule::tanh_sinh) {
-    boost::math::quadrature::tanh_sinh<double> ts(static_cast<std::size_t>(std::max(opt.max_depth, 4)));
+    boost::math::quadrature::tanh_sinh<double> ts(static_cast<std::size_t>(std::max(options.max_depth, 4)));
     double err = 0, l1 = 0;
     std::size_t levels = 0;
     try {
-      r.value = ts.integrate(phi, 0.0, 1.0, opt.tolerance, &err, &l1, &levels);
+      r.value = ts.integrate(phi, 0.0, 1.0, options.tolerance, &err, &l1, &levels);
     } catch (const shiftcurv::domain_error&) {
       throw;  // D not positive definite inside the segment: the caller's domain
     } catch (const std::exception& e) {  // Boost's evaluation_error: V blew up inside
@@ -113,7 +114,7 @@ line_integral_result segment_integral(std::string_view fn, const Loss& loss, con
     r.l1_norm = l1;
     r.iterations = static_cast<long>(levels);
   } else {
-    const adaptive_sum s = adaptive_gauss_kronrod<31>(phi, 0.0, 1.0, opt.tolerance, 0.0, opt.max_depth);
+    const adaptive_sum s = adaptive_gauss_kronrod<31>(phi, 0.0, 1.0, options.tolerance, 0.0, options.max_depth);
     r.value = s.value;
     r.error_estimate = s.error;
     r.l1_norm = s.l1;
@@ -133,9 +134,9 @@ inline void finish_line_result(std::string_view fn, line_integral_result& r, dou
   }
 }
 
-inline void check_line_options(std::string_view fn, const line_integral_options& opt) {
-  require_positive(fn, "tolerance", opt.tolerance);
-  if (opt.max_depth < 0) throw_invalid(fn, "max_depth must be >= 0, got ", opt.max_depth);
+inline void check_line_options(std::string_view fn, const line_integral_options& options) {
+  require_positive(fn, "tolerance", options.tolerance);
+  if (options.max_depth < 0) throw_invalid(fn, "max_depth must be >= 0, got ", options.max_depth);
 }
 
 }  // namespace detail
@@ -145,12 +146,12 @@ namespace detail {
 /// v(last) − v(first) along a polyline, for public callers; checks and messages name `fn`.
 template <class Loss, class Noise>
 line_integral_result line_integral(std::string_view fn, const Loss& loss, const Noise& noise, double T,
-                                   const std::vector<vector>& polyline, const line_integral_options& opt) {
+                                   const std::vector<vector>& polyline, const line_integral_options& options) {
   require_temperature(fn, T);
   if (polyline.size() < 2)
     throw_invalid(fn, "a path needs at least 2 points, got ", polyline.size());
   check_model_point(fn, "the path's first point", loss, noise, polyline.front());
-  check_line_options(fn, opt);
+  check_line_options(fn, options);
   for (std::size_t i = 1; i < polyline.size(); ++i) {
     require_size(fn, "a point of the path", polyline[i].size(), polyline.front().size());
     require_finite(fn, "a point of the path", polyline[i]);
@@ -158,7 +159,7 @@ line_integral_result line_integral(std::string_view fn, const Loss& loss, const 
   line_integral_result total;
   compensated_sum sum;
   for (std::size_t i = 0; i + 1 < polyline.size(); ++i) {
-    const line_integral_result s = segment_integral(fn, loss, noise, T, polyline[i], polyline[i + 1], opt);
+    const line_integral_result s = segment_integral(fn, loss, noise, T, polyline[i], polyline[i + 1], options);
     sum.add(s.value);
     total.error_estimate += s.error_estimate;
     total.l1_norm += s.l1_norm;
@@ -167,7 +168,7 @@ line_integral_result line_integral(std::string_view fn, const Loss& loss, const 
     if (total.message.empty()) total.message = s.message;
   }
   total.value = sum.value();
-  finish_line_result(fn, total, opt.tolerance);
+  finish_line_result(fn, total, options.tolerance);
   return total;
 }
 
@@ -178,10 +179,10 @@ template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 line_integral_result effective_potential(const Loss& loss, const Noise& noise, double T,
                                          const vector& from, const vector& to,
-                                         const line_integral_options& opt = {}) {
+                                         const line_integral_options& options = {}) {
   constexpr std::string_view fn = "effective_potential";
   require_size(fn, "to", to.size(), from.size());
-  return detail::line_integral(fn, loss, noise, T, {from, to}, opt);
+  return detail::line_integral(fn, loss, noise, T, {from, to}, options);
 }
 
 /// v(last) − v(first) along the polyline through the given points (≥ 2).
@@ -189,8 +190,15 @@ template <class Loss, class Noise>
   requires loss_function<Loss> && diffusion_model<Noise>
 line_integral_result effective_potential(const Loss& loss, const Noise& noise, double T,
                                          const std::vector<vector>& polyline,
-                                         const line_integral_options& opt = {}) {
-  return detail::line_integral("effective_potential", loss, noise, T, polyline, opt);
+                                         const line_integral_options& options = {}) {
+  return detail::line_integral("effective_potential", loss, noise, T, polyline, options);
+}
+
+/// The result as a CSV table (io/csv.hpp writes it): value, error_estimate, l1_norm, status, message, evaluations.
+inline csv_table to_table(const line_integral_result& r) {
+  csv_table t({"value", "error_estimate", "l1_norm", "status", "message", "evaluations"});
+  t.add_row({r.value, r.error_estimate, r.l1_norm, to_string(r.status), r.message, r.evaluations});
+  return t;
 }
 
 }  // namespace shiftcurv

@@ -32,10 +32,10 @@
 #include <Eigen/Cholesky>
 
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/spd.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
-#include "shiftcurv/derivatives/detail/finite_difference.hpp"
-#include "shiftcurv/noise/detail/spd.hpp"
+#include "shiftcurv/derivatives/finite_difference.hpp"
 #include "shiftcurv/noise/overparametrized.hpp"
 
 namespace shiftcurv {

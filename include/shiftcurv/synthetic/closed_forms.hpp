@@ -19,10 +19,10 @@
 
 #include <Eigen/Cholesky>
 
+#include "shiftcurv/core/detail/spd.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/noise/constant.hpp"
-#include "shiftcurv/noise/detail/spd.hpp"
 #include "shiftcurv/noise/matrix_field.hpp"
 #include "shiftcurv/noise/scalar_field.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"

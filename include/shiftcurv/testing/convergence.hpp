@@ -40,7 +40,7 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/random/philox.hpp"
 #include "shiftcurv/testing/monte_carlo.hpp"
 
 namespace shiftcurv::testing {
@@ -142,37 +142,37 @@ namespace detail_convergence {
 
 template <class MakeStepper, class System, class State, class Exact, class ErrorOf>
 convergence_result study(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                        const convergence_options& o, ErrorOf error_of, bool absolute_of_mean) {
+                        const convergence_options& options, ErrorOf error_of, bool absolute_of_mean) {
   constexpr const char* fn = "testing::convergence";
-  if (o.steps.size() < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 levels");
-  if (o.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
-  if (!(o.t_end > 0) || !std::isfinite(o.t_end)) shiftcurv::detail::throw_invalid(fn, "t_end must be > 0, got ", o.t_end);
+  if (options.steps.size() < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 levels");
+  if (options.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
+  if (!(options.t_end > 0) || !std::isfinite(options.t_end)) shiftcurv::detail::throw_invalid(fn, "t_end must be > 0, got ", options.t_end);
   index fine = 0;
-  for (index s : o.steps) {
+  for (index s : options.steps) {
     if (s < 1) shiftcurv::detail::throw_invalid(fn, "steps must be >= 1, got ", s);
     fine = std::max(fine, s);
   }
-  for (index s : o.steps)
+  for (index s : options.steps)
     if (fine % s) shiftcurv::detail::throw_invalid(fn, "every level must divide the finest (", fine, "), got ", s);
-  const double h_fine = o.t_end / static_cast<double>(fine);
-  std::vector<mc_accumulator> acc(o.steps.size());
-  for (index k = 0; k < o.trajectories; ++k) {
-    const brownian_refinement path(o.seed, static_cast<std::uint64_t>(k), 1);
-    const auto W = path.brownian_at(fine, h_fine, o.noise_dimension);
-    const State x_exact = exact(W, o.t_end);
-    for (std::size_t l = 0; l < o.steps.size(); ++l) {
-      const index n = o.steps[l];
-      auto stepper = make(brownian_refinement(o.seed, static_cast<std::uint64_t>(k), fine / n));
+  const double h_fine = options.t_end / static_cast<double>(fine);
+  std::vector<mc_accumulator> acc(options.steps.size());
+  for (index k = 0; k < options.trajectories; ++k) {
+    const brownian_refinement path(options.seed, static_cast<std::uint64_t>(k), 1);
+    const auto W = path.brownian_at(fine, h_fine, options.noise_dimension);
+    const State x_exact = exact(W, options.t_end);
+    for (std::size_t l = 0; l < options.steps.size(); ++l) {
+      const index n = options.steps[l];
+      auto stepper = make(brownian_refinement(options.seed, static_cast<std::uint64_t>(k), fine / n));
       State x = x0;
-      const double h = o.t_end / static_cast<double>(n);
+      const double h = options.t_end / static_cast<double>(n);
       for (index i = 0; i < n; ++i) stepper.do_step(sys, x, static_cast<double>(i) * h, h);
       acc[l].add(error_of(x, x_exact));
     }
   }
   convergence_result s;
-  for (std::size_t l = 0; l < o.steps.size(); ++l) {
+  for (std::size_t l = 0; l < options.steps.size(); ++l) {
     const auto e = acc[l].estimate();
-    s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));
+    s.dt.push_back(options.t_end / static_cast<double>(options.steps[l]));
     s.error.push_back(absolute_of_mean ? std::fabs(e.mean) : e.mean);
     s.standard_error.push_back(e.standard_error);
   }
@@ -188,16 +188,16 @@ convergence_result study(const MakeStepper& make, const System& sys, const State
 /// returns a stepper; exact(W, t) the exact solution for the Brownian value W(t) (m-vector).
 template <class MakeStepper, class System, class State, class Exact>
 convergence_result strong_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                     const convergence_options& o = {}) {
-  return detail_convergence::study(make, sys, x0, exact, o,
+                                     const convergence_options& options = {}) {
+  return detail_convergence::study(make, sys, x0, exact, options,
                                    [](const State& x, const State& y) { return (x - y).norm(); }, false);
 }
 
 /// Weak errors |E f(X_N) − E f(X(t_end))| per level (coupled estimator) and their order.
 template <class MakeStepper, class System, class State, class Exact, class Functional>
 convergence_result weak_convergence(const MakeStepper& make, const System& sys, const State& x0, const Exact& exact,
-                                   const Functional& f, const convergence_options& o = {}) {
-  return detail_convergence::study(make, sys, x0, exact, o,
+                                   const Functional& f, const convergence_options& options = {}) {
+  return detail_convergence::study(make, sys, x0, exact, options,
                                    [&f](const State& x, const State& y) { return static_cast<double>(f(x)) - static_cast<double>(f(y)); },
                                    true);
 }
@@ -217,26 +217,26 @@ struct weak_level_result {
 /// and divide the largest.  Throws invalid_argument on < 3 levels, < 2 trajectories, t_end ≤ 0.
 template <class MakeStepper, class System, class State, class Functional>
 weak_level_result weak_level_differences(const MakeStepper& make, const System& sys, const State& x0,
-                                        const Functional& f, const convergence_options& o = {}) {
+                                        const Functional& f, const convergence_options& options = {}) {
   constexpr const char* fn = "testing::weak_level_differences";
-  if (o.steps.size() < 3) shiftcurv::detail::throw_invalid(fn, "need at least 3 levels, got ", o.steps.size());
-  if (o.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
-  if (!(o.t_end > 0) || !std::isfinite(o.t_end)) shiftcurv::detail::throw_invalid(fn, "t_end must be > 0, got ", o.t_end);
-  const index fine = o.steps.back();
-  for (std::size_t l = 0; l < o.steps.size(); ++l) {
-    if (o.steps[l] < 1) shiftcurv::detail::throw_invalid(fn, "steps must be >= 1, got ", o.steps[l]);
-    if (l > 0 && o.steps[l] <= o.steps[l - 1]) shiftcurv::detail::throw_invalid(fn, "steps must increase");
-    if (fine % o.steps[l]) shiftcurv::detail::throw_invalid(fn, "every level must divide the finest (", fine, "), got ", o.steps[l]);
+  if (options.steps.size() < 3) shiftcurv::detail::throw_invalid(fn, "need at least 3 levels, got ", options.steps.size());
+  if (options.trajectories < 2) shiftcurv::detail::throw_invalid(fn, "need at least 2 trajectories");
+  if (!(options.t_end > 0) || !std::isfinite(options.t_end)) shiftcurv::detail::throw_invalid(fn, "t_end must be > 0, got ", options.t_end);
+  const index fine = options.steps.back();
+  for (std::size_t l = 0; l < options.steps.size(); ++l) {
+    if (options.steps[l] < 1) shiftcurv::detail::throw_invalid(fn, "steps must be >= 1, got ", options.steps[l]);
+    if (l > 0 && options.steps[l] <= options.steps[l - 1]) shiftcurv::detail::throw_invalid(fn, "steps must increase");
+    if (fine % options.steps[l]) shiftcurv::detail::throw_invalid(fn, "every level must divide the finest (", fine, "), got ", options.steps[l]);
   }
-  const std::size_t levels = o.steps.size();
+  const std::size_t levels = options.steps.size();
   std::vector<mc_accumulator> values(levels), differences(levels - 1);
-  for (index k = 0; k < o.trajectories; ++k) {
+  for (index k = 0; k < options.trajectories; ++k) {
     double previous = 0;
     for (std::size_t l = 0; l < levels; ++l) {
-      const index n = o.steps[l];
-      auto stepper = make(brownian_refinement(o.seed, static_cast<std::uint64_t>(k), fine / n));
+      const index n = options.steps[l];
+      auto stepper = make(brownian_refinement(options.seed, static_cast<std::uint64_t>(k), fine / n));
       State x = x0;
-      const double h = o.t_end / static_cast<double>(n);
+      const double h = options.t_end / static_cast<double>(n);
       for (index i = 0; i < n; ++i) stepper.do_step(sys, x, static_cast<double>(i) * h, h);
       const double v = static_cast<double>(f(x));
       values[l].add(v);
@@ -247,7 +247,7 @@ weak_level_result weak_level_differences(const MakeStepper& make, const System& 
   weak_level_result s;
   std::vector<double> dt_diff, abs_diff;
   for (std::size_t l = 0; l < levels; ++l) {
-    s.dt.push_back(o.t_end / static_cast<double>(o.steps[l]));
+    s.dt.push_back(options.t_end / static_cast<double>(options.steps[l]));
     s.value.push_back(values[l].estimate());
   }
   for (std::size_t l = 0; l + 1 < levels; ++l) {

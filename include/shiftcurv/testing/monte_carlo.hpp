@@ -18,9 +18,9 @@
 #include <cmath>
 #include <span>
 
+#include "shiftcurv/core/detail/moments.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/detail/moments.hpp"
 
 namespace shiftcurv::testing {
 

@@ -16,8 +16,8 @@
 #include "shiftcurv/dynamics/langevin_system.hpp"
 #include "shiftcurv/dynamics/observers.hpp"
 #include "shiftcurv/dynamics/sde_steppers.hpp"
-#include "shiftcurv/mpi/ensemble.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/parallel/mpi/ensemble.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 
@@ -128,7 +128,7 @@ TEST_CASE("generic ensemble over ranks: every observer bit-identical to the seri
 
 TEST_CASE("run_jobs over ranks: results in job order on rank 0, first failing job reported everywhere") {
   const auto comm = world();
-  sc::job_options o;
+  sc::run_jobs_options o;
   o.threads = 2;
   auto square = [](sc::index i) { return sc::to_bytes(static_cast<double>(i) * static_cast<double>(i)); };
   const auto out = sc::run_jobs(comm, 17, square, o);
@@ -157,7 +157,7 @@ TEST_CASE("run_jobs over ranks: interrupted, checkpointed, resumed to the same r
   auto job = [](sc::index i) { return sc::to_bytes(std::sqrt(static_cast<double>(i))); };
   const auto plain = sc::run_jobs(comm, 40, job, {});
   std::atomic<bool> stop{true};  // as if SIGTERM had arrived: stop after the first round
-  sc::job_options o;
+  sc::run_jobs_options o;
   o.checkpoint = path;
   o.checkpoint_every = 0;
   o.kind = "test/1";
@@ -178,7 +178,7 @@ TEST_CASE("run_jobs over ranks: interrupted, checkpointed, resumed to the same r
 TEST_CASE("options that differ across ranks: invalid_argument on every rank") {
   const auto comm = world();
   if (comm.size() < 2) return;  // one process cannot disagree with itself
-  sc::job_options o;
+  sc::run_jobs_options o;
   o.config = "seed=" + std::to_string(comm.rank()) + "\n";
   CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 4, [](sc::index) { return std::string(); }, o),
                        doctest::Contains("different options"), sc::invalid_argument);

@@ -11,7 +11,7 @@
 
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 
-#include "shiftcurv/dynamics/fokker_planck_1d.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_1d.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/noise/scalar_field.hpp"
 #include "shiftcurv/synthetic/closed_forms.hpp"

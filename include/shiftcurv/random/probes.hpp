@@ -1,9 +1,9 @@
-// shiftcurv/curvature/probes.hpp — the reproducible random vectors of the curvature tools.
+// shiftcurv/random/probes.hpp — the reproducible random vectors of the curvature tools.
 //
 //   shiftcurv::vector z = shiftcurv::random_probe(p, /*seed=*/7, /*probe=*/3);   // Rademacher
 //   auto g = shiftcurv::random_probe(p, 7, 3, shiftcurv::probe_distribution::gaussian);
 //
-// Probe `probe` of seed `seed` comes from the Philox stream (dynamics/random.hpp) of
+// Probe `probe` of seed `seed` comes from the Philox stream (random/philox.hpp) of
 // (seed, trajectory = probe), step 0, purpose `random_purpose::probes`: a pure function of
 // (p, seed, probe, distribution), whatever the order or the thread in which probes are drawn.
 // Rademacher: entry i is ±1 by bit i mod 64 of the stream's word ⌊i/64⌋ (E zzᵀ = I, |z|² = p).
@@ -16,7 +16,7 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 

@@ -1,4 +1,4 @@
-// test_loss_terms (generalization/test_loss_terms.hpp) on quadratic per-sample losses whose
+// test_loss_terms (studies/loss_terms.hpp) on quadratic per-sample losses whose
 // per-sample gradients are the mean gradient plus fixed centred Gaussian draws z_i: SGD is then
 // the linear recursion δ ← (I − λ(H+α))δ − λ ζ + √(λT) β w, whose stationary covariance is
 // known in closed form in H's eigenbasis (the discrete Lyapunov equation), and every term of
@@ -14,7 +14,7 @@
 
 #include <Eigen/Dense>
 
-#include "shiftcurv/generalization/test_loss_terms.hpp"
+#include "shiftcurv/studies/loss_terms.hpp"
 
 namespace sc = shiftcurv;
 

@@ -1,4 +1,4 @@
-// shiftcurv/noise/flat_directions.hpp — Appendix D.1: the stationary variance of over-parametrized
+// shiftcurv/studies/flat_direction_variance.hpp — Appendix D.1: the stationary variance of over-parametrized
 // SGD (eq 13) along the directions that no per-sample gradient touches, measured from the SGD
 // iterates and compared with Tβ²/(2α).
 //
@@ -42,7 +42,7 @@
 // minimum — evaluate near it, e.g. at the minimum of U_tr + (α/2)|θ|²); numerical_issue when an
 // iterate becomes non-finite (the fields then hold what was measured before, steps says when).
 //
-// flat_direction_options (every field):
+// flat_direction_variance_options (every field):
 //   steps                recorded-phase SGD steps after burn-in; 0 (default): sample_relaxations/(λα)
 //   burn_in              steps discarded first; < 0 (default): burn_in_relaxations/(λα)
 //   sample_relaxations   default length of the recorded phase in relaxation times 1/(λα) (400)
@@ -72,18 +72,18 @@
 #include <Eigen/QR>
 
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/batch_means.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/derivatives/per_sample.hpp"
-#include "shiftcurv/dynamics/random.hpp"
 #include "shiftcurv/dynamics/sgd.hpp"
-#include "shiftcurv/noise/detail/batch_means.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace shiftcurv {
 
 /// Options of flat_direction_variance (see the header comment).
-struct flat_direction_options {
+struct flat_direction_variance_options {
   index steps = 0;                  ///< recorded-phase steps; 0: sample_relaxations/(λα)
   index burn_in = -1;               ///< discarded steps; < 0: burn_in_relaxations/(λα)
   double sample_relaxations = 400;  ///< default recorded phase, in relaxation times 1/(λα)
@@ -124,7 +124,7 @@ struct flat_direction_variance_result : result_base {
 template <class F>
   requires per_sample_loss<F>
 flat_direction_variance_result flat_direction_variance(const F& loss, const vector& theta_star, const sgd_options& sgd,
-                                                       const flat_direction_options& opt = {}) {
+                                                       const flat_direction_variance_options& opt = {}) {
   constexpr std::string_view fn = "flat_direction_variance";
   detail::check_sample_point(fn, loss, theta_star);
   const index p = theta_star.size();

@@ -15,7 +15,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 
-#include "shiftcurv/dynamics/fokker_planck_2d.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_2d.hpp"
 #include "shiftcurv/noise/constant.hpp"
 #include "shiftcurv/synthetic/closed_forms.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"

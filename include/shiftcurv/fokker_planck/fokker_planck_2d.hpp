@@ -1,4 +1,4 @@
-// shiftcurv/dynamics/fokker_planck_2d.hpp — the 2-D Fokker–Planck equation on a box with
+// shiftcurv/fokker_planck/fokker_planck_2d.hpp — the 2-D Fokker–Planck equation on a box with
 // reflecting walls, by finite volumes on a uniform tensor grid with exponentially fitted
 // (Scharfetter–Gummel) fluxes, for
 //  - a DIAGONAL diffusion D(θ) = diag(D₁(θ), D₂(θ)), position-dependent or constant: a 5-point
@@ -78,9 +78,9 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/detail/fp_2d_stencil.hpp"
-#include "shiftcurv/dynamics/detail/fp_common.hpp"
-#include "shiftcurv/dynamics/fokker_planck_1d.hpp"
+#include "shiftcurv/fokker_planck/detail/fp_2d_stencil.hpp"
+#include "shiftcurv/fokker_planck/detail/fp_common.hpp"
+#include "shiftcurv/fokker_planck/fokker_planck_1d.hpp"
 
 namespace shiftcurv {
 

@@ -1,4 +1,4 @@
-// shiftcurv/generalization/test_loss_terms.hpp — the terms of eq 4 at network scale: SGD run
+// shiftcurv/studies/loss_terms.hpp — the terms of eq 4 at network scale: SGD run
 // near a train minimum, the mean test loss over its late iterates, and eq 4's terms from the
 // MEASURED covariance and bias of the iterates beside those PREDICTED by the Lyapunov equation
 // in a Lanczos span (issue 11 part 5; THEORY.md "Test loss", "Networks and the
@@ -64,7 +64,7 @@
 //   thinning               SGD steps per record (10, ≥ 1)
 //   batches                batch means for the standard errors (20, ≥ 2)
 //   k                      eigenvectors of H for the predicted Σ and b (20; clamped to p)
-//   eigen                  Lanczos options (curvature/lanczos.hpp eigenpairs_options)
+//   eigen                  Lanczos options (curvature/lanczos.hpp top_eigenpairs_options)
 //   predict_bias           compute the predicted b from ∇·D (true)
 //   track_train_loss       also record U_tr(θ_t) (true; N_tr values per record)
 //   keep_iterates          return the records in `iterates` (p×n; false)
@@ -90,18 +90,19 @@
 #include <Eigen/Core>
 
 #include "shiftcurv/core/concepts.hpp"
+#include "shiftcurv/core/detail/batch_means.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/curvature/linear_operator.hpp"
 #include "shiftcurv/derivatives/per_sample.hpp"
-#include "shiftcurv/dynamics/random.hpp"
 #include "shiftcurv/dynamics/sgd.hpp"
 #include "shiftcurv/generalization/decomposition.hpp"
 #include "shiftcurv/generalization/shift.hpp"
 #include "shiftcurv/generalization/stationary_covariance.hpp"
-#include "shiftcurv/noise/detail/batch_means.hpp"
 #include "shiftcurv/noise/gradient_covariance.hpp"
+#include "shiftcurv/random/philox.hpp"
+#include "shiftcurv/studies/covariance_curvature.hpp"
 
 namespace shiftcurv {
 
@@ -112,7 +113,7 @@ struct test_loss_terms_options {
   index thinning = 10;                     ///< SGD steps per record
   index batches = 20;                      ///< batch means (≥ 2)
   index k = 20;                            ///< Lanczos eigenvectors of H (clamped to p)
-  eigenpairs_options eigen{};              ///< Lanczos options
+  top_eigenpairs_options eigen{};              ///< Lanczos options
   bool predict_bias = true;                ///< predicted b from ∇·D
   bool track_train_loss = true;            ///< record U_tr(θ_t) too
   bool keep_iterates = false;              ///< return the records (p×n)
@@ -133,11 +134,11 @@ struct test_loss_terms_result : result_base {
   double mean_train_loss_standard_error = 0;
   vector iterate_mean;                         ///< θ̄
   vector measured_bias;                        ///< θ_tr − θ̄
-  covariance_curvature_result measured_covariance_curvature;  ///< ½tr(C_test Σ) ± s.e.
+  covariance_curvature_estimate_result measured_covariance_curvature;  ///< ½tr(C_test Σ) ± s.e.
   decomposition_terms measured;                ///< eq 4 with the measured Σ and b
   matrix iterates;                             ///< p×n records (only with keep_iterates)
   // predicted
-  stationary_covariance_result predicted_covariance;  ///< Σ ≈ Q S Qᵀ (Lyapunov in the top-k span)
+  lyapunov_covariance_result predicted_covariance;  ///< Σ ≈ Q S Qᵀ (Lyapunov in the top-k span)
   vector divergence;                           ///< ∇·D(θ_tr) (empty unless predict_bias)
   vector predicted_bias;                       ///< (T/2) Q diag(1/λ) Qᵀ ∇·D (zero unless predict_bias)
   decomposition_terms predicted;               ///< eq 4 with the predicted Σ and b
@@ -146,7 +147,7 @@ struct test_loss_terms_result : result_base {
   double train_depth = 0;                      ///< U_tr(θ_tr) (without SGD's (α/2)|θ|²)
   vector shift;                                ///< s = θ_test − θ_tr
   double shift_curvature = 0;                  ///< ½ sᵀ C_test s
-  shift_projection_result projected_shift;     ///< eq 12: s_P and the rank of the test gradients
+  project_shift_result projected_shift;     ///< eq 12: s_P and the rank of the test gradients
   double projected_shift_curvature = 0;        ///< ½ s_Pᵀ C_test s_P
   double temperature = 0;                      ///< T = λ/B
   index parameters = 0;                        ///< p
@@ -171,22 +172,6 @@ struct shifted_operator {
   }
 };
 
-inline void merge_status(result_base& out, status s, const std::string& msg) {
-  if (s == status::success) return;
-  auto rank = [](status t) {
-    switch (t) {
-      case status::success: return 0;
-      case status::tolerance_not_met: return 1;
-      case status::assumption_violated: return 2;
-      case status::max_iterations: return 3;
-      case status::not_converged: return 4;
-      case status::numerical_issue: return 5;
-    }
-    return 5;
-  };
-  if (rank(s) > rank(out.status)) out.status = s;
-  if (!msg.empty()) out.message += (out.message.empty() ? "" : "; ") + msg;
-}
 
 }  // namespace detail::test_loss_terms_impl
 
@@ -293,7 +278,7 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
   // C_test at θ_test (HVPs).
   const hessian_operator<const Fte&> C(test, theta_test);
   out.measured_covariance_curvature = covariance_curvature_estimate(C, X, {.batches = b});
-  merge_status(out, out.measured_covariance_curvature.status, out.measured_covariance_curvature.message);
+  record_status(out, out.measured_covariance_curvature.status, out.measured_covariance_curvature.message);
 
   vector Cs, Cb;
   C.apply(out.shift, Cs);
@@ -314,7 +299,7 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
 
   // Eq 12: s on the span of the per-test-sample gradients at θ_tr.
   out.projected_shift = detail::project_shift(fn, out.shift, detail::sample_gradients(fn, test, theta_tr), opt.shift);
-  merge_status(out, out.projected_shift.status, out.projected_shift.message);
+  record_status(out, out.projected_shift.status, out.projected_shift.message);
   {
     vector CsP;
     C.apply(out.projected_shift.shift, CsP);
@@ -330,7 +315,7 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
   out.k = std::min(opt.k, p);
   out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = opt.eigen});
   out.train_operator_applications = out.predicted_covariance.operator_applications;
-  merge_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
+  record_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
   const auto& sig = out.predicted_covariance;
   double cov_pred = std::numeric_limits<double>::quiet_NaN();
   out.predicted_bias = vector::Zero(p);
@@ -339,7 +324,7 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
     if (opt.predict_bias) {
       out.divergence = noise.divergence(theta_tr);
       if (!out.divergence.allFinite()) {
-        merge_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
+        record_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
       } else {
         vector c = sig.basis.transpose() * out.divergence;
         for (index j = 0; j < c.size(); ++j) c(j) = sig.curvatures(j) > 0 ? c(j) / sig.curvatures(j) : 0.0;
@@ -352,11 +337,11 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
 
   // quality of the measured mean
   if (out.effective_samples < opt.min_effective_samples)
-    merge_status(out, status::tolerance_not_met,
+    record_status(out, status::tolerance_not_met,
                  detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",
                                  opt.min_effective_samples, "): lengthen samples or thinning"));
   else if (out.mean_test_loss_autocorrelation > opt.max_batch_autocorrelation)
-    merge_status(out, status::tolerance_not_met,
+    record_status(out, status::tolerance_not_met,
                  detail::message(fn, "the batch means of the test loss are correlated (lag-1 ",
                                  out.mean_test_loss_autocorrelation, " > ", opt.max_batch_autocorrelation,
                                  "): its standard error is too small; lengthen thinning"));

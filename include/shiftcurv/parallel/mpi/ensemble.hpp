@@ -1,4 +1,4 @@
-// shiftcurv/mpi/ensemble.hpp — run_ensemble and the 1-D fast path with the trajectories split
+// shiftcurv/parallel/mpi/ensemble.hpp — run_ensemble and the 1-D fast path with the trajectories split
 // over MPI ranks (and threads within each rank); every rank returns the same result,
 // bit-identical to the single-process shiftcurv::run_ensemble / langevin_ensemble_1d for any
 // number of ranks and threads.
@@ -36,8 +36,8 @@
 #include "shiftcurv/dynamics/ensemble.hpp"
 #include "shiftcurv/dynamics/langevin_1d.hpp"
 #include "shiftcurv/io/checkpoint.hpp"
-#include "shiftcurv/mpi/communicator.hpp"
 #include "shiftcurv/parallel/jobs.hpp"
+#include "shiftcurv/parallel/mpi/communicator.hpp"
 
 namespace shiftcurv::mpi {
 
@@ -142,8 +142,8 @@ langevin_1d_result langevin_ensemble_1d(const communicator& comm, const Train& U
 template <class Train, class Diffusion>
   requires loss_1d<Train> && diffusion_1d_model<Diffusion>
 langevin_1d_result langevin_ensemble_1d(const communicator& comm, const Train& U, const Diffusion& D, double T,
-                                        const langevin_1d_options& o = {}) {
-  return langevin_ensemble_1d(comm, U, U, D, T, o);
+                                        const langevin_1d_options& options = {}) {
+  return langevin_ensemble_1d(comm, U, U, D, T, options);
 }
 
 }  // namespace shiftcurv::mpi

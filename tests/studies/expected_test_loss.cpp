@@ -12,8 +12,8 @@
 #include <Eigen/Cholesky>
 #include <boost/math/quadrature/gauss_kronrod.hpp>
 
-#include "shiftcurv/generalization/test_loss_prediction.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/studies/expected_test_loss.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
 #include "support.hpp"
 
@@ -132,7 +132,7 @@ TEST_CASE("predict_test_loss / gaussian_mixture: bad input throws, naming the fu
                   sc::invalid_argument);
   CHECK_THROWS_AS(sc::gaussian_mixture(q, I2, 1.0, {Eigen::Vector2d(0, 0), Eigen::Vector3d(0, 0, 0)}),
                   sc::invalid_argument);
-  sc::prediction_options o;
+  sc::predict_test_loss_options o;
   o.merge_distance = 0;
   CHECK_THROWS_AS(sc::predict_test_loss(q, q, I2, 1.0, seed, o), sc::domain_error);
   o = {};
@@ -171,7 +171,7 @@ TEST_CASE("predict_test_loss at high T where the basins overlap: flagged, no thr
   auto u = [](double x, double y) { return 0.25 * x * x * x * x - 0.5 * x * x + 0.05 * x + 0.5 * y * y; };
   for (double T : {2.0, 2.4, 3.0}) {
     CAPTURE(T);
-    sc::test_loss_prediction_result pred;
+    sc::predict_test_loss_result pred;
     REQUIRE_NOTHROW(pred = sc::predict_test_loss(tilted{0.0}, tilted{0.1}, sc::constant_diffusion(1.0, 2), T, seeds));
     REQUIRE(pred.basins.size() == 2);
     CHECK(pred.status == sc::status::assumption_violated);
@@ -312,7 +312,7 @@ TEST_CASE("Assumption 1: a curl of V is reported by gaussian_mixture and predict
   const auto free = sc::gaussian_mixture(q, sc::constant_diffusion(Dcommuting), 0.1, seeds);
   CHECK(free.ok());
   CHECK(free.components[0].curl < 1e-9);  // exactly symmetric Jacobian up to rounding
-  sc::mixture_options off;
+  sc::gaussian_mixture_options off;
   off.check_curl = false;
   const auto unchecked = sc::gaussian_mixture(q, sc::constant_diffusion(Dc), 0.1, seeds, off);
   CHECK(unchecked.ok());

@@ -1,4 +1,4 @@
-// shiftcurv/dynamics/random.hpp — counter-based random numbers keyed by (seed, trajectory,
+// shiftcurv/random/philox.hpp — counter-based random numbers keyed by (seed, trajectory,
 // step): the same trajectory gets the same noise whatever the thread count or the order in
 // which trajectories are run.
 //
@@ -16,7 +16,7 @@
 // detail/ziggurat.hpp), one 64-bit word each; the rare rejections (≈1.5%) draw further words
 // from a separate counter range, so a normal is still a pure function of its counter.  It is
 // exact in distribution up to the 2^-53 granularity of the uniforms; about 5x faster than
-// Box–Muller (log + sincos) here.  tests/dynamics/random.cpp checks it against Φ.
+// Box–Muller (log + sincos) here.  tests/random/philox.cpp checks it against Φ.
 #pragma once
 
 #include <array>
@@ -29,8 +29,8 @@
 
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/detail/philox_lanes.hpp"
-#include "shiftcurv/dynamics/detail/ziggurat.hpp"
+#include "shiftcurv/random/detail/philox_lanes.hpp"
+#include "shiftcurv/random/detail/ziggurat.hpp"
 
 namespace shiftcurv {
 

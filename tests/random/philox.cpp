@@ -11,7 +11,7 @@
 #include <Random123/philox.h>
 #include <boost/math/distributions/normal.hpp>
 
-#include "shiftcurv/dynamics/random.hpp"
+#include "shiftcurv/random/philox.hpp"
 
 namespace {
 // Moments and the Kolmogorov–Smirnov distance of a sample against Φ.

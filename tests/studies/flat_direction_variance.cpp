@@ -1,4 +1,4 @@
-// Appendix D.1 (noise/flat_directions.hpp) on a linear model where the stationary covariance of
+// Appendix D.1 (studies/flat_direction_variance.hpp) on a linear model where the stationary covariance of
 // eq-13 SGD is known exactly: the second-moment recursion of the affine random map
 // θ ← K_b θ + λ c_b + √(λT) β w, averaged over the N² equally likely minibatches (B = 2, drawn
 // with replacement), is a p²×p² linear system solved here by LU — an independent reference
@@ -11,7 +11,7 @@
 
 #include <Eigen/Dense>
 
-#include "shiftcurv/noise/flat_directions.hpp"
+#include "shiftcurv/studies/flat_direction_variance.hpp"
 
 namespace sc = shiftcurv;
 
@@ -104,7 +104,7 @@ TEST_CASE("flat_direction_variance: a linear model, complement / directions / sp
   const double ar1 = T * P.o.beta * P.o.beta / (P.o.alpha * (2 - P.o.learning_rate * P.o.alpha));
   CHECK(std::abs(exact_perp - ar1) < 1e-10 * ar1);
 
-  sc::flat_direction_options opt;
+  sc::flat_direction_variance_options opt;
   opt.steps = 200000;  // relaxation time 5 steps: 40000 relaxations, relative s.e. ≈ 0.4 %
   opt.seed = 7;
   const auto r = sc::flat_direction_variance(P.f, P.theta_star, P.o, opt);
@@ -135,7 +135,7 @@ TEST_CASE("flat_direction_variance: a linear model, complement / directions / sp
 
 TEST_CASE("flat_direction_variance: short runs are flagged, bad input throws naming the function") {
   const flatdir_problem P;
-  sc::flat_direction_options opt;
+  sc::flat_direction_variance_options opt;
   opt.steps = 100;  // 20 batches of 5 steps: a batch is one relaxation time
   const auto r = sc::flat_direction_variance(P.f, P.theta_star, P.o, opt);
   CHECK(r.status == sc::status::tolerance_not_met);

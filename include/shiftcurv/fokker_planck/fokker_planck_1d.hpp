@@ -1,4 +1,4 @@
-// shiftcurv/dynamics/fokker_planck_1d.hpp — the 1-D Fokker–Planck equation of SGD's diffusion
+// shiftcurv/fokker_planck/fokker_planck_1d.hpp — the 1-D Fokker–Planck equation of SGD's diffusion
 // approximation on [lo, hi] with reflecting walls, by finite volumes with an exponentially
 // fitted (Scharfetter–Gummel / Chang–Cooper) flux.
 //
@@ -54,13 +54,13 @@
 #include <type_traits>
 #include <vector>
 
-#include "shiftcurv/basins/detail/scalar_access.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
-#include "shiftcurv/dynamics/detail/fp_common.hpp"
+#include "shiftcurv/fokker_planck/detail/fp_common.hpp"
+#include "shiftcurv/noise/diffusion_1d.hpp"
 
 namespace shiftcurv {
 

@@ -1,6 +1,6 @@
-// shiftcurv/noise/detail/batch_means.hpp — the standard error of a time average from
-// non-overlapping batch means (Flegal & Jones 2010), shared by flat_directions.hpp,
-// generalization/test_loss_terms.hpp and generalization/stationary_covariance.hpp.
+// shiftcurv/core/detail/batch_means.hpp — the standard error of a time average from
+// non-overlapping batch means (Flegal & Jones 2010), shared by studies/flat_direction_variance.hpp,
+// studies/loss_terms.hpp and generalization/stationary_covariance.hpp.
 #pragma once
 
 #include <cmath>

@@ -64,7 +64,7 @@
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
-#include "shiftcurv/dynamics/detail/fp_common.hpp"
+#include "shiftcurv/fokker_planck/detail/fp_common.hpp"
 
 namespace shiftcurv::detail {
 

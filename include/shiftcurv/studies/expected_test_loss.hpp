@@ -1,4 +1,4 @@
-// shiftcurv/generalization/test_loss_prediction.hpp — the driver of eq 3, 4 and 7: from a
+// shiftcurv/studies/expected_test_loss.hpp — the driver of eq 3, 4 and 7: from a
 // train loss, a test loss, a diffusion model and T to the named terms of the expected test loss.
 //
 //   auto pred = shiftcurv::predict_test_loss(train, test, noise, /*T=*/0.05, seeds);
@@ -24,7 +24,7 @@
 // the O(|s+b|³ + |s+b|·TrΣ) error of the quadratic expansion (generalization/decomposition.hpp);
 // the numerical parts (minima to ‖∇U‖∞ ≤ 1e-10, line integrals to 1e-12) are far smaller.
 //
-// Options (prediction_options):
+// Options (predict_test_loss_options):
 //   minimize        Newton options for the train and test minima (basins/minima.hpp)
 //   mixture         options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
 //   merge_distance  minima closer than this (relative to max(1,|θ|)) are the same minimum
@@ -39,7 +39,6 @@
 #include <string>
 #include <vector>
 
-#include "shiftcurv/basins/detail/report.hpp"
 #include "shiftcurv/basins/gaussian_mixture.hpp"
 #include "shiftcurv/basins/minima.hpp"
 #include "shiftcurv/core/concepts.hpp"
@@ -47,12 +46,13 @@
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/derivatives/derivatives.hpp"
 #include "shiftcurv/generalization/decomposition.hpp"
+#include "shiftcurv/io/csv_table.hpp"
 
 namespace shiftcurv {
 
-struct prediction_options {
-  minimize_options minimize{};
-  mixture_options mixture{};
+struct predict_test_loss_options {
+  find_minimum_options minimize{};
+  gaussian_mixture_options mixture{};
   double merge_distance = 1e-6;  ///< minima closer than this (relative) are the same minimum
 };
 
@@ -71,9 +71,9 @@ struct basin_prediction {
   std::string message;    ///< why, when status is not success
 };
 
-struct test_loss_prediction_result : result_base {
+struct predict_test_loss_result : result_base {
   std::vector<basin_prediction> basins;
-  test_loss_decomposition_result decomposition;  ///< over the components that did not fail
+  decompose_test_loss_result decomposition;  ///< over the components that did not fail
 };
 
 namespace detail::prediction_impl {
@@ -86,14 +86,14 @@ inline void add_distinct(std::vector<vector>& set, const vector& x, double tol) 
 
 /// Distinct minima of `loss` found from `seeds` (failures noted in `out` when `note_failures`).
 template <class Loss>
-std::vector<vector> distinct_minima(const Loss& loss, const std::vector<vector>& seeds, const prediction_options& opt,
+std::vector<vector> distinct_minima(const Loss& loss, const std::vector<vector>& seeds, const predict_test_loss_options& options,
                                     result_base& out, const char* what, bool note_failures) {
   std::vector<vector> minima;
   for (const auto& s : seeds) {
-    const auto m = find_minimum(loss, s, opt.minimize);
+    const auto m = find_minimum(loss, s, options.minimize);
     out.evaluations += m.evaluations;
     if (m) {
-      add_distinct(minima, m.theta, opt.merge_distance);
+      add_distinct(minima, m.theta, options.merge_distance);
     } else if (note_failures) {
       record_status(out, m.status, std::string(what) + " from a seed: " + m.message);
     }
@@ -101,7 +101,7 @@ std::vector<vector> distinct_minima(const Loss& loss, const std::vector<vector>&
   return minima;
 }
 
-inline void undefined_decomposition(test_loss_prediction_result& out, std::size_t K) {
+inline void undefined_decomposition(predict_test_loss_result& out, std::size_t K) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   const decomposition_terms t{nan, nan, nan, nan, nan, nan};
   out.decomposition.overall = t;
@@ -109,10 +109,10 @@ inline void undefined_decomposition(test_loss_prediction_result& out, std::size_
 }
 
 template <class Train, class Test, class Noise>
-test_loss_prediction_result run(std::string_view fn, const Train& train, const Test& test, const Noise& noise, double T,
-                                const std::vector<vector>& seeds, const prediction_options& opt) {
-  test_loss_prediction_result out;
-  const std::vector<vector> train_minima = distinct_minima(train, seeds, opt, out, "train minimum", true);
+predict_test_loss_result run(std::string_view fn, const Train& train, const Test& test, const Noise& noise, double T,
+                                const std::vector<vector>& seeds, const predict_test_loss_options& options) {
+  predict_test_loss_result out;
+  const std::vector<vector> train_minima = distinct_minima(train, seeds, options, out, "train minimum", true);
   if (train_minima.empty()) {
     record_status(out, status::not_converged, "no train minimum found");
     undefined_decomposition(out, 0);
@@ -120,7 +120,7 @@ test_loss_prediction_result run(std::string_view fn, const Train& train, const T
   }
   std::vector<vector> test_seeds = train_minima;
   test_seeds.insert(test_seeds.end(), seeds.begin(), seeds.end());
-  const std::vector<vector> test_minima = distinct_minima(test, test_seeds, opt, out, "test minimum", false);
+  const std::vector<vector> test_minima = distinct_minima(test, test_seeds, options, out, "test minimum", false);
   if (test_minima.empty()) {
     record_status(out, status::not_converged, "no test minimum found");
     undefined_decomposition(out, 0);
@@ -129,7 +129,7 @@ test_loss_prediction_result run(std::string_view fn, const Train& train, const T
   for (std::size_t k = 0; k < train_minima.size(); ++k)
     mixture_impl::check_diffusion_at(fn, noise, train_minima[k], k);
 
-  mixture_options mo = opt.mixture;
+  gaussian_mixture_options mo = options.mixture;
   mo.refine_train_minima = false;  // already minima
   const gaussian_mixture_result gm = gaussian_mixture(train, noise, T, train_minima, mo);
   out.evaluations += gm.evaluations;
@@ -167,7 +167,7 @@ test_loss_prediction_result run(std::string_view fn, const Train& train, const T
   }
   // decompose_test_loss over the usable components, per_basin re-indexed like `basins`
   // (NaN terms for a failed component).
-  const test_loss_decomposition_result d = decompose_test_loss(terms);
+  const decompose_test_loss_result d = decompose_test_loss(terms);
   undefined_decomposition(out, train_minima.size());
   out.decomposition.overall = d.overall;
   for (std::size_t i = 0; i < used.size(); ++i) out.decomposition.per_basin[used[i]] = d.per_basin[i];
@@ -179,8 +179,8 @@ test_loss_prediction_result run(std::string_view fn, const Train& train, const T
 /// Eq 4 and 7 from a train loss, a test loss, a diffusion model and T (see the header comment).
 template <class Train, class Test, class Noise>
   requires loss_function<Train> && loss_function<Test> && diffusion_model<Noise>
-test_loss_prediction_result predict_test_loss(const Train& train, const Test& test, const Noise& noise, double T,
-                                              const std::vector<vector>& seeds, const prediction_options& opt = {}) {
+predict_test_loss_result predict_test_loss(const Train& train, const Test& test, const Noise& noise, double T,
+                                              const std::vector<vector>& seeds, const predict_test_loss_options& options = {}) {
   constexpr std::string_view fn = "predict_test_loss";
   require_temperature(fn, T);
   if (seeds.empty()) detail::throw_invalid(fn, "need at least one seed");
@@ -193,8 +193,29 @@ test_loss_prediction_result predict_test_loss(const Train& train, const Test& te
   require_dimension(fn, "a seed", train, p);
   require_dimension(fn, "a seed", test, p);
   require_dimension(fn, "a seed", noise, p);
-  require_positive(fn, "merge_distance", opt.merge_distance);
-  return detail::as_called_by(fn, [&] { return detail::prediction_impl::run(fn, train, test, noise, T, seeds, opt); });
+  require_positive(fn, "merge_distance", options.merge_distance);
+  return detail::as_called_by(fn, [&] { return detail::prediction_impl::run(fn, train, test, noise, T, seeds, options); });
+}
+
+/// The result as a CSV table (io/csv.hpp writes it): one row per basin and a last row "overall": basin, weight, depth,
+/// shift_curvature, bias_curvature, covariance_curvature, total_eq4, total_eq7 (weight nan where
+/// failed basins were left out of the decomposition, so rows no longer align with `basins`).
+inline csv_table to_table(const predict_test_loss_result& r) {
+  csv_table t({"basin", "weight", "depth", "shift_curvature", "bias_curvature", "covariance_curvature", "total_eq4",
+               "total_eq7"});
+  auto add = [&t](csv_cell name, double w, const auto& d) {
+    t.add_row({std::move(name), w, d.depth, d.shift_curvature, d.bias_curvature, d.covariance_curvature, d.total_eq4,
+               d.total_eq7});
+  };
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto& per = r.decomposition.per_basin;
+  // per_basin[k] belongs to basins[k] when none was left out; otherwise the weight is unknown here.
+  const bool aligned = per.size() == r.basins.size();
+  for (std::size_t k = 0; k < per.size(); ++k) add(static_cast<long>(k), aligned ? r.basins[k].weight : nan, per[k]);
+  double wsum = 0;
+  for (const auto& b : r.basins) wsum += b.weight;
+  add("overall", wsum, r.decomposition.overall);
+  return t;
 }
 
 }  // namespace shiftcurv

@@ -3,7 +3,7 @@
 // multiplications are 32×32→64-bit, which SSE2/AVX2/AVX-512 have).
 //
 // The round function is Random123's philox4x32 (Salmon, Moraes, Dror, Shaw, SC'11; constants
-// from /usr/include/Random123/philox.h): tests/dynamics/random.cpp checks it word for word
+// from /usr/include/Random123/philox.h): tests/random/philox.cpp checks it word for word
 // against r123::Philox4x32.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "shiftcurv/core/types.hpp"
-#include "shiftcurv/dynamics/detail/ziggurat.hpp"
+#include "shiftcurv/random/detail/ziggurat.hpp"
 
 namespace shiftcurv::detail {
 

@@ -1,4 +1,4 @@
-// shiftcurv/dynamics/detail/fp_common.hpp — what the 1-D and 2-D Fokker–Planck solvers share:
+// shiftcurv/fokker_planck/detail/fp_common.hpp — what the 1-D and 2-D Fokker–Planck solvers share:
 // the time-stepping options and results (public names, documented in fokker_planck_1d.hpp),
 // the Bernoulli function of the Scharfetter–Gummel flux, the cell quadrature of the potential
 // increments, compensated sums and the implicit time-stepping driver.
@@ -358,8 +358,8 @@ void fp_evolve_adaptive(System& sys, vector& m, double start_time, double durati
 /// Negative ρ_i below −1e-14·max ρ reject an adaptive step (fixed steps report them).
 template <class System>
 fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double duration,
-                           const fp_evolve_options& opt, std::string_view fn) {
-  fp_check_evolve_options(fn, duration, opt);
+                           const fp_evolve_options& options, std::string_view fn) {
+  fp_check_evolve_options(fn, duration, options);
   fp_evolve_run run;
   run.mass0 = fp_accurate_sum(m);
   run.r.time = start_time;
@@ -367,13 +367,13 @@ fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double dur
     run.full.resize(m.size());
     run.half.resize(m.size());
     run.tmp.resize(m.size());
-    run.order = fp_order(opt.scheme);
+    run.order = fp_order(options.scheme);
     run.err_scale = 1.0 / ((1 << run.order) - 1);
     run.r.dt_min = std::numeric_limits<double>::infinity();
-    if (opt.dt > 0)
-      fp_evolve_fixed(sys, m, start_time, duration, opt, fn, run);
+    if (options.dt > 0)
+      fp_evolve_fixed(sys, m, start_time, duration, options, fn, run);
     else
-      fp_evolve_adaptive(sys, m, start_time, duration, opt, fn, run);
+      fp_evolve_adaptive(sys, m, start_time, duration, options, fn, run);
   }
   run.r.mass_change = std::abs(fp_accurate_sum(m) - run.mass0);
   return run.r;

@@ -1,4 +1,4 @@
-// shiftcurv/mpi/communicator.hpp — the optional MPI layer (Open MPI, MPICH): starting MPI and
+// shiftcurv/parallel/mpi/communicator.hpp — the optional MPI layer (Open MPI, MPICH): starting MPI and
 // the few collectives the library needs, on byte strings.  Not part of the umbrella header;
 // link the CMake target shiftcurv::mpi (defined when MPI is found, option SHIFTCURV_MPI).
 //
