@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shiftcurv/core/detail/moments.hpp"
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/status.hpp"
 #include "shiftcurv/core/types.hpp"
@@ -52,22 +53,6 @@ struct hutchinson_trace_result : result_base {
   std::vector<double> samples; ///< z_lᵀ A z_l, l < m
   long operator_applications = 0;
 };
-
-namespace detail {
-/// Mean and standard error of the mean of xs (n ≥ 2), by Welford's recurrence.
-inline void mean_and_standard_error(const std::vector<double>& xs, double& mean, double& se) {
-  double m = 0, s = 0;
-  std::size_t n = 0;
-  for (double x : xs) {
-    ++n;
-    const double d = x - m;
-    m += d / static_cast<double>(n);
-    s += d * (x - m);
-  }
-  mean = n ? m : 0.0;
-  se = n >= 2 ? std::sqrt(s / static_cast<double>(n - 1) / static_cast<double>(n)) : 0.0;
-}
-}  // namespace detail
 
 /// Hutchinson's estimate of tr(op) (see the header comment).
 template <class Op>
@@ -95,7 +80,10 @@ hutchinson_trace_result hutchinson_trace(const Op& op, const hutchinson_trace_op
     out.samples.push_back(s);
   }
   out.probes = static_cast<index>(out.samples.size());
-  detail::mean_and_standard_error(out.samples, out.value, out.standard_error);
+  detail::running_moments moments;  // Welford (core/detail/moments.hpp)
+  for (double x : out.samples) moments.add(x);
+  out.value = moments.mean;
+  out.standard_error = moments.standard_error();
   out.evaluations = out.operator_applications;
   out.iterations = out.probes;
   return out;

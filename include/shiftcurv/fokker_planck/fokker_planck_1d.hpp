@@ -120,7 +120,7 @@ class fokker_planck_1d {
   double time() const { return time_; }
   const vector& cell_masses() const { return m_; }       ///< m_i = ρ_i Δθ_i
   vector density() const { return m_.cwiseQuotient(widths_); }  ///< ρ_i at the centres
-  double mass() const { return detail::fp_accurate_sum(m_); }       ///< Σ m_i (1 unless rounding)
+  double mass() const { return detail::accurate_sum(m_); }       ///< Σ m_i (1 unless rounding)
 
   /// The probability current at the N + 1 faces: the probability crossing each face per unit
   /// time in the +θ direction, j = −J = −U'ρ − (T/2)∂θ(Dρ) (THEORY's J has ∂tρ = ∂θJ, so
@@ -150,7 +150,7 @@ class fokker_planck_1d {
     }
     e.push_back(hi);
     const std::size_t K = e.size() - 1;
-    std::vector<detail::fp_compensated_sum> acc(K);
+    std::vector<detail::compensated_sum> acc(K);
     std::size_t k = 0;
     for (index i = 0; i < cells(); ++i) {
       const double a = faces_(i), b = faces_(i + 1);
@@ -178,7 +178,7 @@ class fokker_planck_1d {
     require_finite(fn, "rho", rho);
     if ((rho.array() < 0).any()) detail::throw_domain(fn, "rho must be >= 0, min is ", rho.minCoeff());
     vector m = rho.cwiseProduct(widths_);
-    const double total = detail::fp_accurate_sum(m);
+    const double total = detail::accurate_sum(m);
     if (!(total > 0)) detail::throw_domain(fn, "rho has zero mass");
     m_ = m / total;
     time_ = 0;
@@ -212,7 +212,7 @@ class fokker_planck_1d {
     const index N = cells();
     fp_steady_result r;
     vector logm(N);
-    detail::fp_compensated_sum phi;
+    detail::compensated_sum phi;
     for (index i = 0; i < N; ++i) {
       if (i > 0) phi.add(dphi_(i - 1));
       logm(i) = log_weight_(i) - phi.value();  // log(Δθ_i / D_i) − φ_i
@@ -220,7 +220,7 @@ class fokker_planck_1d {
     const double top = logm.maxCoeff();
     logm.array() -= top;  // ≤ 0; the largest masses are O(1) before normalization
     m_ = logm.array().exp();
-    const double Z = detail::fp_accurate_sum(m_), logZ = std::log(Z);
+    const double Z = detail::accurate_sum(m_), logZ = std::log(Z);
     m_ /= Z;
     r.log_density = logm.array() - logZ - widths_.array().log();
     r.log_density_error = dphi_error_;

@@ -177,7 +177,7 @@ class fokker_planck_2d {
       for (index i = 0; i < cells(0); ++i) rho(i, j) = m_(at(i, j)) / (s_.widths[0](i) * s_.widths[1](j));
     return rho;
   }
-  double mass() const { return detail::fp_accurate_sum(m_); }
+  double mass() const { return detail::accurate_sum(m_); }
   /// Marginal masses along one axis (sums over the other).
   vector marginal(int axis) const {
     check_axis("fokker_planck_2d::marginal", axis);
@@ -239,7 +239,7 @@ class fokker_planck_2d {
   void set_uniform() {
     for (index j = 0; j < cells(1); ++j)
       for (index i = 0; i < cells(0); ++i) m_(at(i, j)) = s_.widths[0](i) * s_.widths[1](j);
-    m_ /= detail::fp_accurate_sum(m_);
+    m_ /= detail::accurate_sum(m_);
     time_ = 0;
   }
   /// ρ(i, j) at the centres (≥ 0, not all 0), normalized to mass 1; the clock restarts at 0.
@@ -252,7 +252,7 @@ class fokker_planck_2d {
     vector m(size());
     for (index j = 0; j < cells(1); ++j)
       for (index i = 0; i < cells(0); ++i) m(at(i, j)) = rho(i, j) * s_.widths[0](i) * s_.widths[1](j);
-    const double total = detail::fp_accurate_sum(m);
+    const double total = detail::accurate_sum(m);
     if (!(total > 0)) detail::throw_domain(fn, "rho has zero mass");
     m_ = m / total;
     time_ = 0;
@@ -276,7 +276,7 @@ class fokker_planck_2d {
       for (index i = 0; i < n0; ++i) logm(at(i, j)) = pot.log_rho(i, j) + std::log(s_.widths[0](i) * s_.widths[1](j));
     logm.array() -= logm.maxCoeff();
     m_ = logm.array().exp();
-    m_ /= detail::fp_accurate_sum(m_);
+    m_ /= detail::accurate_sum(m_);
     r.iterations = 1;
     if (!r.detailed_balance) {
       detail::fp2d_inverse_iteration(s_, m_, r);  // started from the detailed-balance guess
@@ -284,7 +284,7 @@ class fokker_planck_2d {
     } else {
       r.log_density_error = s_.dphi_error;
     }
-    const double logZ = std::log(detail::fp_accurate_sum(logm.array().exp()));
+    const double logZ = std::log(detail::accurate_sum(logm.array().exp()));
     r.log_density.resize(n0, n1);
     for (index j = 0; j < n1; ++j)
       for (index i = 0; i < n0; ++i)

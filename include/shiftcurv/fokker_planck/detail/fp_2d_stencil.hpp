@@ -424,7 +424,7 @@ void fp2d_inverse_iteration(const fp2d_stencil& s, vector& m, Result& r) {
     r.status = status::max_iterations;
     r.message = message("fokker_planck_2d::steady_state", "inverse iteration stalled, last L1 change ", change);
   }
-  m /= fp_accurate_sum(m);
+  m /= accurate_sum(m);
 }
 
 }  // namespace shiftcurv::detail

@@ -110,14 +110,6 @@ inline double fp_bernoulli(double x) noexcept {
   return x / e;
 }
 
-/// Neumaier's compensated sum (core/detail/numerics.hpp).
-using fp_compensated_sum = compensated_sum;
-
-template <class Derived>
-double fp_accurate_sum(const Eigen::DenseBase<Derived>& x) {
-  return accurate_sum(x);
-}
-
 /// ∫_a^b f with the 7/15-point Gauss–Kronrod pair, bisecting (at most 10 levels) until
 /// |K − G| ≤ max(1e-13 ∫|f|, abs_tol·(b − a)) (|K − G| is the Gauss error; Kronrod's is far
 /// smaller, so `error` is pessimistic).  abs_tol is a per-unit-length floor (rounding noise
@@ -361,7 +353,7 @@ fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double dur
                            const fp_evolve_options& options, std::string_view fn) {
   fp_check_evolve_options(fn, duration, options);
   fp_evolve_run run;
-  run.mass0 = fp_accurate_sum(m);
+  run.mass0 = accurate_sum(m);
   run.r.time = start_time;
   if (duration > 0) {
     run.full.resize(m.size());
@@ -375,7 +367,7 @@ fp_evolve_result fp_evolve(System& sys, vector& m, double start_time, double dur
     else
       fp_evolve_adaptive(sys, m, start_time, duration, options, fn, run);
   }
-  run.r.mass_change = std::abs(fp_accurate_sum(m) - run.mass0);
+  run.r.mass_change = std::abs(accurate_sum(m) - run.mass0);
   return run.r;
 }
 
