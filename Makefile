@@ -1,20 +1,19 @@
 # shiftcurv — the two commands:
 #   make demo   install what is missing, build (Release), run the main example
-#   make test   install what is missing, build (Release, and an ASan+UBSan build), run all tests
+#   make test   install what is missing, build (Release), run every test
+#   make check  `make test`, then every library suite again under ASan + UBSan, and the CUDA
+#               backend's host emulation (what CI runs, with WERROR=ON: .ci/run)
 #
-# While developing: `make test-box BOX=basins` builds and runs one folder's tests (tests/basins)
-# in the Release build; `make bench` builds the benchmarks (not part of `make test`).
+# While developing: `make test-box BOX=basins` builds and runs one folder's tests (tests/basins);
+# `make bench` builds the benchmarks (not part of `make test`).
 #
-# Variables: BUILD (build dir, default build), JOBS (parallel jobs), WERROR=ON (CI: warnings
-# are errors), SANITIZE=OFF (no sanitizer pass: `make test` then runs every test in the Release
-# build).
+# Variables: BUILD (build dir, default build), ASAN_BUILD (default build-asan), JOBS (parallel
+# jobs), WERROR=ON (CI: warnings are errors).
 
 BUILD    ?= build
 ASAN_BUILD ?= build-asan
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR   ?= OFF
-SANITIZE ?= ON
-TEST_PASS ?= all
 
 # The CUDA backend of examples/network is built when nvcc is found: on the PATH, else the
 # toolkit's default place (CMake's own search does not look there).
@@ -32,7 +31,7 @@ BUILD_PACKAGES := cmake g++ make ninja-build libeigen3-dev libboost-dev doctest-
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 
-.PHONY: demo test test-box bench deps demo-deps configure build build-demo build-tests asan asan-configure clean
+.PHONY: demo test check test-box bench deps demo-deps configure build build-demo build-tests asan asan-configure host-emulation clean
 
 # The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
 # $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
@@ -42,25 +41,19 @@ demo: demo-deps build-demo
 	  ./$(BUILD)/examples/synthetic_basins --preset=$$p --outdir=$(BUILD)/demo/$$p >/dev/null || exit 1; done
 	@echo "demo: CSVs and figures in $(BUILD)/demo/<preset>/ (fig4-left, fig4-right, fig6-left, fig6-right)"
 
-# Two builds, and every check runs in exactly one of them (tests/CMakeLists.txt, "Which of them
-# a build builds"): the Release build (the example programs as users build them, -O3) runs the
-# command-line contracts (tests/cli), the examples' smoke tests, the MPI tests, the install
-# test and the long ("slow*") suites; the ASan + UBSan build runs every library test box.  With
-# SANITIZE=OFF the Release build runs everything.  Neither builds the benchmarks.
-# The two builds compile and test at the same time (tools/run-tests.sh): the cores stay busy
-# through either one's tail.
-test: TEST_PASS = $(if $(filter ON,$(SANITIZE)),programs,all)
-ifeq ($(SANITIZE),ON)
-test: deps configure asan-configure
-	@sh tools/run-tests.sh $(BUILD) $(ASAN_BUILD) $(JOBS)
-else
+# One build, every test: the library suites and their slow suites (test code at -O1 with Eigen's
+# assertions live), the command-line contracts on the example programs as users build them
+# (-O3), the MPI tests, the install test and the layers check (tests/CMakeLists.txt).
 test: deps build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-endif
+
+# What CI runs: `make test`, then every library suite (slow ones included) under ASan + UBSan in
+# a second build, and the CUDA backend's logic on the host (tests/gpu/host_emulation).
+check: test asan host-emulation
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # One folder's tests, e.g. `make test-box BOX=dynamics` (its slow suites, test_<box>_slow from
 # its *_slow.cpp files, included), in the Release build.
-test-box: TEST_PASS = all
 test-box: configure
 	cmake --build $(BUILD) -j $(JOBS) --target test_$(BOX) $(if $(wildcard tests/$(BOX)/*_slow.cpp),test_$(BOX)_slow)
 	cd $(BUILD) && ctest --output-on-failure -R '^$(BOX)(_slow)?$$'
@@ -77,7 +70,7 @@ demo-deps:
 
 configure:
 	cmake -S . -B $(BUILD) $(call GENERATOR,$(BUILD)) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR) \
-	      -DSHIFTCURV_TEST_PASS=$(TEST_PASS) $(CUDA_CONFIG)
+	      $(CUDA_CONFIG)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -89,11 +82,10 @@ build-tests: configure
 build-demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target synthetic_basins
 
-# ASan + UBSan over every library test box (tests/<box> but its *_slow.cpp files, which the
-# Release pass runs ~15x faster; not tests/cli, whose programs the Release pass checks).  Built
-# at -Og without NDEBUG, so Eigen's own size/index assertions are live too (-Og compiles in
-# about 60% of -O1's time with the sanitizers on; the UBSan checks left out for compile time
-# are listed in CMakeLists.txt).
+# ASan + UBSan over every library test box and its slow suites (not tests/cli, whose programs
+# the plain build checks).  Built at -Og without NDEBUG, so Eigen's own size/index assertions
+# are live too (-Og compiles in about 60% of -O1's time with the sanitizers on; the UBSan checks
+# left out for compile time are listed in CMakeLists.txt).
 asan: asan-configure
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target shiftcurv_test_programs
 
@@ -101,6 +93,11 @@ asan-configure:
 	cmake -S . -B $(ASAN_BUILD) $(call GENERATOR,$(ASAN_BUILD)) -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS=-Og -DSHIFTCURV_SANITIZE=ON \
 	      -DSHIFTCURV_BUILD_EXAMPLES=ON -DSHIFTCURV_BUILD_BENCHMARKS=OFF \
 	      -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR)
+
+# The CUDA backend's kernels and cuBLAS calls emulated on the host (no GPU, no nvcc needed).
+host-emulation:
+	@sh tools/install-deps.sh python3 g++
+	BUILD=$(CURDIR)/$(BUILD)/gpu-emu bash tests/gpu/host_emulation/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

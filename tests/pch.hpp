@@ -57,8 +57,5 @@
 #include <boost/numeric/odeint/integrate/integrate_const.hpp>
 #include <boost/numeric/odeint/stepper/stepper_categories.hpp>
 
-// Declared here, instantiated once in eigen_instantiations.cpp (not a shiftcurv header: Eigen's);
-// not in a build that compiles only a few test TUs (tests/CMakeLists.txt).
-#ifndef SHIFTCURV_TEST_NO_SHARED_INSTANTIATIONS
+// Declared here, instantiated once in eigen_instantiations.cpp (not a shiftcurv header: Eigen's).
 #include "eigen_instantiations.hpp"
-#endif

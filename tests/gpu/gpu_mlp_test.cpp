@@ -10,8 +10,8 @@
 //
 // Exit status: 0 all checks passed; 1 a check failed (or a usage/data error); 77 no CUDA
 // device (the checks that need none, argument validation and the reference's own finite-
-// difference checks, have run and passed).  Not run by ctest: the CI machines have no GPU;
-// tests/gpu/run.sh runs it on one.
+// difference checks, have run and passed).  ctest runs it as `gpu` (77 = skipped, as on the
+// CI machines, which have no GPU); tests/gpu/run.sh runs it on a GPU machine with the timings.
 //
 // Nets 64-24-16-10, 64-128-128-10, 64-1024-1024-10 on the first 1000 digits, α = 1e-3, θ from
 // a fixed seed (LeCun N(0, 1/in) weights, N(0, 0.1²) biases), v ~ N(0, 1).  float64 must agree
