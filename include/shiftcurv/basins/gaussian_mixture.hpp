@@ -17,8 +17,7 @@
 // integrals, which needs V curl-free: the curl is measured at every µ_k (a few V evaluations).
 // The weights are an asymptotic approximation (relative error O(T) for width_ratio ≪ 1); the
 // numerical parts (minima to ~1e-10 in ∇U, line integrals to 1e-12) are far more accurate.
-//
-// Status, per component and for the result (one rule, basins/detail/report.hpp):
+// Status, per component and for the result (one rule: record_status, core/status.hpp):
 //  * FLAGGED — assumption_violated: the basin is wider than max_width_ratio × its distance to the
 //    barrier (basins overlap: the Laplace weight is rough), or V has a relative curl above
 //    curl_threshold at µ_k (Assumption 1 fails; the measured value is in `curl` and `message`);
@@ -27,19 +26,6 @@
 //    log_weight −∞, and the remaining weights are renormalized (said in `message`).
 // The result's status is the worst component status (a failure outranks a flag); its message
 // collects the components' messages.  The weights of the non-failed components sum to 1.
-//
-// Options (gaussian_mixture_options):
-//   minimize             Newton options for θ_k and µ_k (basins/minima.hpp)
-//   integral             line-integral options for v(µ_k) (default tolerance 1e-12)
-//   reference            the component whose µ has v = 0 (default 0)
-//   refine_train_minima  run find_minimum from each seed (false: the seeds are θ_k)
-//   max_order            > 2: detect flat (higher-order, Appendix E) directions up to this even J
-//   order_radius         fit radius of the higher-order detection; 0: ¼ distance to the nearest µ
-//   barrier_scan_points  samples per segment when locating the barrier towards each other µ
-//   max_width_ratio      above it a component is flagged (default 1)
-//   check_curl           measure the curl of V at each µ_k (2p V evaluations per component)
-//   curl_threshold       relative antisymmetry of ∂V/∂θ above which Assumption 1 is flagged
-//
 // Throws invalid_argument (no seeds, NaN, sizes that disagree or differ from the loss's or
 // noise's dimension(), reference out of range, bad options) and domain_error (T ≤ 0, D not
 // positive definite at a seed or where evaluated), naming gaussian_mixture.
@@ -74,16 +60,16 @@
 namespace shiftcurv {
 
 struct gaussian_mixture_options {
-  find_minimum_options minimize{};
-  line_integral_options integral{.tolerance = 1e-12};
-  std::size_t reference = 0;        ///< v(µ_reference) = 0
+  find_minimum_options minimize{};  ///< Newton options for θ_k and µ_k (basins/minima.hpp)
+  line_integral_options integral{.tolerance = 1e-12};  ///< line-integral options for v(µ_k)
+  std::size_t reference = 0;        ///< the component whose µ has v = 0
   bool refine_train_minima = true;  ///< run find_minimum from each seed (else seeds are θ_k)
-  int max_order = 2;                ///< > 2: detect higher-order directions up to this even J
+  int max_order = 2;                ///< > 2: detect flat (higher-order, Appendix E) directions up to this even J
   double order_radius = 0;          ///< fit radius for higher orders; 0: ¼·distance to nearest µ
-  int barrier_scan_points = 64;     ///< samples per segment when locating barriers
+  int barrier_scan_points = 64;     ///< samples per segment when locating the barrier towards each other µ
   double max_width_ratio = 1.0;     ///< above it a component's status is assumption_violated
-  bool check_curl = true;           ///< measure the curl of V at each µ_k (Assumption 1)
-  double curl_threshold = 1e-6;     ///< relative antisymmetry of ∂V/∂θ above which it is flagged
+  bool check_curl = true;           ///< measure the curl of V at each µ_k (Assumption 1; 2p V evaluations per component)
+  double curl_threshold = 1e-6;     ///< relative antisymmetry of ∂V/∂θ above which Assumption 1 is flagged
 };
 
 struct mixture_component {
@@ -147,8 +133,8 @@ double barrier_along(std::string_view fn, const Loss& loss, const Noise& noise, 
 
 /// Largest eigenvalue of a symmetric matrix: exact (eigenvalues only) up to p = 200, else
 /// the largest Ritz value of 60 Lanczos steps with full reorthogonalization (a lower bound
-/// within the spread of the top cluster, ample for a width diagnostic).  A template so that
-/// the eigen-solver is only instantiated where it is used.
+/// within the spread of the top cluster, ample for a width diagnostic).  A template of
+/// nothing (see core/types.hpp).
 template <class Matrix = matrix>
 double largest_eigenvalue(const Matrix& S) {
   const index p = S.rows();

@@ -21,10 +21,6 @@
 //   (zero exactly where V = 0), polished like find_minimum.  `gradient` is V(µ), `value` is
 //   v(µ) − v(seed).  Status not_converged if the zero is not a minimum of v.
 //
-// find_minimum_options: gradient_tolerance (on ‖∇U‖∞ or ‖N‖∞, default 1e-10), step_tolerance
-// (relative step counted as converged, 1e-14), max_iterations (200), initial_radius (trust
-// radius of find_minimum; 0: 0.1·max(1, ‖seed‖∞)).
-//
 // Throws invalid_argument (seed empty, NaN or of a size other than a declared dimension(),
 // empty or non-finite interval, scan_points < 3), domain_error (T ≤ 0, D not positive
 // definite), naming the function called.
@@ -56,7 +52,7 @@ namespace shiftcurv {
 struct find_minimum_options {
   double gradient_tolerance = 1e-10;  ///< on ‖∇U‖∞ (or ‖N‖∞ for the potential minimum)
   double step_tolerance = 1e-14;      ///< relative step size that counts as converged
-  int max_iterations = 200;
+  int max_iterations = 200;           ///< Newton iterations at most
   double initial_radius = 0;          ///< trust radius of find_minimum; 0: 0.1·max(1, ‖seed‖∞)
 };
 

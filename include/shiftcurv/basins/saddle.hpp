@@ -17,13 +17,6 @@
 // line integral of V along the straight segment end → saddle (effective_potential), which is
 // path independent only where V is curl-free (check with potential/curl.hpp).
 //
-// Options (find_saddle_options):
-//   images              points on the string, ends included (≥ 3; default 33)
-//   max_iterations      string steps (default 20000)
-//   string_tolerance    stop when a step moves the string ≤ this × dt·max|gradient| (default 1e-3)
-//   gradient_tolerance  Newton refinement target on ‖∇‖∞ (default 1e-10)
-//   newton_iterations   Newton steps at most (default 50)
-//
 // Throws invalid_argument (ends of different sizes, NaN, equal ends, images < 3, bad options)
 // and domain_error (T ≤ 0, D not positive definite where evaluated), naming the function called.
 #pragma once
@@ -48,11 +41,11 @@
 namespace shiftcurv {
 
 struct find_saddle_options {
-  int images = 33;
-  int max_iterations = 20000;
-  double string_tolerance = 1e-3;
-  double gradient_tolerance = 1e-10;
-  int newton_iterations = 50;
+  int images = 33;                    ///< points on the string, ends included (≥ 3)
+  int max_iterations = 20000;         ///< string steps
+  double string_tolerance = 1e-3;     ///< stop when a step moves the string ≤ this × dt·max|gradient|
+  double gradient_tolerance = 1e-10;  ///< Newton refinement target on ‖∇‖∞
+  int newton_iterations = 50;         ///< Newton steps at most
 };
 
 struct saddle_result : result_base {

@@ -13,49 +13,24 @@
 //   // the loss is U's VALUE in any 1-D form; D any 1-D diffusion model or a callable D(θ)
 //   shiftcurv::steady_state_1d dw([](auto x) { return 0.25 * x * x * x * x - 0.5 * x * x; },
 //                                 [](auto x) { return 1.0 + 0.4 * x; }, /*T=*/0.5, -2.0, 2.0);
-//
 // Contract.  The zero-flux stationary solution of the 1-D Fokker–Planck equation on [lo, hi]
 // (Gardiner §5.2.2; the paper's eq 24 and Appendix B.1 in 1-D):
 //   v(θ) = ∫_lo^θ U'/D dξ + (T/2) log(D(θ)/D(lo)),   ρ = exp(−(2/T) v) / Z on [lo, hi].
-// The loss: members value(double)/derivative(double, k) (gaussian_wells_1d), a callable on a
-// double (U' by dual numbers when templated, else finite differences), or a library loss on
-// 1-vectors.  The diffusion: a diffusion_model on 1-vectors (D' = divergence) or a callable
-// D(θ) (D' by dual numbers when templated, else finite differences).  For constant D, v is
-// exact to rounding (no quadrature).  Basins are the intervals between consecutive local
+// The loss and the diffusion: any 1-D form of derivatives/scalar_1d.hpp (U' and D' by the
+// library's routes).  For constant D, v is exact to rounding (no quadrature).  Basins are the intervals between consecutive local
 // maxima of U_tr and the interval ends, in increasing θ; `minimum` is the local minimum θ_k of
 // U_tr inside (the lower-U end if U is monotone there).  Probabilities and expectations are
 // computed in log space, each basin relative to its own peak, so nothing underflows
 // (log_probability is finite even when probability underflows to 0).  How v and the integrals
 // are evaluated is noted at build() below.
-//
-// steady_state_1d_options (one line each):
-//   tolerance     relative tolerance of each quadrature panel (default 1e-12)
-//   scan_points   grid for the extrema of U and v and the tabulated integral (default 4001);
-//                 raise it for extrema closer together than (hi − lo)/(scan_points − 1)
-//   max_depth     bisection depth of the adaptive rule on each panel (default 20)
-//
 // Error estimates: basin_1d::error_estimate and quadrature_result::error_estimate are the
-// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute).
-// `rounding_floor()` ≈ (2/T)·ε·max|v| is the relative accuracy no quadrature can beat (≈ 2e-11
-// for the Figure 4 setting at T = 1e-3); panels aim at attainable_tolerance() =
-// max(tolerance, 10·rounding_floor).  The status is tolerance_not_met when a panel could not
-// meet that.
-//
-// Low temperature (T → 0): once the rounding floor exceeds 1e-4 (ρ cannot be evaluated to
-// better than 0.01% anywhere; e.g. T ≲ 1e-9 for Figure 4, or any subnormal T), quadrature of ρ
-// is pointless and the class returns the T → 0 limit instead (zero_temperature_limit() is
-// true): the mass sits at the peaks of ρ (the minima of v, or an interval end where v slopes
-// away), each peak weighted by exp(−(2/T)(v_peak − v_min)) times its Laplace width (half a
-// Gaussian on each side, √(πT/v'')/2, or T/(2|v'|) at an end), all in log space, and
-// expectations are Σ P_peak·g(θ_peak).  Error O(T) relative to the scale of v; every value is
-// finite down to the smallest subnormal T.  log_normalization() may then overflow to +inf
-// (Z itself is not representable); density() and log_density() stay finite at the peaks.
-//
+// summed |Kronrod − Gauss| estimates propagated through the normalization (absolute); the
+// status is tolerance_not_met when a panel could not meet attainable_tolerance().  At very low
+// T the class returns the T → 0 limit instead (zero_temperature_limit()).
 // Throws invalid_argument (non-finite or empty interval, scan_points < 3, NaN θ, U or D not
 // finite at a grid point, a diffusion model that is not 1-D), domain_error (T ≤ 0, D(θ) ≤ 0 at
 // a grid point of the interval, or wherever D is evaluated later; T so large that (T/2) log D
-// overflows, T ≳ 1e307).  Messages start with
-// "shiftcurv::steady_state_1d".
+// overflows, T ≳ 1e307).  Messages start with "shiftcurv::steady_state_1d".
 #pragma once
 
 #include <algorithm>
@@ -96,7 +71,9 @@ struct basin_1d {
 
 struct steady_state_1d_options {
   double tolerance = 1e-12;  ///< relative tolerance of each quadrature panel
-  int scan_points = 4001;    ///< grid for the extrema of U and v and the tabulated integral
+  /// Grid for the extrema of U and v and the tabulated integral (≥ 3); raise it for extrema
+  /// closer together than (hi − lo)/(scan_points − 1).
+  int scan_points = 4001;
   int max_depth = 20;        ///< bisection depth of the adaptive rule on each panel
 };
 
@@ -151,7 +128,15 @@ class steady_state_1d {
   const std::vector<basin_1d>& basins() const { return basins_; }
   /// log Z with Z = ∫_lo^hi exp(−(2/T)(v(θ) − v(lo))) dθ (+inf where Z overflows, T → 0).
   double log_normalization() const { return log_z_; }
-  /// True when T is so small that the class returns the T → 0 limit (see the header comment).
+  /// True when T is so small that the class returns the T → 0 limit: once the rounding floor
+  /// exceeds 1e-4 (ρ cannot be evaluated to better than 0.01% anywhere; e.g. T ≲ 1e-9 for
+  /// Figure 4, or any subnormal T), quadrature of ρ is pointless; the mass sits at the peaks of
+  /// ρ (the minima of v, or an interval end where v slopes away), each peak weighted by
+  /// exp(−(2/T)(v_peak − v_min)) times its Laplace width (half a Gaussian on each side,
+  /// √(πT/v'')/2, or T/(2|v'|) at an end), all in log space, and expectations are
+  /// Σ P_peak·g(θ_peak).  Error O(T) relative to the scale of v; every value is finite down to
+  /// the smallest subnormal T.  log_normalization() may then overflow to +inf (Z itself is not
+  /// representable); density() and log_density() stay finite at the peaks.
   bool zero_temperature_limit() const { return limit_; }
 
   /// ∫ g(θ) ρ(θ) dθ over [lo, hi] for g: double → double.
@@ -207,7 +192,8 @@ class steady_state_1d {
 
   /// max(tolerance, 10 × rounding floor): the relative accuracy the quadrature aims at.
   double attainable_tolerance() const { return std::max(opt_.tolerance, 10 * rounding_floor_); }
-  /// ≈ (2/T)·ε·max|v|: the relative rounding error of ρ, a floor under any tolerance.
+  /// ≈ (2/T)·ε·max|v|: the relative rounding error of ρ, a floor under any tolerance (≈ 2e-11
+  /// for the Figure 4 setting at T = 1e-3).
   double rounding_floor() const { return rounding_floor_; }
 
   shiftcurv::status status() const { return status_; }

@@ -10,31 +10,19 @@
 //   static_assert(!shiftcurv::has_gradient<my_loss>);           // none given: derived
 //
 // Derivatives are optional members, detected at compile time (derivatives/derivatives.hpp
-// picks the best route: analytic member > automatic differentiation > finite differences):
-//   vector gradient(const vector& th) const;                 // ∇U
-//   matrix hessian (const vector& th) const;                 // ∇²U
-//   vector hvp     (const vector& th, const vector& v) const;// ∇²U·v
-//
-// A per-sample (dataset) loss has ensmallen's separable shape:
-//   index  num_samples() const;
-//   double value(const vector& th, index i) const;               // U(x_i, θ)
-//   void   gradient(const vector& th, index i, vector& g) const; // g ← ∂θ U(x_i, θ)
-//   void   hessian(const vector& th, index i, matrix& H) const;  // optional
-//   void   hvp(const vector& th, index i, const vector& v, vector& out) const;  // optional
-// and, optionally, batched members over all samples (`batched_per_sample_loss` below:
-// mean_value, mean_gradient, sample_gradients, mean_hvp, covariance_apply, ...), and the
-// minibatch member `minibatch_gradient(θ, rows, g)` that SGD uses (`has_minibatch_gradient`).
-//
-// A diffusion model gives D(θ) = F(θ)F(θ)ᵀ (p×p), its divergence (∇·D)_i = Σ_j ∂_j D_ij,
-// and the noise factor F (p×m: Cholesky factor, or Aᵀ of a per-sample loss):
-//   matrix matrix(const vector& th) const;
-//   vector divergence(const vector& th) const;
-//   matrix noise_factor(const vector& th) const;
-//   vector apply(const vector& th, const vector& v) const;   // optional D·v
-//
-// Any loss or diffusion model may also declare its dimension, which every public entry point
-// then checks θ against (shiftcurv::invalid_argument naming the function the user called):
-//   index dimension() const;                                  // optional: p
+// picks analytic member > automatic differentiation > finite differences): gradient(θ) (∇U),
+// hessian(θ) (∇²U), hvp(θ, v) (∇²U·v).
+// A per-sample (dataset) loss has ensmallen's separable shape: num_samples(), value(θ, i)
+// (U(x_i, θ)), gradient(θ, i, g) (g ← ∂θ U(x_i, θ)), optionally hessian(θ, i, H) and
+// hvp(θ, i, v, out); optionally also batched members over all samples
+// (`batched_per_sample_loss`: mean_value, mean_gradient, sample_gradients, mean_hvp,
+// covariance_apply, ...) and the minibatch member `minibatch_gradient(θ, rows, g)` that SGD
+// uses (`has_minibatch_gradient`).
+// A diffusion model gives D(θ) = F(θ)F(θ)ᵀ (p×p): matrix(θ), divergence(θ) ((∇·D)_i =
+// Σ_j ∂_j D_ij), noise_factor(θ) (F, p×m: Cholesky factor, or Aᵀ of a per-sample loss), and
+// optionally apply(θ, v) (D·v).  The exact signatures are the concepts below.
+// Any loss or diffusion model may also declare `index dimension() const` (p), which every
+// public entry point then checks θ against (shiftcurv::invalid_argument naming the function).
 #pragma once
 
 #include <span>

@@ -19,7 +19,6 @@
 // The probes are random_probe(p, seed, l, distribution) (random/probes.hpp): reproducible,
 // and the same as spectral_density's for the same seed and distribution.  Cost: m applications.
 //
-// hutchinson_trace_options: probes (m ≥ 2, default 100), distribution (rademacher), seed (0).
 // Result: value, standard_error, probes, samples (the m values z_lᵀ A z_l), operator_applications
 // (== evaluations).  Status: success, or numerical_issue when the operator returned NaN/Inf
 // (value and standard_error are then those of the probes before it, if ≥ 2, else 0).
@@ -42,7 +41,7 @@ namespace shiftcurv {
 
 struct hutchinson_trace_options {
   index probes = 100;                                          ///< m ≥ 2
-  probe_distribution distribution = probe_distribution::rademacher;
+  probe_distribution distribution = probe_distribution::rademacher;  ///< or gaussian
   std::uint64_t seed = 0;                                      ///< probe l is random_probe(p, seed, l)
 };
 

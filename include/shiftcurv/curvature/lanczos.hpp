@@ -14,32 +14,15 @@
 // in ARPACK), by Spectra's SymEigsSolver (Y. Qiu, https://spectralib.org; Debian
 // libspectra-dev), with the operator applied only through `op.apply`: nothing p×p is formed.
 // It needs 1 ≤ k < p (for all p eigenpairs form the matrix and use Eigen's
-// SelfAdjointEigenSolver).  The sign convention of each eigenvector is Spectra's (arbitrary).
-// A multiple eigenvalue: one Krylov space holds one eigenvector of it in exact arithmetic;
-// restarts and rounding usually recover every copy (the tests find a triple one), but nothing
-// guarantees it — where multiplicity matters, compare runs with two seeds.
-// top_eigenpairs_options:
-//   which            largest_algebraic (default: the top of the Hessian spectrum, as PyHessian,
-//                    Yao et al. 2020), largest_magnitude, smallest_algebraic (most negative)
-//   ncv              Krylov subspace size, k < ncv ≤ p; 0 (default) means min(p, max(2k+1, 20))
-//   max_iterations   restarts (1000)
-//   tolerance        Spectra's convergence test: Ritz residual < tolerance·max(|λ|, ε^{2/3})
-//                    (1e-10)
-//   seed             the starting vector: standard normals of the Philox stream (seed,
-//                    trajectory 0), step 1, purpose random_purpose::probes (random/probes.hpp)
-//   residuals        compute residual_norms (k more applications; true by default)
-// Result: values (converged ones, most extreme first: descending for largest_algebraic,
-// by descending |λ| for largest_magnitude, ascending for smallest_algebraic), vectors (p×count),
-// residual_norms, converged, iterations (restarts), operator_applications (== evaluations).
+// SelfAdjointEigenSolver).  Result: values (converged ones, most extreme first: descending for
+// largest_algebraic, by descending |λ| for largest_magnitude, ascending for
+// smallest_algebraic), vectors (p×count), residual_norms, converged, iterations (restarts),
+// operator_applications (== evaluations).
 // Status: success when all k converged; max_iterations when fewer did (values/vectors then hold
 // the `converged` ones); numerical_issue when the operator returned NaN/Inf.
 //
-// lanczos_tridiagonal(op, v0, m) — m steps of Lanczos from v0/|v0| with full
-// reorthogonalization (classical Gram–Schmidt applied twice, "twice is enough": Giraud,
-// Langou, Rozložník 2005), so the basis stays orthonormal to rounding and the Ritz values show
-// no ghost copies.  Returns α (diagonal, `steps` entries), β (off-diagonal, steps−1 entries),
-// the basis Q (p×steps) with QᵀAQ = T, and `invariant` when the Krylov space closed early (β
-// below 1e-10·‖T‖: an exact invariant subspace, `steps` < m).  m > p is clamped to p.
+// lanczos_tridiagonal(op, v0, m) — m steps of Lanczos with full reorthogonalization (see the
+// function).
 //
 // Throws shiftcurv::invalid_argument naming the function: k < 1, k ≥ p, ncv outside (k, p],
 // max_iterations < 1, tolerance ≤ 0 or not finite; m < 1, v0 of the wrong size, NaN/Inf or zero.
@@ -76,11 +59,15 @@ constexpr std::string_view to_string(spectrum_end e) noexcept {
 }
 
 struct top_eigenpairs_options {
+  /// largest_algebraic: the top of the Hessian spectrum, as PyHessian (Yao et al. 2020);
+  /// largest_magnitude; smallest_algebraic: the most negative.
   spectrum_end which = spectrum_end::largest_algebraic;
-  index ncv = 0;               ///< Krylov subspace size; 0: min(p, max(2k+1, 20))
-  int max_iterations = 1000;   ///< restarts of the implicitly restarted Lanczos method
-  double tolerance = 1e-10;    ///< Ritz residual < tolerance·max(|λ|, ε^{2/3})
-  std::uint64_t seed = 0;      ///< starting vector (random/probes.hpp streams)
+  index ncv = 0;               ///< Krylov subspace size, k < ncv ≤ p; 0: min(p, max(2k+1, 20))
+  int max_iterations = 1000;   ///< restarts of the implicitly restarted Lanczos method (≥ 1)
+  double tolerance = 1e-10;    ///< Spectra's test: Ritz residual < tolerance·max(|λ|, ε^{2/3})
+  /// The starting vector: standard normals of the Philox stream (seed, trajectory 0), step 1,
+  /// purpose random_purpose::probes (random/probes.hpp).
+  std::uint64_t seed = 0;
   bool residuals = true;       ///< compute ‖Av − λv‖ (k more applications)
 };
 
@@ -147,7 +134,11 @@ inline Spectra::SortRule spectra_rule(spectrum_end e) {
 
 }  // namespace detail
 
-/// The k extreme eigenpairs of the symmetric operator `op` (see the header comment).
+/// The k extreme eigenpairs of the symmetric operator `op` (see the header comment).  The sign
+/// of each eigenvector is Spectra's (arbitrary).  A multiple eigenvalue: one Krylov space holds
+/// one eigenvector of it in exact arithmetic; restarts and rounding usually recover every copy
+/// (the tests find a triple one), but nothing guarantees it — where multiplicity matters,
+/// compare runs with two seeds.
 template <class Op>
   requires symmetric_operator<Op>
 top_eigenpairs_result top_eigenpairs(const Op& op, index k, const top_eigenpairs_options& options = {}) {
@@ -214,7 +205,12 @@ top_eigenpairs_result top_eigenpairs(const Op& op, index k, const top_eigenpairs
   return out;
 }
 
-/// m steps of Lanczos with full reorthogonalization from v0 (see the header comment).
+/// m steps of Lanczos from v0/|v0| with full reorthogonalization (classical Gram–Schmidt
+/// applied twice, "twice is enough": Giraud, Langou, Rozložník 2005), so the basis stays
+/// orthonormal to rounding and the Ritz values show no ghost copies.  Returns α (diagonal,
+/// `steps` entries), β (off-diagonal, steps−1 entries), the basis Q (p×steps) with QᵀAQ = T,
+/// and `invariant` when the Krylov space closed early (β below 1e-10·‖T‖: an exact invariant
+/// subspace, `steps` < m).  m > p is clamped to p.
 template <class Op, class V>
   requires symmetric_operator<Op>
 lanczos_tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::MatrixBase<V>& v0, index m) {

@@ -7,51 +7,21 @@
 //   shiftcurv::block_operator H1(H, offset, size);       // one layer: x ↦ (∇²U)_{bb}·x
 //   auto top = shiftcurv::top_eigenpairs(H1, 5);         // curvature/lanczos.hpp
 //   H.applications();                                    // HVPs spent so far
+//   shiftcurv::hessian_operator Hs(shiftcurv::subsample(data, idx), theta);   // a data subset
 //
 // The concept (`symmetric_operator`): an operator `op` has
 //   index size() const;                                 // p: it maps R^p to R^p
 //   void  apply(const vector& x, vector& y) const;      // y ← A·x (y is resized to p by apply)
 // with A symmetric.  The in-place form lets Lanczos reuse its work vectors.  Nothing checks the
 // symmetry (it would cost p applications); a non-symmetric A gives meaningless eigenvalues.
-//
-// Adapters (each counts its applications: `applications()`; copies share nothing):
-// * hessian_operator(loss, θ): ∇²U(θ)·x by `shiftcurv::hvp` — analytic `hvp` member, else the
-//   loss's `hessian` times x (that route forms ∇²U once per product: give an `hvp`), else dual
-//   numbers, else differences of the gradient (derivatives/derivatives.hpp).  A per-sample
-//   loss (core/concepts.hpp), also when wrapped in `mean_loss_of`, is used matrix-free as
-//   U_tr = (1/N) Σ_i U(x_i, θ): its batched `mean_hvp(θ, x)` when it has one (a network
-//   adapter, core/concepts.hpp), else (1/N) Σ_i hvp_i(θ, x) when it gives per-sample HVPs, else
-//   (1/N) Σ_i H_i x from its per-sample Hessians (p×p, one sample at a time), else central
-//   differences of its mean gradient along x (error ≈ 1e-10 relative, step of derivatives.hpp).
-//   A per-sample loss that also has a batched `hvp(θ, x)` member (and `operator()`) uses that.
-// * diffusion_operator(noise, θ): D(θ)·x by the model's `apply(θ, x)` when it has one
-//   (`has_diffusion_apply`), else by its `matrix(θ)`, formed once when the operator is built
-//   (p×p: the only route such a model offers; its lower triangle is read).  Note: gradient_covariance::apply recomputes the
-//   N per-sample gradients on every product; when an N×p factor fits in memory,
-//   `gram_operator(noise.factor(θ))` applies the same D at 4Np flops per product.
-// * gram_operator(A): x ↦ Aᵀ(A x) for any n×p matrix A (e.g. D = AᵀA of gradient_covariance).
-// * matrix_operator(M): a dense symmetric p×p matrix; only its lower triangle is read.
-// * block_operator(op, offset, size): P A Pᵀ with P the rows offset..offset+size−1 of I_p — the
-//   block of A that couples the parameters of one layer (PyHessian's per-layer Hessian,
-//   Yao et al. 2020).  Each product costs one product of `op` (x is zero-padded to p).  The
-//   network adapter (examples/network/) reports each layer's offset and size; for a loss of
-//   your own they are where the layer's weights sit in θ.
+// Each adapter (hessian_operator, diffusion_operator, gram_operator, matrix_operator,
+// block_operator; routes and costs on each class) counts its applications: `applications()`;
+// copies share nothing.
 //
 // Lifetime: hessian_operator, diffusion_operator, block_operator and subsample built from an
 // lvalue (a named loss, noise model or operator) refer to it, which must outlive them; built
 // from a temporary they keep a copy.  θ is always copied; matrix_operator and gram_operator
 // keep their own matrix (std::move a large one in).
-//
-// Data subsets: `subsample(per_sample_loss, indices)` is the per-sample loss restricted to the
-// rows `indices` (with i ↦ indices[i]); a loss with its own member `subsample(indices)` (e.g. a
-// batched network adapter) is asked for it instead.  With it,
-//   hessian_operator(subsample(f, idx), θ)     is (1/|idx|) Σ_{i∈idx} ∇²U(x_i, θ), and
-//   gradient_covariance{subsample(f, idx)}     is D on the subsample with the POPULATION
-//     normalization of THEORY.md: D_idx = (1/|idx|) Σ_{i∈idx} (g_i − ḡ_idx)(g_i − ḡ_idx)ᵀ,
-//     ḡ_idx the subsample's mean gradient — 1/|idx|, not 1/(|idx|−1).  (The covariance of
-//     one SGD step's minibatch mean over B i.i.d. draws is D/B; the library carries that 1/B
-//     in T = λ/B, never inside D.)
-// Indices must lie in [0, N); repeats are allowed (a bootstrap resample) and count twice.
 //
 // Throws shiftcurv::invalid_argument naming the adapter (θ empty, NaN/Inf, of a size other
 // than the loss's dimension(); x of the wrong size; a matrix that is not square; a block
@@ -177,8 +147,16 @@ class subsample_of {
 };
 
 /// A per-sample loss on the subsample `indices` of f's samples: f.subsample(indices) when f has
-/// such a member (returning a per-sample loss), else the view subsample_of.  Normalization: every
-/// mean over the result is over |indices| samples (D uses 1/|indices|; see the header comment).
+/// such a member (returning a per-sample loss, e.g. a batched network adapter), else the view
+/// subsample_of (i ↦ indices[i]).  Normalization: every mean over the result is over |indices|
+/// samples, so
+///   hessian_operator(subsample(f, idx), θ)   is (1/|idx|) Σ_{i∈idx} ∇²U(x_i, θ), and
+///   gradient_covariance{subsample(f, idx)}   is D on the subsample with the POPULATION
+///     normalization of THEORY.md: D_idx = (1/|idx|) Σ_{i∈idx} (g_i − ḡ_idx)(g_i − ḡ_idx)ᵀ,
+///     ḡ_idx the subsample's mean gradient — 1/|idx|, not 1/(|idx|−1).  (The covariance of
+///     one SGD step's minibatch mean over B i.i.d. draws is D/B; the library carries that 1/B
+///     in T = λ/B, never inside D.)
+/// Indices must lie in [0, N); repeats are allowed (a bootstrap resample) and count twice.
 template <class F>
   requires per_sample_loss<std::remove_cvref_t<F>>
 auto subsample(F&& f, std::vector<index> indices) {
@@ -195,7 +173,16 @@ auto subsample(F&& f, std::vector<index> indices) {
 // ---------------------------------------------------------------------------------------------
 // hessian_operator
 
-/// x ↦ ∇²U(θ)·x of a loss functor or of a per-sample loss's mean (see the header comment).
+/// x ↦ ∇²U(θ)·x of a loss functor or of a per-sample loss's mean, by `shiftcurv::hvp` —
+/// analytic `hvp` member, else the loss's `hessian` times x (that route forms ∇²U once per
+/// product: give an `hvp`), else dual numbers, else differences of the gradient
+/// (derivatives/derivatives.hpp).  A per-sample loss (core/concepts.hpp), also when wrapped in
+/// `mean_loss_of`, is used matrix-free as U_tr = (1/N) Σ_i U(x_i, θ): its batched
+/// `mean_hvp(θ, x)` when it has one (a network adapter), else (1/N) Σ_i hvp_i(θ, x) when it gives
+/// per-sample HVPs, else (1/N) Σ_i H_i x from its per-sample Hessians (p×p, one sample at a
+/// time), else central differences of its mean gradient along x (error ≈ 1e-10 relative, step
+/// of derivatives.hpp).  A per-sample loss that also has a batched `hvp(θ, x)` member (and
+/// `operator()`) uses that.
 template <class L>
 class hessian_operator {
   using base = std::remove_cvref_t<L>;
@@ -274,7 +261,12 @@ hessian_operator(L&&, vector) -> hessian_operator<L>;
 // ---------------------------------------------------------------------------------------------
 // diffusion_operator
 
-/// x ↦ D(θ)·x of a diffusion model (see the header comment).
+/// x ↦ D(θ)·x of a diffusion model: by the model's `apply(θ, x)` when it has one
+/// (`has_diffusion_apply`), else by its `matrix(θ)`, formed once when the operator is built
+/// (p×p: the only route such a model offers; its lower triangle is read).  Note:
+/// gradient_covariance::apply recomputes the N per-sample gradients on every product; when an
+/// N×p factor fits in memory, `gram_operator(noise.factor(θ))` applies the same D at 4Np flops
+/// per product.
 template <class M>
   requires diffusion_model<std::remove_cvref_t<M>>
 class diffusion_operator {
@@ -333,9 +325,7 @@ class matrix_operator {
   index size() const { return M_.rows(); }
   const matrix& dense() const { return M_; }
   long applications() const { return count_.value(); }
-  // A template (of nothing) so that a file including this header compiles the product only
-  // when it is used (keeps the umbrella header's compile time down).
-  template <class = void>
+  template <class = void>  // see core/types.hpp
   void apply(const vector& x, vector& y) const {
     detail::check_operator_input("matrix_operator::apply", "x", x, size());
     count_.bump();
@@ -347,7 +337,8 @@ class matrix_operator {
   detail::application_counter count_;
 };
 
-/// x ↦ Aᵀ(A x) for an n×p matrix A: the p×p Gram matrix AᵀA without forming it.
+/// x ↦ Aᵀ(A x) for an n×p matrix A: the p×p Gram matrix AᵀA without forming it (e.g. D = AᵀA
+/// of gradient_covariance).
 class gram_operator {
  public:
   explicit gram_operator(matrix A) : A_(std::move(A)) {
@@ -358,7 +349,7 @@ class gram_operator {
   index size() const { return A_.cols(); }
   const matrix& factor() const { return A_; }
   long applications() const { return count_.value(); }
-  template <class = void>  // compiled only when used, as matrix_operator::apply
+  template <class = void>
   void apply(const vector& x, vector& y) const {
     detail::check_operator_input("gram_operator::apply", "x", x, size());
     count_.bump();
@@ -374,7 +365,11 @@ class gram_operator {
 // ---------------------------------------------------------------------------------------------
 // block_operator
 
-/// P A Pᵀ: the block of `op` on the parameters offset..offset+size−1 (one layer).
+/// P A Pᵀ, P the rows offset..offset+size−1 of I_p: the block of `op` that couples the
+/// parameters of one layer (PyHessian's per-layer Hessian, Yao et al. 2020).  Each product costs
+/// one product of `op` (x is zero-padded to p).  The network adapter (examples/network/) reports
+/// each layer's offset and size; for a loss of your own they are where the layer's weights sit
+/// in θ.
 template <class Op>
   requires symmetric_operator<std::remove_cvref_t<Op>>
 class block_operator {

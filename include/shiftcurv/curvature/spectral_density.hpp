@@ -18,16 +18,10 @@
 //
 // NORMALIZATION: the density is normalised to 1 — it estimates (1/p) Σ_i δ(t − λ_i), so
 // ∫ density = 1 and moment(0) = 1.  Multiply by `size` (= p) for eigenvalue counts: tr(f(A))
-// ≈ size · (average over probes of Σ_k τ_k² f(θ_k)).
-//   density(grid, σ)  = (1/n_v) Σ_l Σ_k τ_lk² N(t; θ_lk, σ²) at each grid point t (Gaussian
-//                       broadening as in PyHessian; exact unit mass on ℝ, so on a grid that
-//                       covers the spectrum ± 6σ its trapezoid sum is 1 to ≈1e-9);
-//   moment(j)         = (1/n_v) Σ_l Σ_k τ_lk² θ_lk^j ≈ tr(A^j)/p (exact per probe for j ≤ 2m−1);
-//   moment_standard_error(j) = sample sd over the probes / √n_v (n_v ≥ 2).
-//
-// spectral_density_options: probes (n_v ≥ 1, default 10), steps (m ≥ 1, default 80; clamped to
-// p), distribution (rademacher), seed (0).  Cost: n_v·m applications; memory p·m (one probe's
-// Lanczos basis, kept for the full reorthogonalization) at a time.
+// ≈ size · (average over probes of Σ_k τ_k² f(θ_k)); density, moment and
+// moment_standard_error are documented on the result struct.
+// Cost: n_v·m applications; memory p·m (one probe's Lanczos basis, kept for the full
+// reorthogonalization) at a time.
 // Result: size, probes, nodes/weights (one vector per probe; a probe whose Krylov space closed
 // early has fewer nodes), operator_applications (== evaluations).  Status: success, or
 // numerical_issue when the operator returned NaN/Inf (nodes/weights hold the probes before it).
@@ -54,9 +48,9 @@ namespace shiftcurv {
 
 struct spectral_density_options {
   index probes = 10;                                           ///< n_v ≥ 1
-  index steps = 80;                                            ///< m ≥ 1 Lanczos steps per probe (≤ p)
-  probe_distribution distribution = probe_distribution::rademacher;
-  std::uint64_t seed = 0;
+  index steps = 80;                                            ///< m ≥ 1 Lanczos steps per probe (clamped to p)
+  probe_distribution distribution = probe_distribution::rademacher;  ///< or gaussian
+  std::uint64_t seed = 0;                                      ///< probe l is random_probe(p, seed, l)
 };
 
 struct spectral_density_result : result_base {
@@ -66,8 +60,10 @@ struct spectral_density_result : result_base {
   std::vector<vector> weights;    ///< squared first components; each probe's sum to 1
   long operator_applications = 0;
 
-  /// The broadened density (normalised to 1) at each point of `grid`.
-  template <class = void>  // compiled only when used
+  /// The broadened density (normalised to 1) at each point t of `grid`:
+  /// (1/n_v) Σ_l Σ_k τ_lk² N(t; θ_lk, σ²) (Gaussian broadening as in PyHessian; exact unit mass
+  /// on ℝ, so on a grid that covers the spectrum ± 6σ its trapezoid sum is 1 to ≈1e-9).
+  template <class = void>
   vector density(const vector& grid, double sigma) const {
     constexpr std::string_view fn = "spectral_density_result::density";
     require_positive(fn, "sigma", sigma);
@@ -83,15 +79,15 @@ struct spectral_density_result : result_base {
     return out;
   }
 
-  /// (1/n_v) Σ_l Σ_k τ_lk² θ_lk^j ≈ tr(A^j)/p.
-  template <class = void>  // compiled only when used
+  /// (1/n_v) Σ_l Σ_k τ_lk² θ_lk^j ≈ tr(A^j)/p (exact per probe for j ≤ 2m−1).
+  template <class = void>
   double moment(int j) const {
     const vector per = probe_moments("spectral_density_result::moment", j);
     return per.mean();
   }
 
-  /// Standard error of moment(j) over the probes: sample sd / √n_v.
-  template <class = void>  // compiled only when used
+  /// Standard error of moment(j) over the probes: sample sd / √n_v (n_v ≥ 2).
+  template <class = void>
   double moment_standard_error(int j) const {
     constexpr std::string_view fn = "spectral_density_result::moment_standard_error";
     if (nodes.size() < 2) detail::throw_invalid(fn, "needs at least 2 probes, the result has ", nodes.size());
@@ -101,7 +97,7 @@ struct spectral_density_result : result_base {
   }
 
   /// Σ_k τ_lk² θ_lk^j of each probe l.
-  template <class = void>  // compiled only when used
+  template <class = void>
   vector probe_moments(std::string_view fn, int j) const {
     if (j < 0) detail::throw_invalid(fn, "j must be >= 0, got ", j);
     require_some_probes(fn);

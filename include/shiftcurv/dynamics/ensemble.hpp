@@ -16,20 +16,13 @@
 // init(seed, k); particles are cut into chunks whose size depends on the particle count only,
 // each chunk has its own observer copy, and the copies are merged in chunk order — so the
 // result is bit-identical for any thread count (tests/dynamics/ensemble.cpp checks it), and
-// over MPI ranks too (mpi/ensemble.hpp: mpi::run_ensemble merges the chunks in the same order).
+// over MPI ranks too (parallel/mpi/ensemble.hpp: mpi::run_ensemble merges the chunks in the same
+// order).
 // Snapshot times are rounded to whole steps (`times` in the result are the ones used).
 // A particle whose state becomes NaN/Inf is dropped from later snapshots and counted in
 // `non_finite`; the status is then numerical_issue (an initial state that is already NaN/Inf
-// is bad input: invalid_argument).  A progress line goes to stderr when the run takes longer
-// than ~3 s (opts.progress = false silences it).
-//
-// ensemble_options (one line each):
-//   particles        number of trajectories (≥ 1)
-//   dt, t_end        step > 0 and end time ≥ 0
-//   observe_at       snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
-//   seed             Philox key of the noise and of initial_uniform
-//   threads          worker threads (0: all cores); the result does not depend on it
-//   progress, progress_after_seconds, progress_stream   progress line for long runs
+// is bad input: invalid_argument).  A progress line goes to stderr for long runs
+// (opts.progress = false silences it).
 #pragma once
 
 #include <chrono>
@@ -50,15 +43,15 @@
 namespace shiftcurv {
 
 struct ensemble_options {
-  index particles = 1000;
-  double dt = 1e-3;
-  double t_end = 1.0;
-  std::vector<double> observe_at;  ///< snapshot times in [0, t_end]; empty: {t_end}
-  std::uint64_t seed = 0;
-  unsigned threads = 0;            ///< 0: all hardware threads
-  bool progress = true;            ///< progress on stderr when the run exceeds ~3 s
+  index particles = 1000;          ///< number of trajectories (≥ 1)
+  double dt = 1e-3;                ///< step > 0
+  double t_end = 1.0;              ///< end time ≥ 0
+  std::vector<double> observe_at;  ///< snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
+  std::uint64_t seed = 0;          ///< Philox key of the noise and of initial_uniform
+  unsigned threads = 0;            ///< worker threads, 0: all hardware threads; the result does not depend on it
+  bool progress = true;            ///< a progress line for runs longer than progress_after_seconds
   double progress_after_seconds = 3.0;      ///< how long a run must take before progress shows
-  std::ostream* progress_stream = &std::cerr;
+  std::ostream* progress_stream = &std::cerr;  ///< where the progress line goes
 };
 
 template <class Observer>
@@ -154,7 +147,7 @@ bool all_finite(const State& x) {
 }  // namespace detail
 
 namespace detail {
-/// run_ensemble with the chunks run by `exec` (local_chunk_executor, or mpi/ensemble.hpp's).
+/// run_ensemble with the chunks run by `exec` (local_chunk_executor, or parallel/mpi/ensemble.hpp's).
 template <class Exec, class Stepper, class System, class Init, class Observer>
 auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system, const Init& init, Observer observer,
                        const ensemble_options& options) -> ensemble_result<Observer> {

@@ -14,44 +14,18 @@
 //   const auto& s = r.final();         // s.mean_train_loss, s.mean_test_loss, s.occupancy[k]
 //   if (!r) std::cerr << r.message;
 //
-// Contract.  U and U_test are U's VALUE, as everywhere in the library: an object with
-// `value(double)` and `derivative(double, 1)` (like gaussian_wells_1d), a callable
-// double → double (differentiated by dual numbers when templated, e.g. a generic lambda, else
-// by finite differences), or a loss on 1-vectors (through derivatives.hpp).  D: any 1-D
-// diffusion model (constant_diffusion, scalar_field_diffusion, matrix_field_diffusion on
-// 1-vectors) or a callable double → double; D(θ) ≥ 0 wherever it is evaluated (the schemes
-// are derivative-free: D' is never needed).  With walls, every point where U' and D are
-// evaluated lies inside them (supporting values are folded too).  T > 0 is positional.
-//
-// langevin_1d_options (one line each):
-//   particles          number of independent particles (≥ 1)
-//   dt, t_end          step h > 0 and end time ≥ 0
-//   observe_at         snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
-//   scheme             euler_maruyama | milstein | weak_order2
-//   walls              reflecting interval [lo, hi] (default: none)
-//   x0                 start all particles at x0; unset: uniform on the walls
-//   basin_boundaries   K−1 strictly increasing interior points: K basins for the occupancies
-//   histogram_bins     > 0: a density histogram on the walls' interval per snapshot
-//   seed, threads      Philox key; worker threads (0: all cores; results do not depend on it)
-//   progress, progress_after_seconds, progress_stream   progress line for long runs
-//
-// Speed: particles advance in blocks of 64, step by step, so that every stage is a loop over
-// independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
-// update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
-// out)` (out[j] = U'(θ[j]); gaussian_wells_1d does) gets the drift SIMD-wide; otherwise U' is
-// called per particle.  constant_diffusion is read once and scalar_field_diffusion and callables
-// are evaluated on doubles; other diffusion models go through 1-vectors (slower).  Build with -O3 -march=native to get AVX2/AVX-512 code (the SSE2
-// baseline is ≈ 3.8× slower): benchmarks/README.md has the numbers.
-//
-// Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n) (random.hpp:
-// Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any thread count; over
-// MPI ranks with mpi/ensemble.hpp, or chunk by chunk (to distribute or checkpoint them
-// yourself) with langevin_1d_chunks below — both bit-identical to this function.
-// Initial uniform positions come from philox_stream(seed, k), purpose `initial`.  Schemes as in
-// sde_steppers.hpp (Euler–Maruyama, derivative-free Milstein, Platen weak order 2, scalar noise).
+// Contract.  U and U_test are U's VALUE, as everywhere in the library (any 1-D loss form of
+// derivatives/scalar_1d.hpp).  D: any 1-D diffusion model or a callable double → double;
+// D(θ) ≥ 0 wherever it is evaluated (the schemes are derivative-free: D' is never needed).
+// With walls, every point where U' and D are evaluated lies inside them (supporting values are
+// folded too).  T > 0 is positional.  Schemes as in sde_steppers.hpp (Euler–Maruyama,
+// derivative-free Milstein, Platen weak order 2, scalar noise); how the particles are
+// vectorized and the noise keyed is noted at langevin_ensemble_1d.
 // Errors: every mean comes with its Monte Carlo standard error over particles (independent,
 // so exact); the time-discretization bias is O(dt) (Euler, Milstein) or O(dt²) (weak-2) away
 // from the walls and is NOT included — halve dt to check it.
+// Throws: see langevin_ensemble_1d; over MPI ranks: parallel/mpi/ensemble.hpp; chunk by chunk
+// (to distribute or checkpoint them yourself): langevin_1d_chunks below.
 #pragma once
 
 #include <algorithm>
@@ -84,20 +58,20 @@
 namespace shiftcurv {
 
 struct langevin_1d_options {
-  index particles = 1000;
+  index particles = 1000;                 ///< number of independent particles (≥ 1)
   double dt = 1e-3;                       ///< step h > 0
   double t_end = 1.0;                     ///< ≥ 0
-  std::vector<double> observe_at;         ///< snapshot times in [0, t_end]; empty: {t_end}
-  sde_scheme scheme = sde_scheme::euler_maruyama;
+  std::vector<double> observe_at;         ///< snapshot times in [0, t_end] (rounded to whole steps); empty: {t_end}
+  sde_scheme scheme = sde_scheme::euler_maruyama;  ///< euler_maruyama | milstein | weak_order2
   reflecting_box walls;                   ///< reflecting interval [lo, hi]; default: none
   std::optional<double> x0;               ///< start all particles at x0; unset: uniform on the walls
-  std::vector<double> basin_boundaries;   ///< increasing interior points: K−1 points, K basins
-  index histogram_bins = 0;               ///< > 0: a histogram on the walls' interval
-  std::uint64_t seed = 0;
-  unsigned threads = 0;                   ///< 0: all hardware threads
-  bool progress = true;                   ///< progress on stderr for runs longer than ~3 s
+  std::vector<double> basin_boundaries;   ///< strictly increasing interior points: K−1 points, K basins
+  index histogram_bins = 0;               ///< > 0: a density histogram on the walls' interval per snapshot
+  std::uint64_t seed = 0;                 ///< Philox key
+  unsigned threads = 0;                   ///< 0: all hardware threads; results do not depend on it
+  bool progress = true;                   ///< a progress line for runs longer than progress_after_seconds
   double progress_after_seconds = 3.0;    ///< how long a run must take before progress shows
-  std::ostream* progress_stream = &std::cerr;
+  std::ostream* progress_stream = &std::cerr;  ///< where the progress line goes
 };
 
 struct langevin_1d_snapshot {
@@ -426,6 +400,17 @@ inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin
 }  // namespace detail
 
 /// Ensemble of the 1-D Itô SDE dθ = −U'(θ) dt + √(T·D(θ)) dW (see the header comment).
+/// Speed: particles advance in blocks of 64, step by step, so that every stage is a loop over
+/// independent particles the compiler vectorizes: the normals (philox_batch), the drift and the
+/// update.  A loss that offers `derivative_batch(std::span<const double> θ, std::span<double>
+/// out)` (out[j] = U'(θ[j]); gaussian_wells_1d does) gets the drift SIMD-wide; otherwise U' is
+/// called per particle.  constant_diffusion is read once and scalar_field_diffusion and
+/// callables are evaluated on doubles; other diffusion models go through 1-vectors (slower).
+/// Build with -O3 -march=native to get AVX2/AVX-512 code (benchmarks/README.md has the numbers,
+/// the SSE2 baseline's included).
+/// Noise: the normal of step n of trajectory k is philox_batch(seed).normal(k, n)
+/// (random/philox.hpp: Philox4x32-10 keyed by (seed, trajectory, step)), bit-identical for any
+/// thread count; initial uniform positions come from philox_stream(seed, k), purpose `initial`.
 /// Throws domain_error unless T > 0; invalid_argument on a loss or diffusion model that is not
 /// 1-D, particles < 1, dt ≤ 0 or non-finite, t_end < 0, bad snapshot times, a non-finite x0 or
 /// one outside the walls, a uniform start without walls, boundaries not strictly increasing or
@@ -454,7 +439,7 @@ langevin_1d_result langevin_ensemble_1d(const Train& U, const Diffusion& D, doub
 using langevin_1d_partial = detail::langevin_1d_accumulator;
 
 /// langevin_ensemble_1d cut into its chunks, for callers that distribute or checkpoint them
-/// (mpi/ensemble.hpp, examples/langevin_ensemble.cpp).  The chunks are fixed by the particle
+/// (parallel/mpi/ensemble.hpp, examples/langevin_ensemble.cpp).  The chunks are fixed by the particle
 /// count; run(first, last) integrates chunks [first, last) on o.threads threads and returns
 /// their partial sums; finish(parts) merges the partial sums of ALL chunks in chunk order, as
 /// langevin_ensemble_1d does: the result is bit-identical to it, whichever process or run

@@ -12,7 +12,7 @@
 //   void reset(index snapshots);                 // before use: one accumulator per snapshot time
 //   void observe(index snapshot, const State& x);// one particle at one snapshot time
 //   void merge(const Observer& other);           // add another's partial sums
-// and, to be split over MPI ranks (mpi/ensemble.hpp) or checkpointed, a member
+// and, to be split over MPI ranks (parallel/mpi/ensemble.hpp) or checkpointed, a member
 //   template <class Archive> void serialize(Archive& ar);   // ar(every partial sum)
 // that visits its partial sums (io/checkpoint.hpp's byte_writer / byte_reader); the
 // observers here have it.

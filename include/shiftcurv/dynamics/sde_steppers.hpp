@@ -13,38 +13,18 @@
 // the drift, `second(x, G[, t])` the diffusion — either a p×m matrix (general noise, dW ∈ Rᵐ)
 // or, when it takes a state-typed vector, the diagonal of G (diagonal noise, m = p).  The
 // Brownian increments come from the stepper's random source (template parameter RandomSource,
-// default `philox_noise`: keyed by seed,
-// trajectory and the stepper's own step counter), so a trajectory is reproducible bit for bit.
-// odeint copies steppers by value: pass std::ref(stepper) to keep its step counter advancing.
+// default `philox_noise`: keyed by seed, trajectory and the stepper's own step counter), so a
+// trajectory is reproducible bit for bit.  odeint copies steppers by value: pass
+// std::ref(stepper) to keep its step counter advancing.  A system may also offer
+// `drift_and_noise(x, f, G[, t])` (see detail::sde_combined below).
 //
-// Combined evaluation: a system may also offer a member `drift_and_noise(x, f, G[, t])` (G of
-// the diffusion's output type: matrix or diagonal vector) that writes both parts at one point in
-// one call, for models where they share work — per_sample_langevin_system computes the N
-// per-sample gradients once for −ḡ and √T·Aᵀ.  The steppers call it wherever drift and
-// diffusion are needed at the same point (the start of every step), and the separate `first`/
-// `second` elsewhere; its results must equal theirs (bit for bit, if trajectories are to match
-// a plain pair's).  A plain std::pair has no such member and is evaluated part by part.
-//
-// Schemes (Kloeden & Platen, "Numerical Solution of Stochastic Differential Equations", 1992):
-//  * euler_maruyama — X += f h + G ΔW.  Strong order ½, weak order 1.
-//  * milstein — derivative-free Milstein (KP §11.1, eqs 11.1.3 and 11.1.7): the Milstein
-//    correction ½ Σ L^{j1} b^{j2} (ΔW_{j1} ΔW_{j2} − h δ) with L^{j1} b^{j2} replaced by
-//    [b^{j2}(Υ^{j1}) − b^{j2}]/√h, Υ^{j} = X + f h + b^{j} √h.  Strong order 1 for diagonal noise
-//    (g_i depending on x_i only) and for commutative noise (L^{j1} b^{j2} = L^{j2} b^{j1},
-//    e.g. additive or scalar noise); otherwise it is strong order ½ like Euler.  Weak order 1.
-//    Costs m + 1 diffusion evaluations per step for general noise, 2 for diagonal noise.
-//  * weak_order2 — Platen's explicit weak order 2.0 scheme for general (non-commutative)
-//    multi-dimensional noise, KP eq. (15.1.3) (the scalar case is eq. 15.1.1), with Gaussian
-//    ΔŴ (so it also works on refined Brownian paths) and two-point V_{r,j} = ±h.  Weak order
-//    2 for smooth coefficients.  Per step: 2 drift and 2m + 1 diffusion evaluations when
-//    m = 1, 4m + 1 otherwise (diagonal noise is expanded to a p×p diagonal G, m = p), plus
-//    O(m²p) work for the double sums — meant for small m.  Time-dependent
-//    coefficients are treated by appending t as a state (drift 1, no noise), as KP do.
-//
-// "Error estimate": these are fixed-step schemes without error control; their orders are
-// what tests/dynamics/convergence_slow.cpp measures with the estimator of testing/convergence.hpp.
-// With reflecting walls the state is folded back after every step and the supporting values
-// of Milstein/weak-2 are folded too (so coefficients are never evaluated outside the box).
+// Schemes (Kloeden & Platen, "Numerical Solution of Stochastic Differential Equations", 1992;
+// orders and costs on each class): euler_maruyama, milstein (derivative-free), weak_order2
+// (Platen).  "Error estimate": these are fixed-step schemes without error control; their
+// orders are what tests/dynamics/convergence_slow.cpp measures with the estimator of
+// testing/convergence.hpp.  With reflecting walls the state is folded back after every step
+// and the supporting values of Milstein/weak-2 are folded too (so coefficients are never
+// evaluated outside the box).
 #pragma once
 
 #include <cmath>
@@ -86,7 +66,13 @@ void call_sde_part(const F& f, const X& x, Out& out, double t) {
     f(x, out);
 }
 
-/// The system offers `drift_and_noise(x, f, g[, t])` for the diffusion output type Out.
+/// The system offers `drift_and_noise(x, f, g[, t])` for the diffusion output type Out (G of the
+/// diffusion's output type: matrix or diagonal vector): both parts at one point in one call, for
+/// models where they share work — per_sample_langevin_system computes the N per-sample gradients
+/// once for −ḡ and √T·Aᵀ.  The steppers call it wherever drift and diffusion are needed at the
+/// same point (the start of every step), and the separate `first`/`second` elsewhere; its
+/// results must equal theirs (bit for bit, if trajectories are to match a plain pair's).  A
+/// plain std::pair has no such member and is evaluated part by part.
 template <class System, class X, class Out>
 concept sde_combined_with_time = requires(const System& s, const X& x, X& f, Out& g, double t) {
   s.drift_and_noise(x, f, g, t);
@@ -219,8 +205,12 @@ class euler_maruyama : public detail::sde_stepper_base<State, RandomSource> {
   Eigen::VectorXd z_;
 };
 
-/// Derivative-free Milstein (KP 11.1.3 / 11.1.7): strong order 1 for diagonal or commutative
-/// noise, weak order 1.
+/// Derivative-free Milstein (KP §11.1, eqs 11.1.3 and 11.1.7): the Milstein correction
+/// ½ Σ L^{j1} b^{j2} (ΔW_{j1} ΔW_{j2} − h δ) with L^{j1} b^{j2} replaced by
+/// [b^{j2}(Υ^{j1}) − b^{j2}]/√h, Υ^{j} = X + f h + b^{j} √h.  Strong order 1 for diagonal noise
+/// (g_i depending on x_i only) and for commutative noise (L^{j1} b^{j2} = L^{j2} b^{j1}, e.g.
+/// additive or scalar noise); otherwise it is strong order ½ like Euler.  Weak order 1.
+/// Costs m + 1 diffusion evaluations per step for general noise, 2 for diagonal noise.
 template <class State = vector, class RandomSource = philox_noise>
 class milstein : public detail::sde_stepper_base<State, RandomSource> {
   using base = detail::sde_stepper_base<State, RandomSource>;
@@ -273,7 +263,13 @@ class milstein : public detail::sde_stepper_base<State, RandomSource> {
   Eigen::VectorXd z_;
 };
 
-/// Platen's explicit weak order 2.0 scheme for general noise (KP eq. 15.1.3).
+/// Platen's explicit weak order 2.0 scheme for general (non-commutative) multi-dimensional
+/// noise, KP eq. (15.1.3) (the scalar case is eq. 15.1.1), with Gaussian ΔŴ (so it also works on
+/// refined Brownian paths) and two-point V_{r,j} = ±h.  Weak order 2 for smooth coefficients.
+/// Per step: 2 drift and 2m + 1 diffusion evaluations when m = 1, 4m + 1 otherwise (diagonal
+/// noise is expanded to a p×p diagonal G, m = p), plus O(m²p) work for the double sums — meant
+/// for small m.  Time-dependent coefficients are treated by appending t as a state (drift 1, no
+/// noise), as KP do.
 template <class State = vector, class RandomSource = philox_noise>
 class weak_order2 : public detail::sde_stepper_base<State, RandomSource> {
   using base = detail::sde_stepper_base<State, RandomSource>;

@@ -9,37 +9,20 @@
 //   fp.density(); fp.centres();           // ρ_i at the cell centres θ_i, Σ ρ_i Δθ_i = 1
 //   fp.basin_masses({0.0});               // mass of [−4, 0] and [0, 4]
 //   fp.set_uniform();                     // or set_density(ρ0), set_point_mass(θ0)
-//   auto r = fp.evolve(10.0);             // adaptive TR-BDF2 to t = 10 (r.error_estimate)
-//   fp.current();                         // probability current at the N+1 faces
+//   auto r = fp.evolve(10.0);             // adaptive TR-BDF2 to t = 10 (fp_evolve_options)
 //   // plain callables: U(θ) (its VALUE, as everywhere in the library) and D(θ)
 //   shiftcurv::fokker_planck_1d ou([](auto x) { return 0.5 * x * x; }, [](double) { return 1.0; }, 0.5, -5, 5, 200);
 //
 // Equation (THEORY.md): ∂t ρ = ∂θ J, J = U'ρ + (T/2) ∂θ(Dρ), no flux through the walls.
 //
-// Contract.  The loss is U's VALUE (any form of loss_1d: members value/derivative, a callable
-// on a double, a library loss on 1-vectors; U' by the library's derivative routes) and the
-// diffusion any 1-D diffusion model or a callable D(θ) > 0 (D' is never needed).  For ANY
-// grid: the discrete steady state is exp(−(2/T) v(θ_i)) exactly at the nodes (up to the
-// quadrature of ∫U'/D), v = ∫U'/D + (T/2) log D; the cell masses follow a birth–death Markov
-// generator, so mass is conserved to rounding and backward Euler is positive for every dt;
-// time-dependent solutions are second order in the cell size.  Every time step is rescaled
-// to the starting mass (the rescaling is reported as max_mass_correction); adaptive steps are
-// rejected when a density falls below −1e-14·max ρ.  How the flux is built is noted in
-// dynamics/detail/fp_common.hpp.
-//
-// evolve(duration, fp_evolve_options) — fields (dynamics/detail/fp_common.hpp), one line each:
-//   scheme          backward_euler | crank_nicolson | tr_bdf2 (default)
-//   dt              > 0: fixed steps; 0: adaptive (step doubling)
-//   tolerance       adaptive: bound on each step's L1 error
-//   initial_dt      adaptive: first step tried (0: 1e-4 × duration)
-//   max_steps       budget of steps (exhausted: status::max_iterations)
-//   estimate_error  fixed dt: step-doubling estimate of the first step
-//
-// Error estimates: `steady_state().log_density_error` bounds the error of log ρ_i against the
-// exact exp(−2v/T) at the nodes that comes from the quadrature of the increments (Gauss–Kronrod
-// |K − G| estimates, pessimistic); rounding adds ~1e-16 × Σ|Δφ|.  `evolve(...).error_estimate`
-// is the L1 error of the time stepping (see fp_evolve_result); the spatial error is O(h²) and
-// is seen by halving the cell size.
+// Contract.  The loss is any 1-D loss form (derivatives/scalar_1d.hpp), the diffusion any 1-D
+// diffusion model or a callable D(θ) > 0 (D' is never needed).  For ANY grid the discrete
+// steady state is exp(−(2/T) v(θ_i)) exactly at the nodes (up to the quadrature of ∫U'/D),
+// v = ∫U'/D + (T/2) log D; mass is conserved to rounding and backward Euler is positive for
+// every dt; time-dependent solutions are second order in the cell size (construction, mass
+// rescaling and step rejection: fokker_planck/detail/fp_common.hpp).  Error estimates: on
+// fp_steady_result (log_density_error; rounding adds ~1e-16 × Σ|Δφ|) and fp_evolve_result
+// (error_estimate, time stepping only: the O(h²) spatial error is seen by halving the cells).
 //
 // Bad input: invalid_argument for non-finite numbers, lo ≥ hi, fewer than 2 cells, faces not
 // increasing, densities of the wrong size, a diffusion model that is not 1-D; domain_error for

@@ -1,62 +1,34 @@
 // shiftcurv/fokker_planck/fokker_planck_2d.hpp — the 2-D Fokker–Planck equation on a box with
 // reflecting walls, by finite volumes on a uniform tensor grid with exponentially fitted
-// (Scharfetter–Gummel) fluxes, for
-//  - a DIAGONAL diffusion D(θ) = diag(D₁(θ), D₂(θ)), position-dependent or constant: a 5-point
-//    stencil, every grid cell exchanging mass with its 4 axis neighbours;
-//  - a CONSTANT, symmetric positive definite, NON-DIAGONAL D = [[D₁₁, D₁₂], [D₁₂, D₂₂]]: a
-//    7-point stencil, the 4 axis neighbours plus one diagonal pair (NE/SW if D₁₂ > 0, NW/SE if
-//    D₁₂ < 0).  It needs the cell aspect ratio hx/hy in [|D₁₂|/D₂₂, D₁₁/|D₁₂|] (see below);
-//    `admissible_aspect_ratio(D)` returns that range, whose log-centre is √(D₁₁/D₂₂).
-// A position-dependent non-diagonal D is rejected (invalid_argument): not implemented.
+// (Scharfetter–Gummel) fluxes, for a DIAGONAL D(θ) = diag(D₁(θ), D₂(θ)), position-dependent or
+// constant (5-point stencil), or a CONSTANT symmetric positive definite NON-DIAGONAL D (7-point
+// stencil: the axis neighbours plus one diagonal pair, NE/SW if D₁₂ > 0, NW/SE if D₁₂ < 0).
 //
 //   shiftcurv::b1_case3 c3((Eigen::VectorXd(2) << 1.0, 2.0).finished(), /*kappa=*/0.7);
 //   shiftcurv::fokker_planck_2d fp(c3.loss, c3.noise, /*T=*/0.5, {-3, -3}, {3, 3}, {120, 120});
 //   auto ss = fp.steady_state();        // ss.circulation ≈ 0: V is curl-free, ρ exact at nodes
 //   Eigen::MatrixXd rho = fp.density(); // ρ(i, j) at (x_i, y_j), Σ ρ ΔxΔy = 1
 //   fp.set_uniform();
-//   auto r = fp.evolve(2.0);            // adaptive TR-BDF2 (sparse LU per distinct step)
+//   auto r = fp.evolve(2.0);            // adaptive TR-BDF2 (fp_evolve_options, fp_common.hpp)
 //   auto [jx, jy] = fp.current();       // probability per unit time through each face
-//   // plain callables: ∇U(x, y) and the diagonal (D₁, D₂)(x, y), both returning Eigen::Vector2d
-//   shiftcurv::fokker_planck_2d ou([](double x, double y) { return Eigen::Vector2d(x, 2 * y); },
-//                                  [](double, double) { return Eigen::Vector2d(1, 1); },
-//                                  0.5, {-4, -4}, {4, 4}, {80, 80});
-//   // a constant non-diagonal D: ∇U(x, y) and the matrix (or a library loss with
-//   // shiftcurv::constant_diffusion(D)); here hx/hy = 1 lies in [0.6/1, 2/0.6]
-//   Eigen::Matrix2d D;
-//   D << 2.0, 0.6, 0.6, 1.0;
+//   Eigen::Matrix2d D; D << 2.0, 0.6, 0.6, 1.0;   // constant non-diagonal: hx/hy = 1 in [0.6, 2/0.6]
 //   shiftcurv::fokker_planck_2d fd([](double x, double y) { return Eigen::Vector2d(x, 2 * y); }, D,
-//                                  0.5, {-4, -4}, {4, 4}, {80, 80});
-//   auto sd = fd.steady_state();        // current-carrying: V = D⁻¹∇U has curl, sparse LU
+//                                  0.5, {-4, -4}, {4, 4}, {80, 80});   // ∇U(x, y) and D
 //   auto jd = fd.diagonal_current();    // the diagonal-edge part of current(), on its own
 //
 // Equation (THEORY.md): ∂t ρ = ∇·J, J = ρ∇U + (T/2)∇·(Dρ), no flux through the walls.
-//
-// Contract.  The cell masses follow a Markov generator (off-diagonal rates ≥ 0, columns summing
-// to 0): mass is conserved and backward Euler is positive for every dt.  Where V =
+// Contract.  Mass is conserved and backward Euler is positive for every dt.  Where V =
 // D⁻¹(∇U + (T/2)∇·D) is curl-free (THEORY's Assumption 1) the discrete steady state is
 // exp(−2v/T) exactly at the nodes, with zero current; where V has curl (e.g. U = ½θᵀHθ with
-// HD ≠ DH) the steady state carries a current, is found by inverse iteration with a sparse LU,
-// and is second order in h.  Time-dependent solutions are second order in h.  A non-diagonal
-// D must be constant and needs the cell aspect ratio hx/hy in [|D₁₂|/D₂₂, D₁₁/|D₁₂|]
-// (admissible_aspect_ratio(D)); a position-dependent non-diagonal D is rejected.  How the
-// stencils are built (exponentially fitted fluxes, the 7-point scheme's jump weights) is noted
-// in dynamics/detail/fp_2d_stencil.hpp.  Options of evolve(): fp_evolve_options, listed in
-// fokker_planck_1d.hpp.
-//
-// Error estimates: `steady_state().circulation` is the largest |sum of the log-density
-// increments −(2/T)∫V·dl around a grid plaquette| (for a non-diagonal D also around the two
-// triangles the diagonal cuts it into) — 0 up to quadrature/rounding error when V is
-// curl-free, ≈ (2/T)|curl V|·hx·hy otherwise; it measures the continuous V, for either kind of
-// D.  `detailed_balance` is true only when it is within the tolerance, and then the returned
-// state is the exact one above.  `log_density_error` bounds the quadrature error of log ρ along
-// the integration path (curl-free case), `residual` is ‖A m‖₁ / max|A_ii| of the returned state.
-// `evolve` reports the L1 time-stepping error as in fokker_planck_1d.
-//
+// HD ≠ DH) it carries a current, is found by inverse iteration with a sparse LU, and is second
+// order in h, as are time-dependent solutions.  A non-diagonal D must be constant and needs
+// hx/hy in [|D₁₂|/D₂₂, D₁₁/|D₁₂|] (admissible_aspect_ratio(D); its log-centre is √(D₁₁/D₂₂)).
+// Construction: fokker_planck/detail/fp_2d_stencil.hpp; error estimates: fp_steady_2d_result.
 // Bad input: invalid_argument for non-finite numbers, an empty box, fewer than 2 cells per axis,
-// a diffusion model that is not 2-D, not symmetric, or non-diagonal and position-dependent,
-// densities of the wrong shape; domain_error for T ≤ 0, D_kk ≤ 0 at a centre or quadrature node
-// (diagonal D), a constant D that is not positive definite, a cell aspect ratio hx/hy outside
-// [|D₁₂|/D₂₂, D₁₁/|D₁₂|] (non-diagonal D), negative densities, durations/dt < 0.
+// a diffusion model that is not 2-D, not symmetric, or non-diagonal and position-dependent
+// (not implemented), densities of the wrong shape; domain_error for T ≤ 0, D_kk ≤ 0 at a
+// centre or quadrature node, a constant D that is not positive definite, hx/hy outside that
+// range (non-diagonal D), negative densities, durations/dt < 0.
 #pragma once
 
 #include <array>
@@ -92,9 +64,13 @@ concept planar_field = std::invocable<const F&, double, double> &&
 /// The discrete steady state in 2-D.
 struct fp_steady_2d_result : result_base {
   Eigen::MatrixXd log_density;  ///< log ρ(i, j), normalized; finite where ρ underflows
-  double circulation = 0;       ///< max |Σ −(2/T)∫V·dl around a grid plaquette (and triangle)|
-  bool detailed_balance = true; ///< circulation within the quadrature error: exact, zero current
-  double log_density_error = 0; ///< quadrature error bound of log ρ (detailed-balance case)
+  /// The largest |sum of the log-density increments −(2/T)∫V·dl around a grid plaquette| (for a
+  /// non-diagonal D also around the two triangles the diagonal cuts it into) — 0 up to
+  /// quadrature/rounding error when V is curl-free, ≈ (2/T)|curl V|·hx·hy otherwise; it
+  /// measures the continuous V, for either kind of D.
+  double circulation = 0;
+  bool detailed_balance = true; ///< circulation within the tolerance: the state is the exact one, zero current
+  double log_density_error = 0; ///< bound of the quadrature error of log ρ along the integration path (curl-free case)
   double residual = 0;          ///< ‖A m‖₁ / max|A_ii| of the returned state
 };
 
@@ -262,7 +238,7 @@ class fokker_planck_2d {
   /// The discrete steady state; the state becomes it (the clock is kept).  Detailed balance
   /// (circulation ≤ circulation_tolerance + 4·quadrature error): the exact exp(−2v/T) at the
   /// nodes; otherwise inverse iteration with a sparse LU.
-  // (The solvers are templates only so that the sparse LU is compiled where they are used.)
+  // (Templates of nothing: see core/types.hpp.)
   template <class = void>
   fp_steady_2d_result steady_state(double circulation_tolerance = 1e-9) {
     const index n0 = cells(0), n1 = cells(1);

@@ -1,5 +1,5 @@
 // shiftcurv/generalization/decomposition.hpp — the expected test loss split into named terms
-// (the paper's eq 3, 4 and 7; ../shared/THEORY.md "Test loss").
+// (the paper's eq 3, 4 and 7; THEORY.md "Test loss").
 //
 //   std::vector<shiftcurv::basin_terms> basins(2);
 //   basins[0] = {.weight = 0.3, .test_depth = -1.0, .test_curvature = C0,
@@ -14,25 +14,17 @@
 //
 // Per basin k the inputs are the weight w_k, the test depth U_k^test = U_test(θ_k^test), the
 // test curvature C_k^test = ∇²U_test(θ_k^test), the shift s_k = θ_k^test − θ_k^tr, the bias
-// b_k = θ_k^tr − µ_k and the covariance Σ_k of the basin's Gaussian.  The named terms are
-//   depth                 U_k^test
-//   shift_curvature       ½ s_kᵀ C s_k
-//   bias_curvature        ½ b_kᵀ C b_k + s_kᵀ C b_k
-//   covariance_curvature  ½ Tr(Σ_k C)
-//   total_eq4             the sum of all four (eq 4)
-//   total_eq7             depth + shift_curvature (eq 7: bias and Σ are O(T))
-// `per_basin[k]` holds them unweighted, `overall` is Σ_k w_k per_basin[k].
-//
+// b_k = θ_k^tr − µ_k and the covariance Σ_k of the basin's Gaussian (basin_terms); the named
+// terms are the fields of decomposition_terms; `per_basin[k]` holds them unweighted, `overall`
+// is Σ_k w_k per_basin[k].
 // What the numbers mean (error estimate): the arithmetic is exact up to rounding; the
 // approximation is the second-order Taylor expansion of U_test about θ_k^test averaged over
 // N(µ_k, Σ_k).  It is exact when U_test is quadratic on the support that matters and ρ is a
 // Gaussian mixture; otherwise the first neglected terms are ⅙∇³U_test applied to
 // (s_k+b_k) three times and to (s_k+b_k, Σ_k), i.e. O(|s_k+b_k|³ + |s_k+b_k|·Tr Σ_k) per
 // basin, plus the error of the mixture approximation of ρ itself (O(T²) for the Laplace fit).
-//
 // The quadratic forms and the trace only see symmetric matrices: C and Σ are replaced by
 // their symmetric parts ½(M + Mᵀ) (a finite-difference Hessian is symmetric only to rounding).
-//
 // Bad input throws: an empty basin list, sizes that disagree (every basin must live in the
 // same R^p) or a non-finite entry → shiftcurv::invalid_argument; a negative weight, or
 // weights whose sum differs from 1 by more than 1e-9 → shiftcurv::domain_error.
@@ -61,12 +53,12 @@ struct basin_terms {
 
 /// The named terms of eq 4 and 7 (see the header comment).
 struct decomposition_terms {
-  double depth = 0;
-  double shift_curvature = 0;
-  double bias_curvature = 0;
-  double covariance_curvature = 0;
-  double total_eq4 = 0;
-  double total_eq7 = 0;
+  double depth = 0;                 ///< U_k^test
+  double shift_curvature = 0;       ///< ½ s_kᵀ C s_k
+  double bias_curvature = 0;        ///< ½ b_kᵀ C b_k + s_kᵀ C b_k
+  double covariance_curvature = 0;  ///< ½ Tr(Σ_k C)
+  double total_eq4 = 0;             ///< the sum of all four (eq 4)
+  double total_eq7 = 0;             ///< depth + shift_curvature (eq 7: bias and Σ are O(T))
 };
 
 /// `per_basin[k]` unweighted, `overall` = Σ_k w_k per_basin[k].

@@ -24,10 +24,6 @@
 // Status: assumption_violated when θ_test is not a minimum along the line (lowest nonzero
 // derivative of odd order or negative) or the line is flat to max_order (order_J = 0); every
 // number is still filled in.  numerical_issue when a value on the line is NaN/Inf.
-//
-// line_curvature_options: samples (points per one-sided window, 33), window (L = window·|s|,
-// 1.0), max_order (highest order in eq 31, 2..8, default 6), zero_tolerance (1e-6).
-//
 // Throws shiftcurv::invalid_argument (θ's of different sizes or of a size other than a loss's
 // dimension(), NaN/Inf, θ_train == θ_test, samples < 3, max_order outside 2..8) and
 // shiftcurv::domain_error (window ≤ 0, zero_tolerance outside [0, 1)).
@@ -54,10 +50,10 @@
 namespace shiftcurv {
 
 struct line_curvature_options {
-  int samples = 33;              ///< points on each one-sided window [0, L], d = 0 included
-  double window = 1.0;           ///< L = window·|s|
+  int samples = 33;              ///< points on each one-sided window [0, L], d = 0 included (≥ 3)
+  double window = 1.0;           ///< L = window·|s| (> 0)
   int max_order = 6;             ///< highest derivative order in the eq-31 series (2..8)
-  double zero_tolerance = 1e-6;  ///< a series term below this × the largest term counts as zero
+  double zero_tolerance = 1e-6;  ///< a series term below this × the largest term counts as zero, in [0, 1)
 };
 
 struct line_curvature_result : result_base {

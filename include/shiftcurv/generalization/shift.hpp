@@ -15,9 +15,6 @@
 // rank).  At an interpolating test minimum every per-sample gradient may vanish: evaluate
 // them at θ_k^tr.  A rank-0 span gives a zero projection with status assumption_violated.
 //
-// project_shift_options: rank_tolerance (relative to σ_max, default 1e-8: above the ≈1e-10
-// noise of finite-difference gradients, far above rounding).
-//
 // Throws shiftcurv::invalid_argument (no rows, column count ≠ |s|, NaN/Inf) or
 // shiftcurv::domain_error (rank_tolerance outside [0, 1)).
 #pragma once
@@ -36,7 +33,9 @@ namespace shiftcurv {
 
 /// Options of project_shift / projected_shift.
 struct project_shift_options {
-  double rank_tolerance = 1e-8;  ///< σ_i ≤ rank_tolerance·σ_max counts as outside the span
+  /// σ_i ≤ rank_tolerance·σ_max counts as outside the span; in [0, 1).  The default is above
+  /// the ≈1e-10 noise of finite-difference gradients, far above rounding.
+  double rank_tolerance = 1e-8;
 };
 
 /// The projected shift with what the rank decision was based on.
@@ -51,8 +50,7 @@ struct project_shift_result : result_base {
 
 namespace detail {
 
-/// Eq 12 for callers that name themselves `fn`.  A template so that including this header
-/// does not instantiate BDCSVD (only a call does).
+/// Eq 12 for callers that name themselves `fn`.  A template of nothing (see core/types.hpp).
 template <class = void>
 project_shift_result project_shift(std::string_view fn, const vector& shift, const matrix& G,
                                       const project_shift_options& opt) {

@@ -12,34 +12,14 @@
 //   shiftcurv::vector y = sig.apply(x);                     // Σ x = Q S Qᵀ x
 //   auto ref = shiftcurv::dense_lyapunov(Hdense, Ddense, T); // small p: exact, ref.dense() = Σ
 //
-// lyapunov_covariance(H_op, D_op, T, options) — with Q (p×k) the top-k eigenvectors of H by
-// restarted Lanczos (top_eigenpairs, curvature/lanczos.hpp) and λ the Ritz values,
-//   H_k = QᵀHQ = diag(λ),  D_k = QᵀDQ (k products D·q),  S_ij = T·(D_k)_ij / (λ_i + λ_j),
-// which solves H_k S + S H_k = T·D_k; Σ ≈ Q S Qᵀ is kept factored (nothing p×p is formed).
-// k = p is allowed: then H is formed by p products H·e_i and diagonalized by Eigen's
-// SelfAdjointEigenSolver (Spectra needs k < p).  Cost: Lanczos' H products + k D products.
-// Exactness: in H's eigenbasis the equation decouples entrywise, Σ̃_ij = T D̃_ij/(λ_i + λ_j)
-// (Bartels & Stewart 1972 with a diagonal Schur form), so with exact eigenvectors
-//   Q S Qᵀ = P Σ P,   P = Q Qᵀ,
-// the projection of the exact Σ: the result is exact when D = P D P (D's column space inside
-// the top-k eigenspace of H), and otherwise misses Σ − PΣP, whose entries in the eigenbasis
-// are T D̃_ij/(λ_i + λ_j) with i or j outside the top k — small when D puts little weight
-// outside span Q or when that weight sits at large λ_i + λ_j; ½tr(CΣ) misses ½tr(C(Σ − PΣP)).
-// Lanczos' Ritz residuals r_j (reported in `residual_norms`) perturb S by O(r/gap).
-// Commuting case: HD = DH with H > 0 gives Σ = (T/2) H⁻¹ D, the Laplace covariance of the
-// effective potential ((T/2)[∇²v]⁻¹, THEORY.md "Networks and the over-parametrized case").
-// λ_i + λ_j ≤ 0 (H not positive definite on span Q): no stationary distribution along those
-// pairs; S_ij is set to 0 and the status is assumption_violated, the message naming the most
-// negative λ.  Lanczos that does not converge: its status (max_iterations / numerical_issue)
-// and message are passed on, with the converged eigenpairs used.
-// lyapunov_covariance_options: k (required, 1 ≤ k ≤ p), eigen (top_eigenpairs_options for Lanczos; default
-// tolerance 1e-10, largest_algebraic).
-//
-// dense_lyapunov(H, D, T) — the dense reference for small p: H = UΛUᵀ by Eigen's
-// SelfAdjointEigenSolver, S̃ = T·UᵀDU ./ (λ_i + λ_j), returned in the same result struct
-// (basis = U, k = p); `dense()` forms Σ = U S̃ Uᵀ.
-// (testing::ou_stationary_covariance in testing/reference_problems.hpp solves the same equation
-// as the p²×p² Kronecker system by LU, also for non-symmetric H.)
+// lyapunov_covariance: with Q (p×k) the top-k eigenvectors of H (top_eigenpairs) and λ the
+// Ritz values, S_ij = T·(QᵀDQ)_ij / (λ_i + λ_j) solves the projected equation; Σ ≈ Q S Qᵀ is
+// kept factored (nothing p×p is formed).  Exact when D's column space lies in span Q; what it
+// misses otherwise, and the dense reference: on the functions below.
+// Status: assumption_violated when λ_i + λ_j ≤ 0 (H not positive definite on span Q: no
+// stationary distribution along those pairs; S_ij = 0, the message names the most negative λ);
+// Lanczos that does not converge passes on its status (max_iterations / numerical_issue) and
+// message, with the converged eigenpairs used.
 //
 // References: Gardiner, Stochastic Methods (2009) §3.8.4 (OU stationary covariance);
 // Bartels & Stewart, CACM 15 (1972) 820; Mandt, Hoffman & Blei, JMLR 18 (2017) (SGD as OU,
@@ -68,7 +48,7 @@ namespace shiftcurv {
 /// Options of lyapunov_covariance.
 struct lyapunov_covariance_options {
   index k = 0;                  ///< eigenvectors of H kept, 1 ≤ k ≤ p (required)
-  top_eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp)
+  top_eigenpairs_options eigen{};   ///< Lanczos options (curvature/lanczos.hpp; default tolerance 1e-10, largest_algebraic)
 };
 
 namespace detail {
@@ -148,9 +128,8 @@ inline void lyapunov_diagonal_solve(std::string_view fn, lyapunov_covariance_res
 }
 
 /// All eigenpairs of the symmetric part of H, largest first, into out.curvatures / out.basis;
-/// false (out's status and message set) when the eigensolver fails.  A template so that
-/// including this header does not instantiate the eigensolver (only a call does); the solver
-/// runs on a plain matrix, the instantiation every other caller shares.
+/// false (out's status and message set) when the eigensolver fails.  A template of nothing (see
+/// core/types.hpp); the solver runs on a plain matrix, the instantiation every other caller shares.
 template <class = void>
 bool symmetric_eigenbasis(std::string_view fn, const matrix& H, lyapunov_covariance_result& out) {
   const matrix S = 0.5 * (H + H.transpose());
@@ -167,8 +146,23 @@ bool symmetric_eigenbasis(std::string_view fn, const matrix& H, lyapunov_covaria
 
 }  // namespace detail
 
-/// The stationary covariance of the OU process near a minimum in the top-k eigenspace of H
-/// (see the header comment).
+/// The stationary covariance of the OU process near a minimum in the top-k eigenspace of H.
+/// With Q (p×k) the top-k eigenvectors of H by restarted Lanczos (top_eigenpairs,
+/// curvature/lanczos.hpp) and λ the Ritz values,
+///   H_k = QᵀHQ = diag(λ),  D_k = QᵀDQ (k products D·q),  S_ij = T·(D_k)_ij / (λ_i + λ_j),
+/// which solves H_k S + S H_k = T·D_k; Σ ≈ Q S Qᵀ is kept factored (nothing p×p is formed).
+/// k = p is allowed: then H is formed by p products H·e_i and diagonalized by Eigen's
+/// SelfAdjointEigenSolver (Spectra needs k < p).  Cost: Lanczos' H products + k D products.
+/// Exactness: in H's eigenbasis the equation decouples entrywise, Σ̃_ij = T D̃_ij/(λ_i + λ_j)
+/// (Bartels & Stewart 1972 with a diagonal Schur form), so with exact eigenvectors
+///   Q S Qᵀ = P Σ P,   P = Q Qᵀ,
+/// the projection of the exact Σ: the result is exact when D = P D P (D's column space inside
+/// the top-k eigenspace of H), and otherwise misses Σ − PΣP, whose entries in the eigenbasis
+/// are T D̃_ij/(λ_i + λ_j) with i or j outside the top k — small when D puts little weight
+/// outside span Q or when that weight sits at large λ_i + λ_j; ½tr(CΣ) misses ½tr(C(Σ − PΣP)).
+/// Lanczos' Ritz residuals r_j (reported in `residual_norms`) perturb S by O(r/gap).
+/// Commuting case: HD = DH with H > 0 gives Σ = (T/2) H⁻¹ D, the Laplace covariance of the
+/// effective potential ((T/2)[∇²v]⁻¹, THEORY.md "Networks and the over-parametrized case").
 template <class HOp, class DOp>
   requires symmetric_operator<HOp> && symmetric_operator<DOp>
 lyapunov_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, double T,
@@ -221,7 +215,11 @@ lyapunov_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, doubl
   return out;
 }
 
-/// The dense solution of HΣ + ΣH = T·D for symmetric H and D (small p; see the header comment).
+/// The dense solution of HΣ + ΣH = T·D for symmetric H and D, the reference for small p:
+/// H = UΛUᵀ by Eigen's SelfAdjointEigenSolver, S̃ = T·UᵀDU ./ (λ_i + λ_j), returned in the same
+/// result struct (basis = U, k = p); `dense()` forms Σ = U S̃ Uᵀ.
+/// (testing::ou_stationary_covariance in testing/reference_problems.hpp solves the same equation
+/// as the p²×p² Kronecker system by LU, also for non-symmetric H.)
 template <class = void>
 lyapunov_covariance_result dense_lyapunov(const matrix& H, const matrix& D, double T) {
   constexpr std::string_view fn = "dense_lyapunov";

@@ -24,7 +24,7 @@ class constant_diffusion {
     L_ = std::sqrt(c) * shiftcurv::matrix::Identity(p, p);
   }
   /// D = M; throws unless M is finite, symmetric and positive definite.
-  /// (A template only so that the Cholesky factorization is compiled where it is used.)
+  /// (A template of nothing: see core/types.hpp.)
   template <class = void>
   explicit constant_diffusion(const shiftcurv::matrix& M) : D_(M) {
     detail::require_symmetric("constant_diffusion", M);

@@ -2,7 +2,7 @@
 // chunks of an ensemble) over the processes of a run and the threads of each, with the results
 // gathered on process 0 in job order, and optional checkpoints.  It needs no MPI: it is written
 // against a "communicator" (serial_communicator here: one process; shiftcurv::mpi::communicator
-// in mpi/communicator.hpp: the ranks of an MPI run).
+// in parallel/mpi/communicator.hpp: the ranks of an MPI run).
 //
 //   shiftcurv::serial_communicator comm;                 // or shiftcurv::mpi::communicator
 //   shiftcurv::run_jobs_options o;  o.threads = 2;
@@ -18,13 +18,11 @@
 // (and writes the checkpoint when `checkpoint_every` seconds have passed since the last one).
 // Rounds take ~1 s (0.1 s to 10 s with checkpoints: a quarter of the interval), so the
 // communication is one gather and one small broadcast per round.
-//
 // Errors: a job that throws does not stop the others of its round; after the round every
 // process throws the error of the lowest-numbered failing job (invalid_argument and
 // domain_error keep their type, anything else becomes std::runtime_error with the same
 // message), so the first error in job order is reported, as a serial loop would.  Options that
 // differ between processes (kind, config, job count) throw invalid_argument on every process.
-//
 // Checkpoints (o.checkpoint non-empty; io/checkpoint.hpp): the completed jobs' results,
 // written atomically by process 0; without o.resume an existing file is an error (nothing is
 // overwritten); with o.resume the file is read (kind, config, format checked: a mismatch or a
@@ -32,16 +30,6 @@
 // a missing file starts from the beginning.  When *o.stop becomes true (a SIGTERM handler),
 // the run writes a checkpoint after the current round and throws run_interrupted.  The final
 // checkpoint holds every job, so resuming a finished run only gathers the results.
-//
-// run_jobs_options (one line each):
-//   threads            jobs run at once in each process (0: all cores)
-//   checkpoint         checkpoint path; empty: none
-//   checkpoint_every   seconds between checkpoints (0: after every round)
-//   resume             continue from the checkpoint when it exists
-//   kind, config       what a checkpoint must match (program/version; key=value lines)
-//   stop               polled after every round: write a checkpoint and throw run_interrupted
-//   log                process 0's notes (resume, progress of runs longer than 3 s); null: none
-//   label              prefix of those notes
 #pragma once
 
 #include <algorithm>
@@ -80,14 +68,14 @@ class run_interrupted : public std::runtime_error {
 };
 
 struct run_jobs_options {
-  unsigned threads = 1;
-  std::string checkpoint;
-  double checkpoint_every = 60;
-  bool resume = false;
-  std::string kind = "jobs", config;
-  const std::atomic<bool>* stop = nullptr;
-  std::ostream* log = nullptr;
-  std::string label = "shiftcurv::run_jobs";
+  unsigned threads = 1;                       ///< jobs run at once in each process (0: all cores)
+  std::string checkpoint;                     ///< checkpoint path; empty: none
+  double checkpoint_every = 60;               ///< seconds between checkpoints (0: after every round)
+  bool resume = false;                        ///< continue from the checkpoint when it exists
+  std::string kind = "jobs", config;          ///< what a checkpoint must match (program/version; key=value lines)
+  const std::atomic<bool>* stop = nullptr;    ///< polled after every round: write a checkpoint and throw run_interrupted
+  std::ostream* log = nullptr;                ///< process 0's notes (resume, progress of runs longer than 3 s); null: none
+  std::string label = "shiftcurv::run_jobs";  ///< prefix of those notes
 };
 
 namespace detail {

@@ -14,11 +14,6 @@
 // * `path_gap`: the line integrals along two paths with the same ends (effective_potential);
 //   their difference is compared with threshold·L1 + 10·(sum of the two error estimates).
 //
-// curl_diagnostic_options: threshold (largest relative antisymmetry counted as curl-free, default 1e-6:
-// 100× the difference error).
-// path_gap_options: threshold (relative to the larger L1 norm, default 1e-8: 100× the default
-// line-integral tolerance), integral (line_integral_options, tolerance 1e-12).
-//
 // Throws invalid_argument (NaN, sizes, θ's size ≠ a declared dimension(), paths that do not
 // share their ends) and domain_error (T ≤ 0, D not positive definite, threshold ≤ 0), naming
 // the function called.
@@ -37,7 +32,7 @@
 namespace shiftcurv {
 
 struct curl_diagnostic_options {
-  double threshold = 1e-6;   ///< largest relative antisymmetry still counted as curl-free
+  double threshold = 1e-6;   ///< largest relative antisymmetry still counted as curl-free (> 0; default: 100× the difference error)
 };
 
 struct curl_diagnostic_result : result_base {
@@ -73,8 +68,8 @@ curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, dou
 }
 
 struct path_gap_options {
-  double threshold = 1e-8;             ///< relative to the larger L1 norm of the two integrals
-  line_integral_options integral{.tolerance = 1e-12};
+  double threshold = 1e-8;             ///< relative to the larger L1 norm of the two integrals (> 0; default: 100× the default line-integral tolerance)
+  line_integral_options integral{.tolerance = 1e-12};  ///< options of the two line integrals
 };
 
 struct path_gap_result : result_base {

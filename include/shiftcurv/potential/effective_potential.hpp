@@ -13,9 +13,6 @@
 // success when it is ≤ tolerance·∫|V·dθ| (relative to the L1 norm, so that integrals that
 // cancel to ~0 still terminate), tolerance_not_met otherwise, numerical_issue if not finite.
 //
-// line_integral_options: tolerance (relative to ∫|V·dθ|, default 1e-10), max_depth (bisection
-// depth, default 15, ≤ 4096 leaves), rule (automatic / gauss_kronrod / tanh_sinh).
-//
 // Throws invalid_argument (NaN, sizes, θ's size ≠ the loss's or model's dimension(), a path of
 // fewer than 2 points), domain_error (T ≤ 0, D not positive definite at a point visited).
 #pragma once
@@ -49,7 +46,7 @@ enum class line_rule {
 struct line_integral_options {
   double tolerance = 1e-10;   ///< relative to ∫|V·dθ| along the path
   int max_depth = 15;         ///< bisection depth of the adaptive rule (≤ 4096 leaves in all)
-  line_rule rule = line_rule::automatic;
+  line_rule rule = line_rule::automatic;  ///< automatic | gauss_kronrod | tanh_sinh
 };
 
 struct line_integral_result : result_base {

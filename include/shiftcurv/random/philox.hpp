@@ -15,8 +15,8 @@
 // Normals come from the ziggurat method (Marsaglia & Tsang 2000, 256 layers,
 // detail/ziggurat.hpp), one 64-bit word each; the rare rejections (≈1.5%) draw further words
 // from a separate counter range, so a normal is still a pure function of its counter.  It is
-// exact in distribution up to the 2^-53 granularity of the uniforms; about 5x faster than
-// Box–Muller (log + sincos) here.  tests/random/philox.cpp checks it against Φ.
+// exact in distribution up to the 2^-53 granularity of the uniforms, and faster than Box–Muller
+// (log + sincos; benchmarks/README.md).  tests/random/philox.cpp checks it against Φ.
 #pragma once
 
 #include <array>
@@ -144,7 +144,7 @@ class philox_stream {
 /// the extra word's index, and purpose + 64 — so every normal stays a pure function of (seed,
 /// trajectory, step, purpose).  Valid for step < 2⁴⁹ and purposes < 64.  The loop over
 /// trajectories is written so that GCC/Clang vectorize it (Philox4x32 needs only 32×32→64-bit
-/// products); with AVX-512 it is ≈ 2× faster than philox_stream's Philox4x64 one trajectory at
+/// products), and with AVX-512 it is faster than philox_stream's Philox4x64 one trajectory at
 /// a time (benchmarks/README.md).
 class philox_batch {
  public:

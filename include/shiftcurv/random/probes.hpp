@@ -31,7 +31,7 @@ constexpr std::string_view to_string(probe_distribution d) noexcept {
 }
 
 /// Probe number `probe` of `seed`: a p-vector with i.i.d. entries of `distribution`.
-template <class = void>  // compiled only when used (umbrella compile time)
+template <class = void>  // see core/types.hpp
 vector random_probe(index p, std::uint64_t seed, std::uint64_t probe,
                            probe_distribution distribution = probe_distribution::rademacher) {
   if (p < 1) detail::throw_invalid("random_probe", "p must be >= 1, got ", p);

@@ -18,7 +18,6 @@
 // (lag-1 correlation of the batch means) near 0 says so, a value ≳ 0.3 says the batches are
 // too short.  With n < b (fewer than b batches of ≥ 1 iterate) it uses b = n batches of one
 // iterate, status tolerance_not_met: that s.e. ignores the autocorrelation.
-// covariance_curvature_estimate_options: batches b (default 20, ≥ 2).
 //
 // References: Flegal & Jones, Ann. Statist. 38 (2010) 1034 (batch means).
 //

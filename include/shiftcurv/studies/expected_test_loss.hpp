@@ -23,12 +23,6 @@
 // Error: the O(T) error of the Laplace weights (large when basins overlap: width_ratio ≳ 1) and
 // the O(|s+b|³ + |s+b|·TrΣ) error of the quadratic expansion (generalization/decomposition.hpp);
 // the numerical parts (minima to ‖∇U‖∞ ≤ 1e-10, line integrals to 1e-12) are far smaller.
-//
-// Options (predict_test_loss_options):
-//   minimize        Newton options for the train and test minima (basins/minima.hpp)
-//   mixture         options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
-//   merge_distance  minima closer than this (relative to max(1,|θ|)) are the same minimum
-//
 // Throws invalid_argument (no seeds, NaN, sizes, a seed whose size differs from the losses' or
 // noise's dimension()) and domain_error (T ≤ 0, D not positive definite at a minimum or where
 // evaluated), naming predict_test_loss.
@@ -51,9 +45,9 @@
 namespace shiftcurv {
 
 struct predict_test_loss_options {
-  find_minimum_options minimize{};
-  gaussian_mixture_options mixture{};
-  double merge_distance = 1e-6;  ///< minima closer than this (relative) are the same minimum
+  find_minimum_options minimize{};      ///< Newton options for the train and test minima (basins/minima.hpp)
+  gaussian_mixture_options mixture{};   ///< options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
+  double merge_distance = 1e-6;  ///< minima closer than this (relative to max(1,|θ|)) are the same minimum
 };
 
 struct basin_prediction {

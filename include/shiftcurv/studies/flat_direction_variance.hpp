@@ -1,6 +1,6 @@
 // shiftcurv/studies/flat_direction_variance.hpp — Appendix D.1: the stationary variance of over-parametrized
 // SGD (eq 13) along the directions that no per-sample gradient touches, measured from the SGD
-// iterates and compared with Tβ²/(2α).
+// iterates and compared with Tβ²/(2α) (THEORY.md "Networks and the over-parametrized case").
 //
 //   my_per_sample_loss data;                                  // p > N parameters
 //   shiftcurv::sgd_options o;
@@ -11,51 +11,19 @@
 //   r.direction_variance;   // the same along `directions` random unit vectors of the complement
 //   r.span_variance;        // per direction inside the span: not Tβ²/(2α) (curvature acts there)
 //
-// Contract.  θ* is (near) a minimum of U_tr + (α/2)|θ|², the loss eq-13 SGD descends (its
-// stationary mean; then P⊥θ* = 0, since αθ* = −∇U_tr(θ*) lies in the span).  G (N×p, rows the
-// per-sample gradients g_i(θ*)) gives the span: a column-pivoted Householder QR of Gᵀ (p×N,
-// Eigen's ColPivHouseholderQR), rank r = the pivots above rank_tolerance·|largest pivot|, and
-// its thin Q (p×r: the reflectors applied to the first r columns of I — nothing p×p is formed).
-// Eq-13 SGD (dynamics/sgd.hpp, sgd_stepper, Philox (seed, trajectory 0)) runs from θ*: burn_in
-// steps, then steps more, recording every `thinning`-th iterate θ_t (n records, b·L of them in b
-// batches of L).  With P⊥ = I − QQᵀ and θ̄ the mean of the records,
-//   variance      = mean_t |P⊥(θ_t − θ̄)|² / (p − r)        (the whole complement, per direction)
-//   span_variance = mean_t |Qᵀ(θ_t − θ̄)|² / r               (inside the span, per direction)
-//   direction_variances(k) = mean_t (u_kᵀ(θ_t − θ̄))²         (u_k: Philox (seed, 1) normals with
-//                                                             the span projected out, normalized)
-// each plus the batch-means estimate of the variance of θ̄ (the mean-subtraction bias, as in
-// covariance_curvature_estimate).  Standard errors by non-overlapping batch means.  Costs per
-// record: p·(r + directions) flops; the SGD itself costs B per-sample gradients per step.
-// Predictions: the SDE dθ⊥ = −αθ⊥ dt + β√T dW gives Tβ²/(2α) (`prediction`, THEORY.md
-// "Networks and the over-parametrized case"); the SGD recursion θ⊥ ← (1 − λα)θ⊥ + √(λT)β w has
-// exactly Tβ²/(α(2 − λα)) (`prediction_discrete`), its relative difference λα/2.  Both are exact
-// for a loss whose gradients stay in a fixed subspace (a linear model); for a network the span
-// turns as θ moves and the residual term of the per-sample Hessians couples the complement, so
-// the measured value departs from them by that much: report both, never one for the other.
-// The loss must not hold an ℓ2 term of its own (put it in sgd.alpha): the prediction uses
-// sgd.alpha only.
-//
+// Contract.  θ* is (near) a minimum of U_tr + (α/2)|θ|², the loss eq-13 SGD descends; the loss
+// must not hold an ℓ2 term of its own (put it in sgd.alpha: the prediction uses sgd.alpha
+// only).  The span is that of the per-sample gradients at θ*; eq-13 SGD runs from θ* and its
+// records give the variances, with batch-means standard errors (method and cost: on the
+// function).  `prediction` (SDE) and `prediction_discrete` (the SGD recursion) are exact for a
+// loss whose gradients stay in a fixed subspace (a linear model); for a network the measured
+// value departs from them: report both, never one for the other.
 // Status: success; tolerance_not_met when a batch is shorter than 2 relaxation times 1/(λα) of
 // the complement or the batch means' lag-1 correlation exceeds max_batch_autocorrelation (the
 // standard error is then too small), or fewer than 2 records per batch (b reduced);
 // assumption_violated when all per-sample gradients vanish at θ* (rank 0: an interpolating
 // minimum — evaluate near it, e.g. at the minimum of U_tr + (α/2)|θ|²); numerical_issue when an
 // iterate becomes non-finite (the fields then hold what was measured before, steps says when).
-//
-// flat_direction_variance_options (every field):
-//   steps                recorded-phase SGD steps after burn-in; 0 (default): sample_relaxations/(λα)
-//   burn_in              steps discarded first; < 0 (default): burn_in_relaxations/(λα)
-//   sample_relaxations   default length of the recorded phase in relaxation times 1/(λα) (400)
-//   burn_in_relaxations  default burn-in in relaxation times (10)
-//   thinning             record every thinning-th step (1)
-//   directions           random unit directions in the complement (8; 0: none), mutually
-//                        orthogonal up to p − r of them
-//   batches              b, batch means for the standard errors (20, ≥ 2)
-//   rank_tolerance       QR pivots ≤ rank_tolerance·|largest| count as outside the span (1e-8)
-//   max_batch_autocorrelation  above it the status is tolerance_not_met (0.5: the lag-1
-//                        correlation of b independent batch means has sd ≈ 1/√b, 0.22 at b = 20)
-//   seed                 Philox seed of the SGD run and of the directions (0)
-//
 // Throws shiftcurv::invalid_argument (θ* empty, NaN/Inf or of a size other than the loss's
 // dimension(); batch_size < 1 or > N; p ≤ N — not over-parametrized; thinning, batches, or
 // directions out of range; β not finite) or shiftcurv::domain_error (learning_rate ≤ 0, α ≤ 0,
@@ -84,15 +52,18 @@ namespace shiftcurv {
 
 /// Options of flat_direction_variance (see the header comment).
 struct flat_direction_variance_options {
-  index steps = 0;                  ///< recorded-phase steps; 0: sample_relaxations/(λα)
-  index burn_in = -1;               ///< discarded steps; < 0: burn_in_relaxations/(λα)
+  index steps = 0;                  ///< recorded-phase SGD steps after burn-in; 0: sample_relaxations/(λα)
+  index burn_in = -1;               ///< steps discarded first; < 0: burn_in_relaxations/(λα)
   double sample_relaxations = 400;  ///< default recorded phase, in relaxation times 1/(λα)
   double burn_in_relaxations = 10;  ///< default burn-in, in relaxation times 1/(λα)
   index thinning = 1;               ///< record every thinning-th step
-  index directions = 8;             ///< random unit directions in the complement (0: none)
-  index batches = 20;               ///< batch means for the standard errors (≥ 2)
-  double rank_tolerance = 1e-8;     ///< relative pivot threshold of the QR of Gᵀ
-  double max_batch_autocorrelation = 0.5;  ///< above it: tolerance_not_met
+  /// Random unit directions in the complement (0: none), mutually orthogonal up to p − r of them.
+  index directions = 8;
+  index batches = 20;               ///< b, batch means for the standard errors (≥ 2)
+  double rank_tolerance = 1e-8;     ///< QR pivots ≤ rank_tolerance·|largest| count as outside the span
+  /// Above it the status is tolerance_not_met (the lag-1 correlation of b independent batch
+  /// means has sd ≈ 1/√b, 0.22 at b = 20).
+  double max_batch_autocorrelation = 0.5;
   std::uint64_t seed = 0;           ///< Philox seed (SGD: trajectory 0; directions: trajectory 1)
 };
 
@@ -120,7 +91,26 @@ struct flat_direction_variance_result : result_base {
   index batch_size = 0;             ///< L (records per batch)
 };
 
-/// Appendix D.1 (see the header comment).
+/// Appendix D.1 (see the header comment).  θ* is (near) a minimum of U_tr + (α/2)|θ|² (its
+/// stationary mean; then P⊥θ* = 0, since αθ* = −∇U_tr(θ*) lies in the span).  G (N×p, rows the
+/// per-sample gradients g_i(θ*)) gives the span: a column-pivoted Householder QR of Gᵀ (p×N,
+/// Eigen's ColPivHouseholderQR), rank r = the pivots above rank_tolerance·|largest pivot|, and
+/// its thin Q (p×r: the reflectors applied to the first r columns of I — nothing p×p is formed).
+/// Eq-13 SGD (dynamics/sgd.hpp, sgd_stepper, Philox (seed, trajectory 0)) runs from θ*: burn_in
+/// steps, then steps more, recording every `thinning`-th iterate θ_t (n records, b·L of them in
+/// b batches of L).  With P⊥ = I − QQᵀ and θ̄ the mean of the records,
+///   variance      = mean_t |P⊥(θ_t − θ̄)|² / (p − r)        (the whole complement, per direction)
+///   span_variance = mean_t |Qᵀ(θ_t − θ̄)|² / r               (inside the span, per direction)
+///   direction_variances(k) = mean_t (u_kᵀ(θ_t − θ̄))²         (u_k: Philox (seed, 1) normals with
+///                                                             the span projected out, normalized)
+/// each plus the batch-means estimate of the variance of θ̄ (the mean-subtraction bias, as in
+/// covariance_curvature_estimate).  Standard errors by non-overlapping batch means.  Costs per
+/// record: p·(r + directions) flops; the SGD itself costs B per-sample gradients per step.
+/// Predictions: the SDE dθ⊥ = −αθ⊥ dt + β√T dW gives Tβ²/(2α) (`prediction`); the SGD recursion
+/// θ⊥ ← (1 − λα)θ⊥ + √(λT)β w has exactly Tβ²/(α(2 − λα)) (`prediction_discrete`), its relative
+/// difference λα/2.  For a network the span turns as θ moves and the residual term of the
+/// per-sample Hessians couples the complement, so the measured value departs from them by that
+/// much.
 template <class F>
   requires per_sample_loss<F>
 flat_direction_variance_result flat_direction_variance(const F& loss, const vector& theta_star, const sgd_options& sgd,

@@ -1,8 +1,8 @@
 // shiftcurv/studies/loss_terms.hpp — the terms of eq 4 at network scale: SGD run
 // near a train minimum, the mean test loss over its late iterates, and eq 4's terms from the
 // MEASURED covariance and bias of the iterates beside those PREDICTED by the Lyapunov equation
-// in a Lanczos span (issue 11 part 5; THEORY.md "Test loss", "Networks and the
-// over-parametrized case").  Nothing p×p is formed (unless options.k = p, see below).
+// in a Lanczos span (THEORY.md "Test loss", "Networks and the over-parametrized case").
+// Nothing p×p is formed (unless options.k = p: H is then formed by p HVPs and diagonalized).
 //
 //   my_per_sample_loss train = ..., test = ...;              // batched members used when present
 //   shiftcurv::sgd_options o; o.learning_rate = 0.05; o.batch_size = 8;   // T = λ/B
@@ -18,62 +18,13 @@
 //
 // Contract.  train and test are per-sample losses (core/concepts.hpp) on R^p; θ_tr is a minimum
 // of the loss SGD descends (U_tr, plus (α/2)|θ|² when sgd.alpha > 0), θ_test a minimum of U_test.
-// (1) SGD (dynamics/sgd.hpp, sgd_stepper on `train`, Philox (seed, trajectory 0), eq 13 when
-//     α, β ≠ 0) runs from θ_tr: burn_in steps, then `samples` records, one every `thinning`
-//     steps; at each record U_test(θ_t) (and U_tr(θ_t)).  Measured: mean_test_loss ± s.e. by
-//     batch means, θ̄ = the mean of the records, b = θ_tr − θ̄, and ½tr(C_test Σ) by
-//     covariance_curvature_estimate (one HVP of C_test = ∇²U_test(θ_test) per record, with its
-//     own batch-means s.e. and mean correction).
-// (2) Predicted Σ: lyapunov_covariance (generalization/stationary_covariance.hpp) of
-//     H = ∇²U_tr(θ_tr) + αI (HVPs) and D = D(θ_tr) + β²I (gradient_covariance: the loss's
-//     covariance_apply when it has one), top-k Lanczos span Q of H; ½tr(C_test Σ) = k HVPs of
-//     C_test.  Predicted b: THEORY.md's first-order bias (T/2) H⁻¹ ∇·D(θ_tr), solved in the SAME
-//     span (b = (T/2) Q diag(1/λ) Qᵀ ∇·D; directions outside Q and λ ≤ 0 are dropped).  ∇·D is
-//     gradient_covariance::divergence: the loss's covariance_divergence when it has one (the
-//     network adapter's: exact, or Hutchinson above its size limit), otherwise per-sample
-//     Hessians formed one at a time (p×p each: small p only; set predict_bias = false for a
-//     large loss without covariance_divergence).  Note: this b is the shift of the MODE of ρ;
-//     the iterate mean obeys E[∇U_tr(θ) + αθ] = 0 exactly in stationarity, so when U_tr is
-//     quadratic the measured b is 0 whatever ∇·D — measured and predicted b agree only where the
-//     mode and the mean of ρ do.
-// (3) Eq 4's terms (generalization/decomposition.hpp's decomposition_terms), measured and
-//     predicted, share depth U_test(θ_test) and shift-curvature ½sᵀC_test s, s = θ_test − θ_tr;
-//     bias-curvature ½bᵀCb + sᵀCb with the measured or predicted b; covariance-curvature ½tr(CΣ)
-//     measured or predicted; total_eq4 the sum, total_eq7 depth + shift.  Eq 12: s projected
-//     on the span of the per-test-sample gradients at θ_tr (project_shift, generalization/
-//     shift.hpp: a thin SVD of the N_test×p gradients) and its ½s_PᵀCs_P, reported beside.
-// For a quadratic test loss mean_test_loss = measured.total_eq4 − mean_correction up to rounding;
-// otherwise the gap is the cubic and higher Taylor terms over the iterates' spread.
-// k = p (small p) forms H by p HVPs and diagonalizes it (lyapunov_covariance's dense route).
-// Cost: burn_in + samples·thinning SGD steps (B per-sample gradients each); samples·(N_test
-// values [+ N_tr values]) for the losses; samples + batches + k + 3 HVPs of C_test; Lanczos' HVPs
-// of H and k products of D; ∇·D once; the N_test per-sample gradients once.  Memory p·samples
-// for the records.
-//
-// Status (the worst of the parts; the message names each): tolerance_not_met when the mean
-// test loss has fewer than min_effective_samples effective samples (variance over s.e.², from
-// batch means) or its batch means' lag-1 correlation exceeds max_batch_autocorrelation, or
-// covariance_curvature_estimate flags its batches; assumption_violated when H is not positive
-// definite on the span (lyapunov_covariance) or the test gradients vanish (eq 12);
-// max_iterations when Lanczos did not converge; numerical_issue when an SGD iterate, a loss
-// value or an operator output is non-finite (the run stops; fields hold what was computed).
-//
-// test_loss_terms_options (every field):
-//   burn_in                SGD steps discarded before the first record (2000)
-//   samples                records n (400, ≥ 4)
-//   thinning               SGD steps per record (10, ≥ 1)
-//   batches                batch means for the standard errors (20, ≥ 2)
-//   k                      eigenvectors of H for the predicted Σ and b (20; clamped to p)
-//   eigen                  Lanczos options (curvature/lanczos.hpp top_eigenpairs_options)
-//   predict_bias           compute the predicted b from ∇·D (true)
-//   track_train_loss       also record U_tr(θ_t) (true; N_tr values per record)
-//   keep_iterates          return the records in `iterates` (p×n; false)
-//   shift                  options of the eq-12 projection (project_shift_options)
-//   min_effective_samples  fewer effective samples of the mean test loss: tolerance_not_met (50)
-//   max_batch_autocorrelation  above it: tolerance_not_met (0.5: the lag-1 correlation of b
-//                          independent batch means has sd ≈ 1/√b, 0.22 at b = 20)
-//   seed                   Philox seed of the SGD run (0)
-//
+// The three stages (SGD records, the Lyapunov prediction, eq 4's terms) and their cost: on the
+// function.  Status (the worst of the parts; the message names each): tolerance_not_met when the
+// mean test loss has fewer than min_effective_samples effective samples or its batch means'
+// lag-1 correlation exceeds max_batch_autocorrelation, or covariance_curvature_estimate flags
+// its batches; assumption_violated when H is not positive definite on the span or the test
+// gradients vanish (eq 12); max_iterations when Lanczos did not converge; numerical_issue when
+// an SGD iterate, a loss value or an operator output is non-finite (the run stops).
 // Throws shiftcurv::invalid_argument (θ_tr or θ_test empty, non-finite or of sizes that differ
 // from each other or from a loss's dimension(); batch_size < 1 or > N_tr; samples < 4,
 // thinning < 1, batches < 2, k < 1, burn_in < 0; β not finite) or shiftcurv::domain_error
@@ -108,18 +59,22 @@ namespace shiftcurv {
 
 /// Options of test_loss_terms (see the header comment).
 struct test_loss_terms_options {
-  index burn_in = 2000;                    ///< SGD steps before the first record
+  index burn_in = 2000;                    ///< SGD steps discarded before the first record (≥ 0)
   index samples = 400;                     ///< records n (≥ 4)
-  index thinning = 10;                     ///< SGD steps per record
-  index batches = 20;                      ///< batch means (≥ 2)
-  index k = 20;                            ///< Lanczos eigenvectors of H (clamped to p)
-  top_eigenpairs_options eigen{};              ///< Lanczos options
-  bool predict_bias = true;                ///< predicted b from ∇·D
-  bool track_train_loss = true;            ///< record U_tr(θ_t) too
-  bool keep_iterates = false;              ///< return the records (p×n)
-  project_shift_options shift{};           ///< eq-12 projection
-  double min_effective_samples = 50;       ///< of the mean test loss
-  double max_batch_autocorrelation = 0.5;  ///< of its batch means
+  index thinning = 10;                     ///< SGD steps per record (≥ 1)
+  index batches = 20;                      ///< batch means for the standard errors (≥ 2)
+  index k = 20;                            ///< eigenvectors of H for the predicted Σ and b (≥ 1; clamped to p)
+  top_eigenpairs_options eigen{};              ///< Lanczos options (curvature/lanczos.hpp)
+  bool predict_bias = true;                ///< compute the predicted b from ∇·D
+  bool track_train_loss = true;            ///< also record U_tr(θ_t) (N_tr values per record)
+  bool keep_iterates = false;              ///< return the records in `iterates` (p×n)
+  project_shift_options shift{};           ///< options of the eq-12 projection
+  /// Fewer effective samples of the mean test loss (variance over s.e.², from batch means):
+  /// tolerance_not_met.
+  double min_effective_samples = 50;
+  /// Above it (lag-1 correlation of the mean test loss's batch means): tolerance_not_met (the
+  /// lag-1 correlation of b independent batch means has sd ≈ 1/√b, 0.22 at b = 20).
+  double max_batch_autocorrelation = 0.5;
   std::uint64_t seed = 0;                  ///< Philox seed of the SGD run
 };
 
@@ -176,6 +131,36 @@ struct shifted_operator {
 }  // namespace detail::test_loss_terms_impl
 
 /// Eq 4's terms, measured from SGD and predicted (see the header comment).
+/// (1) SGD (dynamics/sgd.hpp, sgd_stepper on `train`, Philox (seed, trajectory 0), eq 13 when
+///     α, β ≠ 0) runs from θ_tr: burn_in steps, then `samples` records, one every `thinning`
+///     steps; at each record U_test(θ_t) (and U_tr(θ_t)).  Measured: mean_test_loss ± s.e. by
+///     batch means, θ̄ = the mean of the records, b = θ_tr − θ̄, and ½tr(C_test Σ) by
+///     covariance_curvature_estimate (one HVP of C_test = ∇²U_test(θ_test) per record, with its
+///     own batch-means s.e. and mean correction).
+/// (2) Predicted Σ: lyapunov_covariance (generalization/stationary_covariance.hpp) of
+///     H = ∇²U_tr(θ_tr) + αI (HVPs) and D = D(θ_tr) + β²I (gradient_covariance: the loss's
+///     covariance_apply when it has one), top-k Lanczos span Q of H; ½tr(C_test Σ) = k HVPs of
+///     C_test.  Predicted b: THEORY.md's first-order bias (T/2) H⁻¹ ∇·D(θ_tr), solved in the SAME
+///     span (b = (T/2) Q diag(1/λ) Qᵀ ∇·D; directions outside Q and λ ≤ 0 are dropped).  ∇·D is
+///     gradient_covariance::divergence: the loss's covariance_divergence when it has one (the
+///     network adapter's: exact, or Hutchinson above its size limit), otherwise per-sample
+///     Hessians formed one at a time (p×p each: small p only; set predict_bias = false for a
+///     large loss without covariance_divergence).  Note: this b is the shift of the MODE of ρ;
+///     the iterate mean obeys E[∇U_tr(θ) + αθ] = 0 exactly in stationarity, so when U_tr is
+///     quadratic the measured b is 0 whatever ∇·D — measured and predicted b agree only where the
+///     mode and the mean of ρ do.
+/// (3) Eq 4's terms (generalization/decomposition.hpp's decomposition_terms), measured and
+///     predicted, share depth U_test(θ_test) and shift-curvature ½sᵀC_test s, s = θ_test − θ_tr;
+///     bias-curvature ½bᵀCb + sᵀCb with the measured or predicted b; covariance-curvature ½tr(CΣ)
+///     measured or predicted; total_eq4 the sum, total_eq7 depth + shift.  Eq 12: s projected
+///     on the span of the per-test-sample gradients at θ_tr (project_shift, generalization/
+///     shift.hpp: a thin SVD of the N_test×p gradients) and its ½s_PᵀCs_P, reported beside.
+/// For a quadratic test loss mean_test_loss = measured.total_eq4 − mean_correction up to rounding;
+/// otherwise the gap is the cubic and higher Taylor terms over the iterates' spread.
+/// Cost: burn_in + samples·thinning SGD steps (B per-sample gradients each); samples·(N_test
+/// values [+ N_tr values]) for the losses; samples + batches + k + 3 HVPs of C_test; Lanczos' HVPs
+/// of H and k products of D; ∇·D once; the N_test per-sample gradients once.  Memory p·samples
+/// for the records.  On failure the fields hold what was computed.
 template <class Ftr, class Fte>
   requires per_sample_loss<Ftr> && per_sample_loss<Fte>
 test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const vector& theta_tr,

@@ -74,7 +74,7 @@ struct b1_case1 {
 
 struct b1_case2 {
   /// Throws invalid_argument (H not square or not finite), domain_error (H not positive definite).
-  template <class = void>  // compiled (with its factorization) only where used
+  template <class = void>  // see core/types.hpp
   explicit b1_case2(const matrix& H)
       : loss(detail::checked_curvature("b1_case2", H)), noise(detail::checked_cholesky("b1_case2", "H", H).solve(matrix::Identity(H.rows(), H.rows()))) {}
   quadratic loss;

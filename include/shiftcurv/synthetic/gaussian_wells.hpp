@@ -147,7 +147,7 @@ class gaussian_wells_1d {
 
 class gaussian_wells {
  public:
-  template <class = void>  // compiled (with its Cholesky factorizations) only where used
+  template <class = void>  // see core/types.hpp
   gaussian_wells(std::vector<vector> means, std::vector<double> weights, std::vector<matrix> covariances,
                  double confine = 0.0)
       : m_(std::move(means)), w_(std::move(weights)), c_(confine) {

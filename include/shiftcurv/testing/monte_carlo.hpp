@@ -30,7 +30,7 @@ struct mc_estimate_result {
   long samples = 0;
 };
 
-/// Running mean/variance (the library's Welford accumulator, dynamics/detail/moments.hpp);
+/// Running mean/variance (the library's Welford accumulator, core/detail/moments.hpp);
 /// `estimate()` gives the mean and its standard error.
 class mc_accumulator {
  public:

@@ -80,7 +80,7 @@ struct additive_noise_problem {
 /// the steady state carries a probability current and Σ ≠ (T/2) D H⁻¹.  Solved as the p²×p²
 /// Kronecker system (I⊗H + H⊗I) vec Σ = T vec D by LU (small p).  Throws invalid_argument on
 /// size mismatch, domain_error unless T > 0.
-/// (A template so that including this header does not instantiate the LU; only a call does.)
+/// (A template of nothing: see core/types.hpp.)
 template <class = void>
 Eigen::MatrixXd ou_stationary_covariance(const Eigen::MatrixXd& H, const Eigen::MatrixXd& D, double T) {
   constexpr const char* fn = "testing::ou_stationary_covariance";

@@ -1,7 +1,7 @@
 // Internal: symmetric-positive-definite checks shared by the diffusion models and by V.
 // Messages say what is wrong in the user's terms: "D must be positive definite, but its
-// smallest eigenvalue is -1".  Templates (template <class = void>) so that the factorizations
-// are only instantiated where they are used.
+// smallest eigenvalue is -1".  Templates of nothing (`template <class = void>`: see
+// core/types.hpp).
 #pragma once
 
 #include <algorithm>

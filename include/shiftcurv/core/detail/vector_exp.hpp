@@ -4,7 +4,7 @@
 // Why not std::exp: GCC/Clang vectorize std::exp only under -ffast-math (glibc's libmvec),
 // which a header library cannot impose.  Why not Eigen's ArrayXd::exp: its Padé form needs a
 // division per call, which dominates on AVX-512 (the 1-D fast path's Euler–Maruyama step is
-// ≈ 15% faster with this one, benchmarks/README.md).
+// faster with this one: benchmarks/README.md, "Langevin ensembles").
 //
 // Method (Cody & Waite, "Software Manual for the Elementary Functions", 1980; the reduction of
 // Tang, ACM TOMS 15, 1989): k = round(x/ln2), r = x − k·ln2 with ln2 split in two (r exact to

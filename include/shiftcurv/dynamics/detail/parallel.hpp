@@ -103,7 +103,7 @@ Acc run_chunks_ordered(index chunks, unsigned threads, const Acc& prototype, Wor
 }
 
 /// Runs an ensemble's chunks in this process (threads) and merges them in chunk order; the
-/// ensembles take the executor as a parameter so that mpi/ensemble.hpp can split the chunks
+/// ensembles take the executor as a parameter so that parallel/mpi/ensemble.hpp can split the chunks
 /// over MPI ranks instead, with the same merge order.
 struct local_chunk_executor {
   template <class Acc, class Work>
@@ -115,7 +115,7 @@ struct local_chunk_executor {
 
 /// Runs chunks [first, last) of an ensemble in this process (threads) and returns each chunk's
 /// accumulator, in chunk order, unmerged: for callers that ship or store the partial sums
-/// (mpi/ensemble.hpp, checkpoints) and merge them later in the same order.
+/// (parallel/mpi/ensemble.hpp, checkpoints) and merge them later in the same order.
 struct chunk_range_executor {
   index first = 0, last = 0;
   template <class Acc, class Work>

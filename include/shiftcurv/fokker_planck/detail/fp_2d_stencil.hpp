@@ -2,7 +2,7 @@
 // grid, the exponentially fitted edge increments and rates of the 5-point (diagonal D) and
 // 7-point (constant non-diagonal D) stencils, the sparse generator, and the two steady-state
 // computations (detailed balance along the grid; inverse iteration with a sparse LU).
-// Derivations: THEORY.md ("Fokker–Planck solvers") and the notes in fokker_planck_2d.hpp.
+// Derivations: THEORY.md ("Fokker–Planck solvers") and the notes below.
 //
 // Notes on the construction (moved from fokker_planck_2d.hpp):
 //
@@ -394,7 +394,7 @@ inline fp2d_potential fp2d_integrate_increments(const fp2d_stencil& s) {
 
 /// A current-carrying steady state: inverse iteration m ← (I − τA)⁻¹ m / Σ, which keeps m ≥ 0
 /// and converges like (1 + τλ₁)⁻ᵏ, started from the given m.  Sets r's status, message and
-/// iterations.  (A template so that SparseLU is only instantiated where it is used.)
+/// iterations.  (A template of nothing: see core/types.hpp.)
 template <class Result>
 void fp2d_inverse_iteration(const fp2d_stencil& s, vector& m, Result& r) {
   using sparse = Eigen::SparseMatrix<double>;

@@ -1,5 +1,5 @@
 // shiftcurv/fokker_planck/detail/fp_common.hpp — what the 1-D and 2-D Fokker–Planck solvers share:
-// the time-stepping options and results (public names, documented in fokker_planck_1d.hpp),
+// the time-stepping options and results (public names, documented on their fields below),
 // the Bernoulli function of the Scharfetter–Gummel flux, the cell quadrature of the potential
 // increments, compensated sums and the implicit time-stepping driver.
 //
@@ -22,7 +22,7 @@
 // backward Euler, Crank–Nicolson or TR-BDF2 (Bank et al., IEEE Trans. Electron Devices
 // 32:1992, 1985), fixed or adaptive dt (step doubling).  The options and result types
 // (fp_scheme, fp_evolve_options, fp_evolve_result) are shared with the 2-D solver and live in
-// dynamics/detail/fp_common.hpp.  Two practical points: every step is rescaled to the starting
+// this file.  Two practical points: every step is rescaled to the starting
 // mass, which removes the rounding drift of the solves (size reported as
 // fp_evolve_result::max_mass_correction, ~1e-15 for moderate dt); adaptive steps are rejected
 // when a density falls below −1e-14·max ρ (Crank–Nicolson and TR-BDF2, unlike backward Euler,

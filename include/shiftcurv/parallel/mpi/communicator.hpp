@@ -6,7 +6,7 @@
 //     shiftcurv::mpi::session mpi(argc, argv);      // MPI_Init when started by mpirun/srun
 //     shiftcurv::mpi::communicator world;           // MPI_COMM_WORLD, or one process
 //     auto out = shiftcurv::run_jobs(world, n, job, opts);      // parallel/jobs.hpp
-//     auto r = shiftcurv::mpi::langevin_ensemble_1d(world, U, D, T, o);   // mpi/ensemble.hpp
+//     auto r = shiftcurv::mpi::langevin_ensemble_1d(world, U, D, T, o);   // parallel/mpi/ensemble.hpp
 //   }                                               // MPI_Finalize
 //
 // session: calls MPI_Init only when the process was started by an MPI launcher (the
