@@ -93,6 +93,8 @@ TEST_CASE("FNV-1a 64 reference vectors (the test's own checksum)") {
   CHECK(fnv1a("") == 0xcbf29ce484222325ULL);
   CHECK(fnv1a("a") == 0xaf63dc4c8601ec8cULL);
   CHECK(fnv1a("foobar") == 0x85944171f73967e8ULL);
+  // The library's checksum is the same function (format version 1 had a wrong offset basis).
+  for (const char* x : {"", "a", "foobar"}) CHECK(sc::detail::fnv1a64(x) == fnv1a(x));
 }
 
 TEST_CASE("byte archives: round trips of numbers, enums, strings, vectors and serializable structs") {
@@ -157,8 +159,8 @@ TEST_CASE("checkpoint files: empty, foreign, truncated and damaged files are ref
   auto refused = [&](const fs::path& p, const std::string& why) {
     CAPTURE(why);
     CHECK_THROWS_WITH_AS(sc::read_checkpoint(p, "prog/1", "a=1\n"),
-                         doctest::Contains("shiftcurv::read_checkpoint: '" + p.string() + "'"), sc::invalid_argument);
-    CHECK_THROWS_WITH_AS(sc::read_checkpoint(p, "prog/1", "a=1\n"), doctest::Contains(why), sc::invalid_argument);
+                         doctest::Contains(("shiftcurv::read_checkpoint: '" + p.string() + "'").c_str()), sc::invalid_argument);
+    CHECK_THROWS_WITH_AS(sc::read_checkpoint(p, "prog/1", "a=1\n"), doctest::Contains(why.c_str()), sc::invalid_argument);
   };
   refused(tmp.file("empty", ""), "is not a shiftcurv checkpoint");
   refused(tmp.file("csv", "T,loss\n0.1,2\n"), "is not a shiftcurv checkpoint");
@@ -176,7 +178,7 @@ TEST_CASE("checkpoint files: resealed files with malformed contents are refused 
   auto refused = [&](const std::string& name, const std::string& body, const std::string& why) {
     CAPTURE(name);
     const fs::path p = tmp.file(name, sealed(body));
-    CHECK_THROWS_WITH_AS(sc::read_checkpoint(p, kind, config), doctest::Contains(why), sc::invalid_argument);
+    CHECK_THROWS_WITH_AS(sc::read_checkpoint(p, kind, config), doctest::Contains(why.c_str()), sc::invalid_argument);
   };
   const std::string body = body_of(sc::checkpoint_format_version, kind, config, "payload");
   refused("trailing", body + "x", "unexpected trailing bytes");
@@ -186,6 +188,13 @@ TEST_CASE("checkpoint files: resealed files with malformed contents are refused 
           raw(sc::checkpoint_format_version) + raw_string(kind) + raw_string(config) + raw(std::uint64_t{1} << 50) + "p",
           "truncated");
   refused("version", body_of(sc::checkpoint_format_version + 1, kind, config, "payload"), "format version");
+  // An older build's file (format version 1, whose checksum used another offset basis) is
+  // refused by its version, not as damage.
+  CHECK_THROWS_WITH_AS(sc::read_checkpoint(tmp.file("v1", "shiftcurv-checkpoint\n" + body_of(1, kind, config, "p") +
+                                                               std::string(8, '\x5a')),
+                                           kind, config),
+                       doctest::Contains("has checkpoint format version 1; this build reads version 2"),
+                       sc::invalid_argument);
   refused("kind", body_of(sc::checkpoint_format_version, "other/1", config, "payload"), "was written by 'other/1'");
   refused("config", body_of(sc::checkpoint_format_version, kind, "a=2\n", "payload"),
           "the checkpoint has 'a=2', this run has 'a=1'");

@@ -171,13 +171,16 @@ struct checkpoint {
 };
 
 /// Version of the checkpoint file layout (not of a program's payload: that is in `kind`).
-inline constexpr std::uint32_t checkpoint_format_version = 1;
+/// 2: the checksum is FNV-1a 64 as published (version 1 used an offset basis with a digit
+/// missing, 1469598103934665603 for 14695981039346656037); a version-1 file is refused by name.
+inline constexpr std::uint32_t checkpoint_format_version = 2;
 
 namespace detail {
 inline constexpr std::string_view checkpoint_magic = "shiftcurv-checkpoint\n";
 
+/// FNV-1a, 64 bit (Fowler, Noll & Vo): offset basis 14695981039346656037, prime 2^40 + 2^8 + 0xb3.
 inline std::uint64_t fnv1a64(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
+  std::uint64_t h = 14695981039346656037ULL;
   for (unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ULL;
@@ -228,16 +231,17 @@ inline checkpoint read_checkpoint(const std::filesystem::path& path, std::string
   if (text.size() < detail::checkpoint_magic.size() + sizeof(std::uint64_t))
     detail::throw_invalid(fn, shown, " is corrupt (truncated)");
   const std::string_view body(text.data(), text.size() - sizeof(std::uint64_t));
-  std::uint64_t sum = 0;
-  std::memcpy(&sum, text.data() + body.size(), sizeof sum);
-  if (sum != detail::fnv1a64(body)) detail::throw_invalid(fn, shown, " is corrupt (checksum mismatch: truncated or damaged)");
-  checkpoint c;
-  std::uint32_t version = 0;
   byte_reader r(body.substr(detail::checkpoint_magic.size()), std::string(fn) + ": " + shown);
+  // The version first: another layout (an older build's) is named as such, not as damage.
+  std::uint32_t version = 0;
   r(version);
   if (version != checkpoint_format_version)
     detail::throw_invalid(fn, shown, " has checkpoint format version ", version, "; this build reads version ",
                           checkpoint_format_version);
+  std::uint64_t sum = 0;
+  std::memcpy(&sum, text.data() + body.size(), sizeof sum);
+  if (sum != detail::fnv1a64(body)) detail::throw_invalid(fn, shown, " is corrupt (checksum mismatch: truncated or damaged)");
+  checkpoint c;
   r(c.kind, c.config, c.payload);
   r.expect_end();
   if (c.kind != kind)
