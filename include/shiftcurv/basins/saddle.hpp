@@ -117,23 +117,36 @@ inline void respace(std::vector<vector>& s) {
   s.swap(out);
 }
 
-template <class Energy>
-saddle_result run(std::string_view fn, const Energy& E, const vector& a, const vector& b, const find_saddle_options& options) {
-  saddle_result r;
-  const std::size_t n = static_cast<std::size_t>(options.images);
+/// The straight string a → b of n images.
+inline std::vector<vector> straight_string(const vector& a, const vector& b, std::size_t n) {
   std::vector<vector> s(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / static_cast<double>(n - 1);
     s[i] = (1 - t) * a + t * b;
   }
-  // Step: explicit Euler is stable for dt < 2/λmax; the Frobenius norm bounds λmax at the ends,
-  // and dt is halved whenever the string produces a non-finite gradient or the force grows.
+  return s;
+}
+
+/// The first step of the string: explicit Euler is stable for dt < 2/λmax; the Frobenius norm
+/// bounds λmax at the ends a, b.
+template <class Energy>
+double initial_step(const Energy& E, const vector& a, const vector& b) {
   const double lmax = std::max({E.jac(a).norm(), E.jac(b).norm(), 1e-300});
-  double dt = 0.5 / lmax;
-  std::vector<vector> g(n);
-  bool converged = false;
+  return 0.5 / lmax;
+}
+
+/// Moves the string `s` (ends fixed) down the gradient from the step dt, re-spacing it after
+/// every step, until it no longer moves or max_iterations steps are spent; `g` receives the
+/// gradient at each image of the last step, r the step and evaluation counts.  dt is halved
+/// whenever the string produces a non-finite gradient or the force grows.  True when the
+/// string converged.
+template <class Energy>
+bool relax_string(const Energy& E, double dt, std::vector<vector>& s, std::vector<vector>& g,
+                  const find_saddle_options& options, saddle_result& r) {
+  const std::size_t n = s.size();
+  g.assign(n, vector());
   double prev_force = std::numeric_limits<double>::infinity();
-  for (int it = 0; it < options.max_iterations && !converged; ++it) {
+  for (int it = 0; it < options.max_iterations; ++it) {
     r.iterations = it + 1;
     double fmax = 0, gmax = 0;
     bool finite = true;
@@ -163,10 +176,14 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
     // free gradient step, is the normal force relative to the gradient at the discrete level.
     double moved = 0;
     for (std::size_t i = 1; i + 1 < n; ++i) moved = std::max(moved, (s[i] - old[i]).norm());
-    if (moved <= options.string_tolerance * dt * std::max(gmax, 1e-300)) converged = true;
+    if (moved <= options.string_tolerance * dt * std::max(gmax, 1e-300)) return true;
   }
-  r.path = s;
-  // The highest image, by the trapezoidal line integral of the gradient along the string.
+  return false;
+}
+
+/// The highest interior image, by the trapezoidal line integral of the gradient g along s.
+inline std::size_t highest_image(const std::vector<vector>& s, const std::vector<vector>& g) {
+  const std::size_t n = s.size();
   std::size_t top = 0;
   double e = 0, emax = -std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < n; ++i) {
@@ -176,10 +193,14 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
       top = i;
     }
   }
-  // Newton on ∇E = 0 from the highest image, backtracking on ‖∇E‖, steps ≤ the image spacing.
-  vector x = s[top];
+  return top;
+}
+
+/// Newton on ∇E = 0 from x, backtracking on ‖∇E‖, steps ≤ `spacing`: r.saddle, r.gradient;
+/// returns the Jacobian at the point reached.
+template <class Energy>
+matrix refine_saddle(const Energy& E, vector x, double spacing, const find_saddle_options& options, saddle_result& r) {
   vector gx = E.grad(x);
-  const double spacing = (b - a).norm() / static_cast<double>(n - 1);
   matrix H = E.jac(x);
   for (int k = 0; k < options.newton_iterations && gx.lpNorm<Eigen::Infinity>() > options.gradient_tolerance; ++k) {
     const matrix S = 0.5 * (H + H.transpose());
@@ -204,18 +225,36 @@ saddle_result run(std::string_view fn, const Energy& E, const vector& a, const v
   }
   r.saddle = x;
   r.gradient = gx;
+  return H;
+}
+
+/// The number of negative eigenvalues of the symmetrized H (relative threshold 1e-10).
+inline int count_negative_eigenvalues(const matrix& H) {
   const matrix S = 0.5 * (H + H.transpose());
   const vector ev = Eigen::SelfAdjointEigenSolver<matrix>(S, Eigen::EigenvaluesOnly).eigenvalues();
   const double scale = std::max(ev.cwiseAbs().maxCoeff(), 1e-300);
-  r.negative_eigenvalues = static_cast<int>((ev.array() < -1e-10 * scale).count());
-  r.barrier_from_a = E.rise(fn, a, x);
-  r.barrier_from_b = E.rise(fn, b, x);
+  return static_cast<int>((ev.array() < -1e-10 * scale).count());
+}
+
+/// The string method, then Newton from its highest image; barriers and status.
+template <class Energy>
+saddle_result run(std::string_view fn, const Energy& E, const vector& a, const vector& b, const find_saddle_options& options) {
+  saddle_result r;
+  const std::size_t n = static_cast<std::size_t>(options.images);
+  std::vector<vector> s = straight_string(a, b, n), g;
+  const bool converged = relax_string(E, initial_step(E, a, b), s, g, options, r);
+  r.path = s;
+  const double spacing = (b - a).norm() / static_cast<double>(n - 1);
+  const matrix H = refine_saddle(E, s[highest_image(s, g)], spacing, options, r);
+  r.negative_eigenvalues = count_negative_eigenvalues(H);
+  r.barrier_from_a = E.rise(fn, a, r.saddle);
+  r.barrier_from_b = E.rise(fn, b, r.saddle);
   if (!converged)
     record_status(r, status::max_iterations,
                   message(fn, "the string did not converge in ", options.max_iterations, " steps (refined anyway)"));
-  if (gx.lpNorm<Eigen::Infinity>() > options.gradient_tolerance)
+  if (r.gradient.lpNorm<Eigen::Infinity>() > options.gradient_tolerance)
     record_status(r, status::not_converged,
-                  message(fn, "Newton refinement stopped at |grad|_inf = ", gx.lpNorm<Eigen::Infinity>()));
+                  message(fn, "Newton refinement stopped at |grad|_inf = ", r.gradient.lpNorm<Eigen::Infinity>()));
   if (r.negative_eigenvalues != 1)
     record_status(r, status::not_converged,
                   message(fn, "the stationary point found has ", r.negative_eigenvalues,

@@ -41,6 +41,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -50,6 +51,7 @@
 #include <boost/math/quadrature/gauss.hpp>
 
 #include "shiftcurv/basins/detail/sign_changes.hpp"
+#include "shiftcurv/basins/detail/zero_temperature_limit.hpp"
 #include "shiftcurv/core/concepts.hpp"
 #include "shiftcurv/core/detail/adaptive_quadrature.hpp"
 #include "shiftcurv/core/errors.hpp"
@@ -137,13 +139,13 @@ class steady_state_1d {
   /// Σ P_peak·g(θ_peak).  Error O(T) relative to the scale of v; every value is finite down to
   /// the smallest subnormal T.  log_normalization() may then overflow to +inf (Z itself is not
   /// representable); density() and log_density() stay finite at the peaks.
-  bool zero_temperature_limit() const { return limit_; }
+  bool zero_temperature_limit() const { return limit_.has_value(); }
 
   /// ∫ g(θ) ρ(θ) dθ over [lo, hi] for g: double → double.
   template <class G>
     requires std::invocable<const G&, double>
   quadrature_result expectation(const G& g) const {
-    if (limit_) return limit_expectation(g);
+    if (limit_) return limit_->expectation(g, attainable_tolerance());
     quadrature_result r;
     double abs_sum = 0;
     detail::compensated_sum total;
@@ -172,14 +174,13 @@ class steady_state_1d {
     }
     r.value = total.value();
     r.error_estimate += std::abs(r.value) * norm_rel_err_;
-    if (!std::isfinite(r.value)) {
-      r.status = status::numerical_issue;
-      r.message = detail::message("steady_state_1d::expectation", "the integral is not finite (g not finite?)");
-    } else if (!converged || r.error_estimate > attainable_tolerance() * std::max(abs_sum, 1e-300) * 10) {
-      r.status = status::tolerance_not_met;
-      r.message = detail::message("steady_state_1d::expectation", "error estimate ", r.error_estimate,
-                                  " exceeds the tolerance ", opt_.tolerance, " x E|g| = ", abs_sum);
-    }
+    if (!std::isfinite(r.value))
+      record_status(r, status::numerical_issue,
+                    detail::message("steady_state_1d::expectation", "the integral is not finite (g not finite?)"));
+    else if (!converged || r.error_estimate > attainable_tolerance() * std::max(abs_sum, 1e-300) * 10)
+      record_status(r, status::tolerance_not_met,
+                    detail::message("steady_state_1d::expectation", "error estimate ", r.error_estimate,
+                                    " exceeds the tolerance ", opt_.tolerance, " x E|g| = ", abs_sum));
     return r;
   }
 
@@ -196,9 +197,9 @@ class steady_state_1d {
   /// for the Figure 4 setting at T = 1e-3).
   double rounding_floor() const { return rounding_floor_; }
 
-  shiftcurv::status status() const { return status_; }
-  const std::string& message() const { return message_; }
-  long evaluations() const { return evaluations_; }
+  shiftcurv::status status() const { return state_.status; }
+  const std::string& message() const { return state_.message; }
+  long evaluations() const { return state_.evaluations; }
 
  private:
   struct panel {
@@ -273,11 +274,24 @@ class steady_state_1d {
     breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
     // T → 0: ρ cannot be resolved by evaluating v (or 2/T overflows): the Laplace limit.
     if (!(rounding_floor_ <= limit_floor) || !std::isfinite(2 / T_)) {
-      build_limit(breaks, v_ext.up);
-      return;
+      use_limit(bounds, breaks, v_ext.up);
+    } else {
+      make_panels(breaks);
+      std::vector<double> log_mass;
+      if (const auto k = integrate_basins(log_mass)) {
+        // A basin whose quadrature missed its own peak (a peak narrower than the panels
+        // resolve, or a spike of v's rounding): the T → 0 limit is the best estimate there is.
+        panels_.clear();
+        use_limit(bounds, breaks, v_ext.up);
+        record_status(state_, status::tolerance_not_met,
+                      detail::message("steady_state_1d", "the peak of rho in basin ", *k,
+                                      " is narrower than the quadrature resolves (rounding floor ", rounding_floor_,
+                                      "): the T -> 0 limit is returned"));
+      } else {
+        normalize(log_mass);
+      }
     }
-    make_panels(breaks);
-    integrate_basins(breaks, v_ext.up);
+    note_remainder();
   }
 
   /// Step 1: the grid and U, U', D, D' on it; U₀ = min U; detects a constant D.
@@ -302,7 +316,7 @@ class steady_state_1d {
       if (!std::isfinite(0.5 * T_ * std::log(g.d[i])))
         detail::throw_domain(fn, "T = ", T_, " is too large: (T/2) log D(theta) overflows a double at theta = ", t);
     }
-    evaluations_ += n;
+    state_.evaluations += n;
     u0_ = *std::min_element(g.u.begin(), g.u.end());
     if (!constant_)
       constant_ = std::all_of(g.dd.begin(), g.dd.end(), [](double x) { return x == 0; }) &&
@@ -325,7 +339,7 @@ class steady_state_1d {
     for (int i = 0; i + 1 < n; ++i) {
       const auto s = detail::adaptive_gauss_kronrod<15>([this](double x) { return remainder_integrand(x); },
                                                         grid_[i], grid_[i + 1], 1e-15, floor, 8);
-      evaluations_ += s.evaluations;
+      state_.evaluations += s.evaluations;
       remainder_converged_ = remainder_converged_ && s.converged;
       acc.add(s.value);
       R_[i + 1] = acc.value();
@@ -399,14 +413,13 @@ class steady_state_1d {
     }
   }
 
-  /// Step 6: basin masses relative to their own peaks, log-sum-exp normalization, status.
-  /// (`br`, `v_min`: the breakpoints and minima of v, for the T → 0 fallback below.)
-  void integrate_basins(const std::vector<double>& br, const std::vector<double>& v_min) {
-    constexpr std::string_view fn = "steady_state_1d";
+  /// Step 6: basin masses relative to their own peaks (mass_, rel_err_; log_mass = log of the
+  /// unnormalized mass).  Returns the first basin whose mass came out 0 or non-finite.
+  std::optional<std::size_t> integrate_basins(std::vector<double>& log_mass) {
     mass_.assign(basins_.size(), 0.0);
     rel_err_.assign(basins_.size(), 0.0);
-    std::vector<double> log_mass(basins_.size());
-    bool converged = true;
+    log_mass.assign(basins_.size(), 0.0);
+    quadrature_converged_ = true;
     for (std::size_t k = 0; k < basins_.size(); ++k) {
       detail::compensated_sum part;
       double err = 0;
@@ -418,27 +431,21 @@ class steady_state_1d {
             panel_tol_, 0.0, opt_.max_depth);
         part.add(s.value);
         err += s.error;
-        evaluations_ += s.evaluations;
-        converged = converged && s.converged;
+        state_.evaluations += s.evaluations;
+        quadrature_converged_ = quadrature_converged_ && s.converged;
       }
       mass_[k] = part.value();
       rel_err_[k] = mass_[k] > 0 ? err / mass_[k] : 0.0;
       log_mass[k] = log_peak_[k] + std::log(mass_[k]);
     }
-    // A basin whose quadrature missed its own peak (a peak narrower than the panels resolve, or
-    // a spike of v's rounding): its mass came out 0 or non-finite.  The T → 0 limit is then the
-    // best estimate there is; say so in the status.
     for (std::size_t k = 0; k < basins_.size(); ++k)
-      if (std::isfinite(log_peak_[k]) && !(mass_[k] > 0 && std::isfinite(mass_[k]))) {
-        panels_.clear();
-        build_limit(br, v_min);
-        if (status_ == status::success) {
-          status_ = status::tolerance_not_met;
-          message_ = detail::message(fn, "the peak of rho in basin ", k, " is narrower than the quadrature resolves ",
-                                     "(rounding floor ", rounding_floor_, "): the T -> 0 limit is returned");
-        }
-        return;
-      }
+      if (std::isfinite(log_peak_[k]) && !(mass_[k] > 0 && std::isfinite(mass_[k]))) return k;
+    return std::nullopt;
+  }
+
+  /// Step 7: log-sum-exp normalization of the basin masses, error estimates, status.
+  void normalize(const std::vector<double>& log_mass) {
+    constexpr std::string_view fn = "steady_state_1d";
     const double lmax = *std::max_element(log_mass.begin(), log_mass.end());
     double z = 0;
     for (double lm : log_mass) z += std::exp(lm - lmax);
@@ -455,148 +462,46 @@ class steady_state_1d {
     log_z_ = log_z_raw + 2 / T_ * v_lo_;
     v_ref_ = v_lo_;
     log_z_ref_ = log_z_;
-    if (!std::isfinite(log_z_)) {
-      status_ = status::numerical_issue;
-      message_ = detail::message(fn, "the normalization is not finite");
-    } else if (!converged) {
-      status_ = status::tolerance_not_met;
-      message_ = detail::message(fn, "a quadrature panel did not reach the tolerance ", panel_tol_);
-    }
-    note_remainder();
+    if (!std::isfinite(log_z_))
+      record_status(state_, status::numerical_issue, detail::message(fn, "the normalization is not finite"));
+    else if (!quadrature_converged_)
+      record_status(state_, status::tolerance_not_met,
+                    detail::message(fn, "a quadrature panel did not reach the tolerance ", panel_tol_));
   }
+
   /// The tabulated remainder integral missed its tolerance in some grid cell (a feature of D
   /// narrower than the grid): v, and all that follows, may be off.
   void note_remainder() {
-    if (remainder_converged_ || status_ != status::success) return;
-    status_ = status::tolerance_not_met;
-    message_ = detail::message("steady_state_1d",
-                               "the integral of (U - U0) D'/D^2 did not converge in a grid cell (a feature of U or D "
-                               "narrower than the grid spacing ", h_, "?): raise scan_points");
+    if (remainder_converged_) return;
+    record_status(state_, status::tolerance_not_met,
+                  detail::message("steady_state_1d",
+                                  "the integral of (U - U0) D'/D^2 did not converge in a grid cell (a feature of U or "
+                                  "D narrower than the grid spacing ", h_, "?): raise scan_points"));
   }
 
-  // ---- the T → 0 limit (rounding_floor() > limit_floor) ----------------------------------
+  // ---- the T → 0 limit (rounding_floor() > limit_floor): basins/detail/zero_temperature_limit.hpp
   static constexpr double limit_floor = 1e-4;
 
   /// v'(θ) = (U' + (T/2)D')/D.
   double v_slope(double t) const { return (dU_(t) + 0.5 * T_ * dD_(t)) / d_checked(t); }
 
-  /// v''(θ) by a difference of v' (central inside, one-sided at the interval ends).
-  double v_curvature(double t) const {
-    const double h = std::min(6e-6 * std::max(1.0, std::abs(t)), 0.1 * h_);
-    if (t - h < lo_) return (v_slope(t + h) - v_slope(t)) / h;
-    if (t + h > hi_) return (v_slope(t) - v_slope(t - h)) / h;
-    return (v_slope(t + h) - v_slope(t - h)) / (2 * h);
-  }
-
-  /// log ∫_0^len exp(−(2/T)(a·s + b·s²/2)) ds for len ≫ the width: the peak's Laplace width,
-  /// with slope a ≥ 0 and curvature b of v at the peak.  A flat peak (a = 0, b ≤ 0) counts
-  /// with the whole piece.
-  double log_peak_width(double a, double b, double len) const {
-    constexpr double log_pi = 1.1447298858494002;
-    const double lt = std::log(T_);
-    double w;
-    if (a > 0 && b > 0) {
-      // ½√(πT/b)·erfcx(z), z = a/√(bT); erfcx(z) → 1/(z√π) for large z.
-      const double lz = std::log(a) - 0.5 * (std::log(b) + lt);
-      if (lz > 3) {
-        w = lt - std::log(2 * a) + std::log1p(-0.5 * std::exp(-2 * lz));
-      } else {
-        const double z = std::exp(lz);
-        w = 0.5 * (log_pi + lt - std::log(b)) - std::log(2.0) + z * z + std::log(std::erfc(z));
-      }
-    } else if (a > 0) {
-      w = lt - std::log(2 * a);
-    } else if (b > 0) {
-      w = 0.5 * (log_pi + lt - std::log(b)) - std::log(2.0);
-    } else {
-      w = std::log(len);
-    }
-    return std::isnan(w) ? std::log(len) : std::min(w, std::log(len));
-  }
-
-  /// Each monotone piece of ρ between breakpoints puts its mass at its peak end (one-sided
-  /// Laplace width); basin probabilities by log-sum-exp relative to the lowest peak of v.
-  void build_limit(const std::vector<double>& br, const std::vector<double>& v_min) {
-    limit_ = true;
-    const double inf = std::numeric_limits<double>::infinity();
-    std::size_t basin = 0;
-    for (std::size_t j = 0; j + 1 < br.size(); ++j) {
-      const double a = br[j], b = br[j + 1];
-      if (!(b > a)) continue;
-      while (basin + 1 < basins_.size() && a >= basins_[basin].upper) ++basin;
-      const double va = raw_potential(a), vb = raw_potential(b);
-      const bool left = va <= vb;
-      const double x = left ? a : b;
-      // The slope of v into the piece (zero at a minimum of v, whatever rounding says).
-      const bool stationary = std::binary_search(v_min.begin(), v_min.end(), x);
-      const double slope = stationary ? 0.0 : std::max(0.0, (left ? 1.0 : -1.0) * v_slope(x));
-      peaks_.push_back({x, basin, std::min(va, vb), log_peak_width(slope, v_curvature(x), b - a), 0.0});
-    }
-    v_ref_ = inf;
-    for (const auto& p : peaks_) v_ref_ = std::min(v_ref_, p.v);
-    // log mass of each peak relative to exp(−(2/T)·v_ref); 2Δv/T overflows to +inf, never NaN.
-    std::vector<double> log_mass(basins_.size(), -inf);
-    double lmax = -inf;
-    for (auto& p : peaks_) {
-      p.log_mass = -(2 * (p.v - v_ref_)) / T_ + p.log_width;
-      lmax = std::max(lmax, p.log_mass);
-    }
-    double z = 0;
-    for (const auto& p : peaks_) z += std::exp(p.log_mass - lmax);
-    log_z_ref_ = lmax + std::log(z);
+  /// The T → 0 limit from the basin bounds, the breakpoints and the minima of v: basin
+  /// probabilities, log ρ's reference, the normalization.
+  void use_limit(const std::vector<double>& bounds, const std::vector<double>& br, const std::vector<double>& v_min) {
+    const std::vector<double> upper(bounds.begin() + 1, bounds.end());
+    limit_.emplace(detail::zero_temperature_pieces{T_, lo_, hi_, br, upper, v_min, h_, rounding_floor_},
+                   [this](double t) { return raw_potential(t); }, [this](double t) { return v_slope(t); });
     for (std::size_t k = 0; k < basins_.size(); ++k) {
-      double bmax = -inf, s = 0;
-      for (const auto& p : peaks_)
-        if (p.basin == k) bmax = std::max(bmax, p.log_mass);
-      if (bmax > -inf)
-        for (const auto& p : peaks_)
-          if (p.basin == k) s += std::exp(p.log_mass - bmax);
-      basins_[k].log_probability = bmax > -inf ? bmax + std::log(s) - log_z_ref_ : -inf;
-      basins_[k].probability = std::exp(basins_[k].log_probability);
-      // A rounding error δ ≈ rounding_floor() of the exponents moves P by P(1 − P)δ.
-      const double P = basins_[k].probability;
-      basins_[k].error_estimate = P * (1 - P) * std::min(rounding_floor_, 1.0);
+      basins_[k].log_probability = limit_->basins()[k].log_probability;
+      basins_[k].probability = limit_->basins()[k].probability;
+      basins_[k].error_estimate = limit_->basins()[k].error_estimate;
     }
+    v_ref_ = limit_->v_ref();
+    log_z_ref_ = limit_->log_z_ref();
     log_z_ = log_z_ref_ + (2 * (v_lo_ - v_ref_)) / T_;
-    if (!std::isfinite(log_z_ref_)) {
-      status_ = status::numerical_issue;
-      message_ = detail::message("steady_state_1d", "the normalization is not finite in the T -> 0 limit");
-    }
-    note_remainder();
-  }
-
-  /// E[g] in the T → 0 limit: Σ P_peak g(θ_peak); the error estimate is the change of g over
-  /// one width of each peak plus the rounding uncertainty of the peak weights.
-  template <class G>
-  quadrature_result limit_expectation(const G& g) const {
-    quadrature_result r;
-    detail::compensated_sum total;
-    double err = 0, abs_sum = 0;
-    std::vector<std::pair<double, double>> pg;  // (P, g) per peak that carries mass
-    for (const auto& p : peaks_) {
-      const double P = std::exp(p.log_mass - log_z_ref_);
-      if (P == 0) continue;
-      const double gv = static_cast<double>(g(p.x));
-      const double w = std::exp(p.log_width);
-      const double gl = static_cast<double>(g(std::max(lo_, p.x - w))), gr = static_cast<double>(g(std::min(hi_, p.x + w)));
-      r.evaluations += 3;
-      total.add(P * gv);
-      err += P * 0.5 * (std::abs(gl - gv) + std::abs(gr - gv));
-      abs_sum += P * std::abs(gv);
-      pg.emplace_back(P, gv);
-    }
-    r.value = total.value();
-    for (const auto& [P, gv] : pg) err += P * (1 - P) * std::min(rounding_floor_, 1.0) * std::abs(gv - r.value);
-    r.error_estimate = err;
-    if (!std::isfinite(r.value)) {
-      r.status = status::numerical_issue;
-      r.message = detail::message("steady_state_1d::expectation", "the integral is not finite (g not finite?)");
-    } else if (r.error_estimate > attainable_tolerance() * std::max(abs_sum, 1e-300) * 10) {
-      r.status = status::tolerance_not_met;
-      r.message = detail::message("steady_state_1d::expectation", "T -> 0 limit: error estimate ", r.error_estimate,
-                                  " exceeds the tolerance ", attainable_tolerance(), " x E|g| = ", abs_sum);
-    }
-    return r;
+    if (!std::isfinite(log_z_ref_))
+      record_status(state_, status::numerical_issue,
+                    detail::message("steady_state_1d", "the normalization is not finite in the T -> 0 limit"));
   }
 
   double T_, lo_, hi_;
@@ -610,17 +515,9 @@ class steady_state_1d {
   std::vector<double> log_peak_, mass_, rel_err_;
   // log ρ = −(2/T)(v_raw − v_ref_) − log_z_ref_ (v_ref_ = v(lo) above the T → 0 limit).
   double v_ref_ = 0, log_z_ref_ = 0;
-  struct limit_peak {
-    double x;             ///< the peak of ρ on its piece
-    std::size_t basin;
-    double v, log_width;  ///< raw v there, log of its one-sided Laplace width
-    double log_mass;      ///< −(2/T)(v − v_ref) + log_width
-  };
-  bool limit_ = false, remainder_converged_ = true;
-  std::vector<limit_peak> peaks_;
-  shiftcurv::status status_ = shiftcurv::status::success;
-  std::string message_;
-  long evaluations_ = 0;
+  bool remainder_converged_ = true, quadrature_converged_ = true;
+  std::optional<detail::zero_temperature_limit_1d> limit_;  ///< set where the T → 0 limit is returned
+  result_base state_;                                       ///< status, message, evaluations
 };
 
 /// The result as a CSV table (io/csv.hpp writes it): one row per basin: basin, lower, upper, minimum, probability, log_probability,

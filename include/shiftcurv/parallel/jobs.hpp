@@ -152,6 +152,243 @@ void require_same_on_all_processes(const Comm& comm, std::string_view fn, const 
   detail::agree_on_errors(comm, e);
 }
 
+namespace detail {
+
+/// One process's part of a run_jobs call, step by step: restore the checkpoint, run this
+/// process's jobs of each round, (process 0) store the round's results and decide how the run
+/// goes on, obey that decision, hand back the results.  Process 0 alone holds results.
+template <class Comm>
+class job_run {
+ public:
+  using clock = std::chrono::steady_clock;
+  static constexpr const char* fn = "run_jobs";
+
+  job_run(const Comm& comm, index n, const run_jobs_options& o, clock::time_point start)
+      : comm_(comm),
+        o_(o),
+        n_(n),
+        start_(start),
+        root_(comm.rank() == 0),
+        threads_(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
+        results_(root_ ? static_cast<std::size_t>(n) : 0),
+        target_(o.checkpoint.empty() ? 1.0 : std::clamp(o.checkpoint_every / 4, 0.1, 10.0)),
+        min_round_(static_cast<index>(comm.size()) * static_cast<index>(threads_)),
+        round_(min_round_) {}
+
+  bool root() const { return root_; }
+  /// Jobs in the next round (all processes together): about `target` seconds of work.
+  index round_size() const { return round_; }
+
+  /// Collective: process 0 reads the checkpoint (if any); every process learns which jobs are
+  /// left to run, in job order.  A checkpoint error is thrown on every process.
+  std::vector<index> restore_checkpoint() {
+    std::string done_flags;
+    std::exception_ptr e;
+    if (root_) {
+      try {
+        done_flags.assign(static_cast<std::size_t>(n_), '0');
+        if (!o_.checkpoint.empty()) read_checkpoint_on_root(done_flags);
+      } catch (...) {
+        e = std::current_exception();
+      }
+    }
+    agree_on_errors(comm_, e);
+    comm_.broadcast(done_flags);
+    std::vector<index> todo;
+    for (index i = 0; i < n_; ++i)
+      if (done_flags[static_cast<std::size_t>(i)] == '0') todo.push_back(i);
+    last_checkpoint_ = clock::now();
+    return todo;
+  }
+
+  /// Runs this process's jobs of the round todo[pos, end) (job k of the round goes to process
+  /// k mod P) on `threads` threads; returns their (job, error, result) triples as bytes.
+  template <class Job>
+  std::string run_my_jobs(const std::vector<index>& todo, std::size_t pos, std::size_t end, Job& job) const {
+    std::vector<index> mine;
+    for (std::size_t k = pos; k < end; ++k)
+      if (static_cast<int>((k - pos) % static_cast<std::size_t>(comm_.size())) == comm_.rank()) mine.push_back(todo[k]);
+    std::vector<std::string> out(mine.size());
+    std::vector<error_report> errs(mine.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t k; (k = next.fetch_add(1)) < mine.size();) {
+        try {
+          out[k] = job(mine[k]);
+        } catch (...) {
+          errs[k] = capture(std::current_exception());
+        }
+      }
+    };
+    {
+      std::vector<std::thread> pool;
+      const std::size_t busy = std::min<std::size_t>(threads_, mine.size());
+      const std::size_t extra = busy > 0 ? busy - 1 : 0;
+      for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker);
+      worker();
+      for (auto& t : pool) t.join();
+    }
+    byte_writer w;
+    w(static_cast<std::uint64_t>(mine.size()));
+    for (std::size_t k = 0; k < mine.size(); ++k) w(static_cast<std::int64_t>(mine[k]), errs[k], out[k]);
+    return w.take();
+  }
+
+  /// Process 0: stores the gathered results of a round; returns the lowest-numbered failing
+  /// job and its error, if any.
+  std::optional<std::pair<index, error_report>> store(const std::vector<std::string>& gathered) {
+    std::optional<std::pair<index, error_report>> first_error;
+    for (const auto& bytes : gathered) {
+      byte_reader r(bytes, fn);
+      std::uint64_t count = 0;
+      r(count);
+      for (std::uint64_t k = 0; k < count; ++k) {
+        std::int64_t id = 0;
+        error_report err;
+        std::string res;
+        r(id, err, res);
+        if (err.code) {
+          if (!first_error || id < first_error->first) first_error = {{id, err}};
+        } else {
+          results_[static_cast<std::size_t>(id)] = std::move(res);
+        }
+      }
+    }
+    return first_error;
+  }
+
+  /// Process 0, after a round that ended at job `end` of `todo_size`: writes the checkpoint when
+  /// due, decides whether the run stops (the round's first error, a failed checkpoint, o.stop)
+  /// and how large the next round is; returns that decision as bytes for every process.
+  std::string decide(const std::optional<std::pair<index, error_report>>& first_error, clock::time_point round_start,
+                     std::size_t end, std::size_t todo_size) {
+    const auto now = clock::now();
+    const bool finished = end == todo_size;
+    const bool stop = o_.stop && o_.stop->load();
+    error_report verdict;
+    if (first_error) {
+      verdict = first_error->second;
+    } else if (!o_.checkpoint.empty() &&
+               (stop || finished || std::chrono::duration<double>(now - last_checkpoint_).count() >= o_.checkpoint_every)) {
+      try {
+        write_checkpoint_now();
+        last_checkpoint_ = clock::now();
+      } catch (...) {
+        verdict = capture(std::current_exception());
+      }
+    }
+    const std::uint8_t interrupted = !verdict.code && stop && !finished;
+    if (interrupted) verdict = {1, interrupted_message()};
+    const double took = std::chrono::duration<double>(now - round_start).count();
+    const double scale = std::clamp(target_ / std::max(took, 1e-3), 0.5, 4.0);
+    const index next_round = std::max(min_round_, static_cast<index>(static_cast<double>(round_) * scale));
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (o_.log && elapsed > 3 && !finished && !verdict.code) {
+      *o_.log << '\r' << o_.label << ": " << end << " of " << todo_size << " jobs, " << static_cast<long>(elapsed)
+              << " s elapsed   " << std::flush;
+      printed_ = true;
+    }
+    byte_writer c;
+    c(verdict, interrupted, static_cast<std::int64_t>(next_round));
+    return c.take();
+  }
+
+  /// Every process: follows process 0's decision: throws its error (run_interrupted after a
+  /// stop), or takes the next round's size.
+  void obey(const std::string& control) {
+    error_report verdict;
+    std::uint8_t interrupted = 0;
+    std::int64_t next_round = 0;
+    byte_reader(control, fn)(verdict, interrupted, next_round);
+    if (verdict.code) {
+      if (printed_ && o_.log) *o_.log << '\n' << std::flush;
+      if (interrupted) throw run_interrupted(verdict.what);
+      rethrow(verdict);
+    }
+    round_ = next_round;
+  }
+
+  /// After the last round: the n results in job order on process 0, an empty vector elsewhere.
+  std::vector<std::string> take_results() {
+    if (printed_ && o_.log) *o_.log << '\r' << o_.label << ": done" << std::string(40, ' ') << '\n' << std::flush;
+    std::vector<std::string> all;
+    if (root_) {
+      all.reserve(results_.size());
+      for (auto& r : results_) all.push_back(std::move(*r));
+    }
+    return all;
+  }
+
+ private:
+  /// Process 0: fills results_ and done_flags from an existing checkpoint (with o.resume).
+  void read_checkpoint_on_root(std::string& done_flags) {
+    const bool exists = std::filesystem::exists(o_.checkpoint);
+    if (exists && !o_.resume)
+      throw_invalid(fn, "the checkpoint '", o_.checkpoint,
+                    "' already exists: resume from it, or remove it (nothing was overwritten)");
+    if (!exists) {
+      if (o_.resume && o_.log)
+        *o_.log << o_.label << ": no checkpoint at '" << o_.checkpoint << "' yet: starting from the beginning\n"
+                << std::flush;
+      return;
+    }
+    const auto c = read_checkpoint(o_.checkpoint, o_.kind, o_.config);
+    byte_reader r(c.payload, std::string(fn) + ": checkpoint '" + o_.checkpoint + "'");
+    std::uint64_t total = 0;
+    std::vector<std::uint64_t> ids;
+    std::vector<std::string> bytes;
+    r(total, ids, bytes);
+    r.expect_end();
+    if (total != static_cast<std::uint64_t>(n_) || ids.size() != bytes.size())
+      throw_invalid(fn, "the checkpoint '", o_.checkpoint, "' holds ", total, " jobs, this run has ", n_);
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      if (ids[k] >= total) throw_invalid(fn, "the checkpoint '", o_.checkpoint, "' is corrupt (job ", ids[k], ")");
+      results_[ids[k]] = std::move(bytes[k]);
+      done_flags[ids[k]] = '1';
+    }
+    if (o_.log)
+      *o_.log << o_.label << ": resuming from '" << o_.checkpoint << "': " << ids.size() << " of " << n_
+              << " jobs done\n" << std::flush;
+  }
+
+  /// Process 0: the completed jobs' results, written atomically to o.checkpoint.
+  void write_checkpoint_now() const {
+    std::vector<std::uint64_t> ids;
+    std::vector<std::string> bytes;
+    for (std::size_t i = 0; i < results_.size(); ++i)
+      if (results_[i]) {
+        ids.push_back(i);
+        bytes.push_back(*results_[i]);
+      }
+    byte_writer w;
+    w(static_cast<std::uint64_t>(n_), ids, bytes);
+    write_checkpoint(o_.checkpoint, {o_.kind, o_.config, w.take()});
+  }
+
+  std::string interrupted_message() const {
+    std::size_t done = 0;
+    for (const auto& x : results_) done += x.has_value();
+    return message(fn, "interrupted by a signal; ",
+                   o_.checkpoint.empty() ? std::string("no checkpoint was asked for")
+                                         : "the checkpoint '" + o_.checkpoint + "' holds " + std::to_string(done) +
+                                               " of " + std::to_string(n_) + " jobs: rerun with --resume to continue");
+  }
+
+  const Comm& comm_;
+  const run_jobs_options& o_;
+  index n_;
+  clock::time_point start_;
+  bool root_;
+  unsigned threads_;
+  std::vector<std::optional<std::string>> results_;  ///< process 0: job i's result once it is done
+  double target_;                                    ///< seconds of work a round aims at
+  index min_round_, round_;                          ///< one job per thread of each process, at least
+  clock::time_point last_checkpoint_;
+  bool printed_ = false;                             ///< a progress line is on the log
+};
+
+}  // namespace detail
+
 /// Runs jobs 0..n−1 over the processes of `comm` (see the header comment).  Process 0 returns
 /// the n results in job order, the others an empty vector.
 template <class Comm, class Job>
@@ -160,187 +397,20 @@ std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const ru
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   if (n < 0) detail::throw_invalid(fn, "the number of jobs must be >= 0, got ", n);
-  const std::string config = o.kind + "\n" + o.config + "\njobs=" + std::to_string(n) + "\n";
-  require_same_on_all_processes(comm, fn, "options", config);
-  const bool root = comm.rank() == 0;
-  const int P = comm.size();
-  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-
-  // Process 0 reads the checkpoint; every process learns which jobs are done.
-  std::vector<std::optional<std::string>> results(root ? static_cast<std::size_t>(n) : 0);
-  std::string done_flags;
-  {
-    std::exception_ptr e;
-    if (root) {
-      try {
-        done_flags.assign(static_cast<std::size_t>(n), '0');
-        if (!o.checkpoint.empty()) {
-          const bool exists = std::filesystem::exists(o.checkpoint);
-          if (exists && !o.resume)
-            detail::throw_invalid(fn, "the checkpoint '", o.checkpoint,
-                                  "' already exists: resume from it, or remove it (nothing was overwritten)");
-          if (exists) {
-            const auto c = read_checkpoint(o.checkpoint, o.kind, o.config);
-            byte_reader r(c.payload, std::string(fn) + ": checkpoint '" + o.checkpoint + "'");
-            std::uint64_t total = 0;
-            std::vector<std::uint64_t> ids;
-            std::vector<std::string> bytes;
-            r(total, ids, bytes);
-            r.expect_end();
-            if (total != static_cast<std::uint64_t>(n) || ids.size() != bytes.size())
-              detail::throw_invalid(fn, "the checkpoint '", o.checkpoint, "' holds ", total, " jobs, this run has ", n);
-            for (std::size_t k = 0; k < ids.size(); ++k) {
-              if (ids[k] >= total) detail::throw_invalid(fn, "the checkpoint '", o.checkpoint, "' is corrupt (job ", ids[k], ")");
-              results[ids[k]] = std::move(bytes[k]);
-              done_flags[ids[k]] = '1';
-            }
-            if (o.log)
-              *o.log << o.label << ": resuming from '" << o.checkpoint << "': " << ids.size() << " of " << n
-                     << " jobs done\n" << std::flush;
-          } else if (o.resume && o.log) {
-            *o.log << o.label << ": no checkpoint at '" << o.checkpoint << "' yet: starting from the beginning\n"
-                   << std::flush;
-          }
-        }
-      } catch (...) {
-        e = std::current_exception();
-      }
-    }
-    detail::agree_on_errors(comm, e);
-  }
-  comm.broadcast(done_flags);
-  std::vector<index> todo;
-  for (index i = 0; i < n; ++i)
-    if (done_flags[static_cast<std::size_t>(i)] == '0') todo.push_back(i);
-
-  auto write = [&] {
-    std::vector<std::uint64_t> ids;
-    std::vector<std::string> bytes;
-    for (std::size_t i = 0; i < results.size(); ++i)
-      if (results[i]) {
-        ids.push_back(i);
-        bytes.push_back(*results[i]);
-      }
-    byte_writer w;
-    w(static_cast<std::uint64_t>(n), ids, bytes);
-    write_checkpoint(o.checkpoint, {o.kind, o.config, w.take()});
-  };
-
-  const double target = o.checkpoint.empty() ? 1.0 : std::clamp(o.checkpoint_every / 4, 0.1, 10.0);
-  const index min_round = static_cast<index>(P) * static_cast<index>(threads);
-  index round = min_round;
-  auto last_checkpoint = clock::now();
-  bool printed = false;
+  require_same_on_all_processes(comm, fn, "options", o.kind + "\n" + o.config + "\njobs=" + std::to_string(n) + "\n");
+  detail::job_run<Comm> run(comm, n, o, start);
+  const std::vector<index> todo = run.restore_checkpoint();
   for (std::size_t pos = 0; pos < todo.size();) {
     const auto round_start = clock::now();
-    const std::size_t end = std::min(todo.size(), pos + static_cast<std::size_t>(round));
-    // This process's jobs of the round, run on `threads` threads.
-    std::vector<index> mine;
-    for (std::size_t k = pos; k < end; ++k)
-      if (static_cast<int>((k - pos) % static_cast<std::size_t>(P)) == comm.rank()) mine.push_back(todo[k]);
-    std::vector<std::string> out(mine.size());
-    std::vector<detail::error_report> errs(mine.size());
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t k; (k = next.fetch_add(1)) < mine.size();) {
-        try {
-          out[k] = job(mine[k]);
-        } catch (...) {
-          errs[k] = detail::capture(std::current_exception());
-        }
-      }
-    };
-    {
-      std::vector<std::thread> pool;
-      const std::size_t extra = std::min<std::size_t>(threads, mine.size()) > 0 ? std::min<std::size_t>(threads, mine.size()) - 1 : 0;
-      for (std::size_t t = 0; t < extra; ++t) pool.emplace_back(worker);
-      worker();
-      for (auto& t : pool) t.join();
-    }
-    byte_writer w;
-    w(static_cast<std::uint64_t>(mine.size()));
-    for (std::size_t k = 0; k < mine.size(); ++k) w(static_cast<std::int64_t>(mine[k]), errs[k], out[k]);
-    const auto gathered = comm.gather(w.take());
-
-    // Process 0: store, find the first failing job, decide; then tell everyone.
+    const std::size_t end = std::min(todo.size(), pos + static_cast<std::size_t>(run.round_size()));
+    const auto gathered = comm.gather(run.run_my_jobs(todo, pos, end, job));
     std::string control;
-    if (root) {
-      std::optional<std::pair<index, detail::error_report>> first_error;
-      for (const auto& bytes : gathered) {
-        byte_reader r(bytes, fn);
-        std::uint64_t count = 0;
-        r(count);
-        for (std::uint64_t k = 0; k < count; ++k) {
-          std::int64_t id = 0;
-          detail::error_report err;
-          std::string res;
-          r(id, err, res);
-          if (err.code) {
-            if (!first_error || id < first_error->first) first_error = {{id, err}};
-          } else {
-            results[static_cast<std::size_t>(id)] = std::move(res);
-          }
-        }
-      }
-      const auto now = clock::now();
-      const double took = std::chrono::duration<double>(now - round_start).count();
-      const bool finished = end == todo.size();
-      const bool stop = o.stop && o.stop->load();
-      detail::error_report verdict;
-      if (first_error) {
-        verdict = first_error->second;
-      } else if (!o.checkpoint.empty() &&
-                 (stop || finished || std::chrono::duration<double>(now - last_checkpoint).count() >= o.checkpoint_every)) {
-        try {
-          write();
-          last_checkpoint = clock::now();
-        } catch (...) {
-          verdict = detail::capture(std::current_exception());
-        }
-      }
-      std::uint8_t interrupted = !verdict.code && stop && !finished;
-      if (interrupted) {
-        std::size_t done = 0;
-        for (const auto& x : results) done += x.has_value();
-        verdict = {1, detail::message(fn, "interrupted by a signal; ",
-                                      o.checkpoint.empty() ? std::string("no checkpoint was asked for")
-                                                           : "the checkpoint '" + o.checkpoint + "' holds " +
-                                                                 std::to_string(done) + " of " + std::to_string(n) +
-                                                                 " jobs: rerun with --resume to continue")};
-      }
-      // The next round: about `target` seconds of work.
-      const double scale = std::clamp(target / std::max(took, 1e-3), 0.5, 4.0);
-      const index next_round = std::max(min_round, static_cast<index>(static_cast<double>(round) * scale));
-      const double elapsed = std::chrono::duration<double>(now - start).count();
-      if (o.log && elapsed > 3 && !finished && !verdict.code) {
-        *o.log << '\r' << o.label << ": " << end << " of " << todo.size() << " jobs, " << static_cast<long>(elapsed)
-               << " s elapsed   " << std::flush;
-        printed = true;
-      }
-      byte_writer c;
-      c(verdict, interrupted, static_cast<std::int64_t>(next_round));
-      control = c.take();
-    }
+    if (run.root()) control = run.decide(run.store(gathered), round_start, end, todo.size());
     comm.broadcast(control);
-    detail::error_report verdict;
-    std::uint8_t interrupted = 0;
-    std::int64_t next_round = 0;
-    byte_reader(control, fn)(verdict, interrupted, next_round);
-    if (verdict.code) {
-      if (printed && o.log) *o.log << '\n' << std::flush;
-      if (interrupted) throw run_interrupted(verdict.what);
-      detail::rethrow(verdict);
-    }
-    round = next_round;
+    run.obey(control);
     pos = end;
   }
-  if (printed && o.log) *o.log << '\r' << o.label << ": done" << std::string(40, ' ') << '\n' << std::flush;
-  std::vector<std::string> all;
-  if (root) {
-    all.reserve(results.size());
-    for (auto& r : results) all.push_back(std::move(*r));
-  }
-  return all;
+  return run.take_results();
 }
 
 }  // namespace shiftcurv
