@@ -275,10 +275,11 @@ class experiment {
     const shiftcurv::network::timed_loss<Loss> tr{&train, timing_};
     const double E = s_.stage1_epochs;
     const double fractions[3] = {0.5, 0.25, 0.25}, rates[3] = {1.0, 0.1, 0.01};
-    for (int k = 0; k < 3; ++k)
+    for (int k = 0; k < 3; ++k) {
       shiftcurv::network::run_sgd("network_experiment (stage 1)", tr, th, s_.stage1_lr * rates[k], s_.stage1_batch,
                                   E * fractions[k], seed, 1 + static_cast<std::uint64_t>(k), [](long, const vector&) {});
-    if (!th.allFinite()) throw std::runtime_error("stage 1 diverged: lower --stage1-lr");
+      if (!th.allFinite()) throw std::runtime_error("stage 1 diverged: lower --stage1-lr");
+    }
     return th;
   }
   const vector& stage1_default(std::uint64_t seed) {

@@ -16,8 +16,8 @@
 // is used when present (else the accuracy columns are NaN).  mlp_loss and mlp_cuda_loss qualify.
 //
 // Contract (THEORY.md, "Networks and the over-parametrized case", "Curvature along the line"):
-// * SGD: the library's sgd_stepper, λ = T·B, with-replacement minibatches from Philox keyed by
-//   (seed, trajectory), ⌈epochs·N/B⌉ steps (rescaled time t = λn).
+// * SGD: the library's sgd_record (dynamics/sgd.hpp), λ = T·B, with-replacement minibatches
+//   from Philox keyed by (seed, trajectory), ⌈epochs·N/B⌉ steps (rescaled time t = λn).
 // * Descent: L-BFGS (LBFGSpp, memory `memory`, strong-Wolfe line search of Nocedal & Wright)
 //   from the SGD solution, on U_tr → θ_tr and on U_test → θ_test; stops when ‖∇U‖ ≤
 //   gradient_tolerance or after max_iterations; a failed line search (rounding near the
@@ -39,6 +39,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <LBFGS.h>
@@ -122,8 +123,9 @@ inline void check_learning_rate_and_batch(std::string_view fn, double lr, index 
 }
 
 // ---- SGD -------------------------------------------------------------------------------------
-/// ⌈epochs·N/B⌉ SGD steps at (λ, B) from theta (in place), noise of trajectory `trajectory` of
-/// `seed`; `observe(step, θ)` after each step (step = 1…steps).  Returns the number of steps.
+/// ⌈epochs·N/B⌉ SGD steps at (λ, B) from theta (in place; the library's sgd_record), noise of
+/// trajectory `trajectory` of `seed`; `observe(step, θ)` after each step (step = 1…steps).
+/// Stops at the first non-finite iterate (left in theta).  Returns the number of steps run.
 template <class L, class Observer>
 long run_sgd(std::string_view fn, const L& loss, vector& theta, double learning_rate, index batch, double epochs,
              std::uint64_t seed, std::uint64_t trajectory, Observer&& observe) {
@@ -134,13 +136,15 @@ long run_sgd(std::string_view fn, const L& loss, vector& theta, double learning_
   sgd_options o;
   o.learning_rate = learning_rate;
   o.batch_size = batch;
-  sgd_stepper<L> sgd(loss, o, philox_noise(seed, trajectory));
-  const long steps = static_cast<long>(std::ceil(epochs * static_cast<double>(N) / static_cast<double>(batch)));
-  for (long n = 1; n <= steps; ++n) {
-    sgd.step(theta);
-    observe(n, theta);
-  }
-  return steps;
+  sgd_record_options rec;
+  rec.records = static_cast<index>(std::ceil(epochs * static_cast<double>(N) / static_cast<double>(batch)));
+  rec.seed = seed;
+  rec.trajectory = trajectory;
+  auto r = shiftcurv::detail::as_called_by(fn, [&] {
+    return sgd_record(loss, theta, o, rec, [&](index t, const vector& th) { observe(static_cast<long>(t) + 1, th); });
+  });
+  theta = std::move(r.theta);
+  return r.iterations;
 }
 
 // ---- L-BFGS descent --------------------------------------------------------------------------

@@ -91,12 +91,212 @@ struct flat_direction_variance_result : result_base {
   index batch_size = 0;             ///< L (records per batch)
 };
 
+namespace detail::flat_direction_variance_impl {
+
+/// The argument checks of flat_direction_variance (see its header comment for what throws).
+template <class F>
+void validate(std::string_view fn, const F& loss, const vector& theta_star, const sgd_options& sgd,
+              const flat_direction_variance_options& opt) {
+  detail::check_sample_point(fn, loss, theta_star);
+  const index p = theta_star.size();
+  const index N = detail::checked_num_samples(fn, loss);
+  check_sgd_options(fn, sgd, N, "sgd", sgd_batch_bound::always);
+  if (!(sgd.alpha > 0)) detail::throw_domain(fn, "sgd.alpha must be > 0 (eq 13's l2 drift), got ", sgd.alpha);
+  if (sgd.beta == 0) detail::throw_domain(fn, "sgd.beta must be != 0 (eq 13's isotropic noise), got 0");
+  const double la = sgd.learning_rate * sgd.alpha;
+  if (!(la < 2)) detail::throw_domain(fn, "learning_rate*alpha must be < 2 (else SGD diverges), got ", la);
+  if (p <= N)
+    detail::throw_invalid(fn, "needs p > N (over-parametrized), got p = ", p, " parameters and N = ", N, " samples");
+  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
+  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
+  if (opt.directions < 0) detail::throw_invalid(fn, "options.directions must be >= 0, got ", opt.directions);
+  if (opt.steps < 0) detail::throw_invalid(fn, "options.steps must be >= 0, got ", opt.steps);
+  require_finite(fn, "options.rank_tolerance", opt.rank_tolerance);
+  if (!(opt.rank_tolerance >= 0 && opt.rank_tolerance < 1))
+    detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", opt.rank_tolerance);
+  if (!(opt.sample_relaxations > 0) || !(opt.burn_in_relaxations >= 0))
+    detail::throw_invalid(fn, "options.sample_relaxations must be > 0 and burn_in_relaxations >= 0");
+}
+
+/// The span of the per-sample gradients at θ*: the thin Q (p×r) of a column-pivoted QR of Gᵀ;
+/// sets out.rank, and assumption_violated when r = 0.
+template <class F>
+matrix gradient_span(std::string_view fn, const F& loss, const vector& theta_star, double rank_tolerance,
+                     flat_direction_variance_result& out) {
+  const index p = theta_star.size();
+  const matrix Gt = detail::sample_gradients(fn, loss, theta_star).transpose();  // p×N
+  require_finite(fn, "the per-sample gradients at theta_star", Gt);
+  Eigen::ColPivHouseholderQR<matrix> qr(Gt);
+  qr.setThreshold(rank_tolerance);
+  const double top = qr.maxPivot();
+  const index r = top > 0 ? static_cast<index>(qr.rank()) : 0;
+  out.rank = r;
+  if (r == 0)
+    record_status(out, status::assumption_violated,
+                  detail::message(fn, "every per-sample gradient vanishes at theta_star (rank 0): at an interpolating ",
+                                  "minimum evaluate near it, e.g. at the minimum of U_tr + (alpha/2)|theta|^2; the "
+                                  "whole space is treated as the complement"));
+  return qr.householderQ() * matrix::Identity(p, r);
+}
+
+/// K random unit directions in the complement of span Q (Philox (seed, 1) normals), mutually
+/// orthogonal while there is room (p×K).
+inline matrix complement_directions(std::uint64_t seed, const matrix& Q, index K) {
+  const index p = Q.rows(), r = Q.cols();
+  matrix U(p, K);
+  const philox_stream dir_stream(seed, 1);
+  vector z(p);
+  for (index k = 0; k < K; ++k) {
+    dir_stream.normals(static_cast<std::uint64_t>(k), z.data(), p, random_purpose::auxiliary);
+    if (r > 0) z -= Q * (Q.transpose() * z);
+    if (k < p - r) z -= U.leftCols(k) * (U.leftCols(k).transpose() * z);  // mutually orthogonal while room
+    U.col(k) = z / z.norm();
+  }
+  return U;
+}
+
+/// The run lengths: burn-in steps, n = b·L records in b batches of L, one every thinning steps.
+struct run_plan {
+  index burn = 0, n = 0, b = 0, L = 0;
+};
+
+/// The run lengths from the options (relaxation time 1/(λα)); tolerance_not_met when the
+/// records are too few for options.batches batches.
+inline run_plan plan_run(std::string_view fn, const flat_direction_variance_options& opt, double la,
+                         flat_direction_variance_result& out) {
+  run_plan plan;
+  plan.burn = opt.burn_in >= 0 ? opt.burn_in : static_cast<index>(std::ceil(opt.burn_in_relaxations / la));
+  const index steps = opt.steps > 0 ? opt.steps : static_cast<index>(std::ceil(opt.sample_relaxations / la));
+  index b = opt.batches;
+  index n = steps / opt.thinning;
+  if (n < 2 * b) {
+    b = std::max<index>(2, n / 2);
+    if (out.status == status::success)
+      record_status(out, status::tolerance_not_met,
+                    detail::message(fn, "only ", n, " records for ", opt.batches, " batches: using ", b,
+                                    " batches; lengthen options.steps"));
+  }
+  if (n < 4) detail::throw_invalid(fn, "options.steps / options.thinning gives ", n, " records, need at least 4");
+  plan.b = b;
+  plan.L = n / b;
+  plan.n = b * plan.L;
+  return plan;
+}
+
+/// Per batch j: the sum of the records θ_t, of |Qᵀθ_t|² and of |P⊥θ_t|²; Y = Uᵀθ_t per record.
+struct batch_sums {
+  matrix theta;          // p×b
+  vector span_sq, perp_sq;
+  matrix Y;              // K×n
+};
+
+/// Eq-13 SGD from θ* (Philox (seed, 0)) with the per-batch sums of its records; false (out's
+/// status numerical_issue, burn_in/steps what ran) when an iterate became non-finite.
+template <class F>
+bool record_sgd(std::string_view fn, const F& loss, const vector& theta_star, const sgd_options& sgd,
+                const flat_direction_variance_options& opt, const run_plan& plan, const matrix& Q, const matrix& U,
+                flat_direction_variance_result& out, batch_sums& sums) {
+  const index p = theta_star.size(), r = Q.cols(), K = U.cols();
+  sums.theta = matrix::Zero(p, plan.b);
+  sums.span_sq = vector::Zero(plan.b);
+  sums.perp_sq = vector::Zero(plan.b);
+  sums.Y.resize(K, plan.n);
+  // Per record: c = Qᵀθ, |θ⊥|² = |θ|² − |c|², y = Uᵀθ.
+  auto on_record = [&](index t, const vector& theta) {
+    const index j = t / plan.L;
+    const double sq = theta.squaredNorm();
+    const double csq = r > 0 ? (Q.transpose() * theta).squaredNorm() : 0.0;
+    sums.theta.col(j) += theta;
+    sums.span_sq(j) += csq;
+    sums.perp_sq(j) += sq - csq;
+    if (K > 0) sums.Y.col(t) = U.transpose() * theta;
+  };
+  const sgd_record_options ro{
+      .burn_in = plan.burn, .records = plan.n, .thinning = opt.thinning, .seed = opt.seed, .trajectory = 0};
+  const sgd_record_result rec = detail::run_sgd_record(fn, loss, theta_star, sgd, ro, on_record);
+  out.burn_in = rec.burn_in;
+  out.steps = rec.steps;
+  out.iterations = rec.iterations;
+  out.evaluations = rec.evaluations;
+  record_status(out, rec.status, rec.message);
+  if (is_failure(rec.status)) return false;
+  out.records = plan.n;
+  return true;
+}
+
+/// The variances from the batch sums: the complement (per direction), the span, and along U;
+/// each plus the batch-means estimate of the variance of θ̄.
+inline void summarize(const batch_sums& sums, const run_plan& plan, const matrix& Q, flat_direction_variance_result& out) {
+  const index p = sums.theta.rows(), r = Q.cols(), K = sums.Y.rows(), b = plan.b, L = plan.L;
+  const double dn = static_cast<double>(plan.n), dL = static_cast<double>(L), db = static_cast<double>(b);
+  const vector mean = sums.theta.rowwise().sum() / dn;
+  const vector cmean = r > 0 ? vector(Q.transpose() * mean) : vector::Zero(0);
+  const vector mperp = r > 0 ? vector(mean - Q * cmean) : mean;
+  // complement: batch j's mean of |P⊥(θ_t − θ̄)|² = perp_sq_j/L − 2 (S_j/L)·m⊥ + |m⊥|²
+  vector bm_perp(b), bm_span(b);
+  double corr_perp = 0, corr_span = 0;
+  for (index j = 0; j < b; ++j) {
+    const vector mj = sums.theta.col(j) / dL;
+    bm_perp(j) = sums.perp_sq(j) / dL - 2 * mj.dot(mperp) + mperp.squaredNorm();
+    const vector cj = r > 0 ? vector(Q.transpose() * mj) : vector::Zero(0);
+    bm_span(j) = r > 0 ? sums.span_sq(j) / dL - 2 * cj.dot(cmean) + cmean.squaredNorm() : 0.0;
+    const vector dj = mj - mean;
+    const vector dc = r > 0 ? vector(Q.transpose() * dj) : vector::Zero(0);
+    corr_span += dc.squaredNorm();
+    corr_perp += dj.squaredNorm() - dc.squaredNorm();
+  }
+  corr_perp /= db * (db - 1);
+  corr_span /= db * (db - 1);
+  const double dperp = static_cast<double>(p - r);
+  const auto sp = detail::summarize_batch_means(bm_perp / dperp);
+  out.variance = sp.mean + corr_perp / dperp;
+  out.standard_error = sp.standard_error;
+  out.batch_autocorrelation = sp.autocorrelation;
+  if (r > 0) {
+    const auto ss = detail::summarize_batch_means(bm_span / static_cast<double>(r));
+    out.span_variance = ss.mean + corr_span / static_cast<double>(r);
+    out.span_standard_error = ss.standard_error;
+  }
+  if (K > 0) {
+    const matrix& Y = sums.Y;
+    const vector ybar = Y.rowwise().mean();
+    const matrix dev = Y.colwise() - ybar;
+    out.direction_variances = dev.array().square().rowwise().mean();
+    const vector z = dev.array().square().colwise().mean().transpose();  // per record, mean over k
+    const auto sd = detail::summarize_batch_means(detail::batch_means_of(z, b));
+    vector corr = vector::Zero(K);  // per direction: the batch-means estimate of Var ȳ_k
+    for (index j = 0; j < b; ++j) corr.array() += (Y.middleCols(j * L, L).rowwise().mean() - ybar).array().square();
+    corr /= db * (db - 1);
+    out.direction_variances += corr;
+    out.direction_variance = sd.mean + corr.mean();
+    out.direction_standard_error = sd.standard_error;
+  }
+}
+
+/// The quality flags (tolerance_not_met) of a successful measurement: batches shorter than 2
+/// relaxation times, correlated batch means.
+inline void flag_quality(std::string_view fn, const flat_direction_variance_options& opt,
+                         flat_direction_variance_result& out) {
+  if (out.status != status::success) return;
+  const double batch_steps = static_cast<double>(out.batch_size) * static_cast<double>(opt.thinning);
+  if (batch_steps < 2 * out.relaxation_steps)
+    record_status(out, status::tolerance_not_met,
+                  detail::message(fn, "a batch spans ", batch_steps, " steps, under 2 relaxation times 1/(lambda*alpha) = ",
+                                  2 * out.relaxation_steps, ": the standard error is too small; lengthen options.steps"));
+  else if (out.batch_autocorrelation > opt.max_batch_autocorrelation)
+    record_status(out, status::tolerance_not_met,
+                  detail::message(fn, "the batch means are correlated (lag-1 ", out.batch_autocorrelation, " > ",
+                                  opt.max_batch_autocorrelation, "): the standard error is too small"));
+}
+
+}  // namespace detail::flat_direction_variance_impl
+
 /// Appendix D.1 (see the header comment).  θ* is (near) a minimum of U_tr + (α/2)|θ|² (its
 /// stationary mean; then P⊥θ* = 0, since αθ* = −∇U_tr(θ*) lies in the span).  G (N×p, rows the
 /// per-sample gradients g_i(θ*)) gives the span: a column-pivoted Householder QR of Gᵀ (p×N,
 /// Eigen's ColPivHouseholderQR), rank r = the pivots above rank_tolerance·|largest pivot|, and
 /// its thin Q (p×r: the reflectors applied to the first r columns of I — nothing p×p is formed).
-/// Eq-13 SGD (dynamics/sgd.hpp, sgd_stepper, Philox (seed, trajectory 0)) runs from θ*: burn_in
+/// Eq-13 SGD (dynamics/sgd.hpp, sgd_record, Philox (seed, trajectory 0)) runs from θ*: burn_in
 /// steps, then steps more, recording every `thinning`-th iterate θ_t (n records, b·L of them in
 /// b batches of L).  With P⊥ = I − QQᵀ and θ̄ the mean of the records,
 ///   variance      = mean_t |P⊥(θ_t − θ̄)|² / (p − r)        (the whole complement, per direction)
@@ -116,194 +316,32 @@ template <class F>
 flat_direction_variance_result flat_direction_variance(const F& loss, const vector& theta_star, const sgd_options& sgd,
                                                        const flat_direction_variance_options& opt = {}) {
   constexpr std::string_view fn = "flat_direction_variance";
-  detail::check_sample_point(fn, loss, theta_star);
-  const index p = theta_star.size();
-  const index N = detail::checked_num_samples(fn, loss);
-  require_positive(fn, "sgd.learning_rate", sgd.learning_rate);
-  require_finite(fn, "sgd.alpha", sgd.alpha);
-  require_finite(fn, "sgd.beta", sgd.beta);
-  if (!(sgd.alpha > 0)) detail::throw_domain(fn, "sgd.alpha must be > 0 (eq 13's l2 drift), got ", sgd.alpha);
-  if (sgd.beta == 0) detail::throw_domain(fn, "sgd.beta must be != 0 (eq 13's isotropic noise), got 0");
-  if (sgd.batch_size < 1 || sgd.batch_size > N)
-    detail::throw_invalid(fn, "sgd.batch_size must be in [1, N = ", N, "], got ", sgd.batch_size);
-  const double la = sgd.learning_rate * sgd.alpha;
-  if (!(la < 2)) detail::throw_domain(fn, "learning_rate*alpha must be < 2 (else SGD diverges), got ", la);
-  if (p <= N)
-    detail::throw_invalid(fn, "needs p > N (over-parametrized), got p = ", p, " parameters and N = ", N, " samples");
-  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
-  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
-  if (opt.directions < 0) detail::throw_invalid(fn, "options.directions must be >= 0, got ", opt.directions);
-  if (opt.steps < 0) detail::throw_invalid(fn, "options.steps must be >= 0, got ", opt.steps);
-  require_finite(fn, "options.rank_tolerance", opt.rank_tolerance);
-  if (!(opt.rank_tolerance >= 0 && opt.rank_tolerance < 1))
-    detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", opt.rank_tolerance);
-  if (!(opt.sample_relaxations > 0) || !(opt.burn_in_relaxations >= 0))
-    detail::throw_invalid(fn, "options.sample_relaxations must be > 0 and burn_in_relaxations >= 0");
+  using namespace detail::flat_direction_variance_impl;
+  validate(fn, loss, theta_star, sgd, opt);
 
   flat_direction_variance_result out;
-  const double T = sgd.temperature();
+  const double T = sgd.temperature(), la = sgd.learning_rate * sgd.alpha;
   out.temperature = T;
   out.relaxation_steps = 1.0 / la;
   out.prediction = T * sgd.beta * sgd.beta / (2 * sgd.alpha);
   out.prediction_discrete = T * sgd.beta * sgd.beta / (sgd.alpha * (2 - la));
-  out.parameters = p;
-  out.samples = N;
+  out.parameters = theta_star.size();
+  out.samples = detail::checked_num_samples(fn, loss);
 
-  // The span of the per-sample gradients at θ*: thin Q of a column-pivoted QR of Gᵀ.
-  matrix Q;
-  {
-    const matrix Gt = detail::sample_gradients(fn, loss, theta_star).transpose();  // p×N
-    require_finite(fn, "the per-sample gradients at theta_star", Gt);
-    Eigen::ColPivHouseholderQR<matrix> qr(Gt);
-    qr.setThreshold(opt.rank_tolerance);
-    const double top = qr.maxPivot();
-    const index r = top > 0 ? static_cast<index>(qr.rank()) : 0;
-    out.rank = r;
-    Q = qr.householderQ() * matrix::Identity(p, r);
-  }
-  const index r = out.rank;
-  if (r == 0) {
-    out.status = status::assumption_violated;
-    out.message = detail::message(fn, "every per-sample gradient vanishes at theta_star (rank 0): at an interpolating ",
-                                  "minimum evaluate near it, e.g. at the minimum of U_tr + (alpha/2)|theta|^2; the "
-                                  "whole space is treated as the complement");
-  }
+  const matrix Q = gradient_span(fn, loss, theta_star, opt.rank_tolerance, out);
+  const matrix U = complement_directions(opt.seed, Q, opt.directions);
+  const run_plan plan = plan_run(fn, opt, la, out);
+  out.batches = plan.b;
+  out.batch_size = plan.L;
 
-  // Random unit directions in the complement.
-  const index K = opt.directions;
-  matrix U(p, K);
-  {
-    const philox_stream dir_stream(opt.seed, 1);
-    vector z(p);
-    for (index k = 0; k < K; ++k) {
-      dir_stream.normals(static_cast<std::uint64_t>(k), z.data(), p, random_purpose::auxiliary);
-      if (r > 0) z -= Q * (Q.transpose() * z);
-      if (k < p - r) z -= U.leftCols(k) * (U.leftCols(k).transpose() * z);  // mutually orthogonal while room
-      U.col(k) = z / z.norm();
-    }
-  }
-
-  // Run lengths.
-  const index burn = opt.burn_in >= 0 ? opt.burn_in
-                                      : static_cast<index>(std::ceil(opt.burn_in_relaxations / la));
-  index steps = opt.steps > 0 ? opt.steps : static_cast<index>(std::ceil(opt.sample_relaxations / la));
-  index b = opt.batches;
-  index n = steps / opt.thinning;
-  if (n < 2 * b) {
-    b = std::max<index>(2, n / 2);
-    if (out.status == status::success) {
-      out.status = status::tolerance_not_met;
-      out.message = detail::message(fn, "only ", n, " records for ", opt.batches, " batches: using ", b,
-                                    " batches; lengthen options.steps");
-    }
-  }
-  if (n < 4) detail::throw_invalid(fn, "options.steps / options.thinning gives ", n, " records, need at least 4");
-  const index L = n / b;
-  n = b * L;
-  steps = n * opt.thinning;
-  out.batches = b;
-  out.batch_size = L;
-
-  sgd_stepper<F> stepper(loss, sgd, philox_noise(opt.seed, 0));
-  vector theta = theta_star;
-  for (index s = 0; s < burn; ++s) {
-    stepper.step(theta);
-    if (!theta.allFinite()) {
-      out.status = status::numerical_issue;
-      out.burn_in = s + 1;
-      out.message = detail::message(fn, "the SGD iterate became non-finite at burn-in step ", s + 1);
-      return out;
-    }
-  }
-  out.burn_in = burn;
-
-  // Per record: c = Qᵀθ, |θ⊥|² = |θ|² − |c|², y = Uᵀθ.  Per batch: sums of θ, |c|², |θ⊥|².
-  matrix batch_sum = matrix::Zero(p, b);
-  vector span_sq = vector::Zero(b), perp_sq = vector::Zero(b);
-  matrix Y(K, n);
-  index t = 0;
-  for (index s = 0; s < steps; ++s) {
-    stepper.step(theta);
-    if ((s + 1) % opt.thinning != 0) continue;
-    if (!theta.allFinite()) {
-      out.status = status::numerical_issue;
-      out.steps = s + 1;
-      out.message = detail::message(fn, "the SGD iterate became non-finite at step ", burn + s + 1);
-      return out;
-    }
-    const index j = t / L;
-    const double sq = theta.squaredNorm();
-    const double csq = r > 0 ? (Q.transpose() * theta).squaredNorm() : 0.0;
-    batch_sum.col(j) += theta;
-    span_sq(j) += csq;
-    perp_sq(j) += sq - csq;
-    if (K > 0) Y.col(t) = U.transpose() * theta;
-    ++t;
-  }
-  out.steps = steps;
-  out.records = n;
-  out.iterations = burn + steps;
-  out.evaluations = static_cast<long>(out.iterations) * sgd.batch_size;
-
-  const double dn = static_cast<double>(n), dL = static_cast<double>(L), db = static_cast<double>(b);
-  const vector mean = batch_sum.rowwise().sum() / dn;
-  const vector cmean = r > 0 ? vector(Q.transpose() * mean) : vector::Zero(0);
-  const vector mperp = r > 0 ? vector(mean - Q * cmean) : mean;
-  // complement: batch j's mean of |P⊥(θ_t − θ̄)|² = perp_sq_j/L − 2 (S_j/L)·m⊥ + |m⊥|²
-  vector bm_perp(b), bm_span(b);
-  double corr_perp = 0, corr_span = 0;
-  for (index j = 0; j < b; ++j) {
-    const vector mj = batch_sum.col(j) / dL;
-    bm_perp(j) = perp_sq(j) / dL - 2 * mj.dot(mperp) + mperp.squaredNorm();
-    const vector cj = r > 0 ? vector(Q.transpose() * mj) : vector::Zero(0);
-    bm_span(j) = r > 0 ? span_sq(j) / dL - 2 * cj.dot(cmean) + cmean.squaredNorm() : 0.0;
-    const vector dj = mj - mean;
-    const vector dc = r > 0 ? vector(Q.transpose() * dj) : vector::Zero(0);
-    corr_span += dc.squaredNorm();
-    corr_perp += dj.squaredNorm() - dc.squaredNorm();
-  }
-  corr_perp /= db * (db - 1);
-  corr_span /= db * (db - 1);
-  const double dperp = static_cast<double>(p - r);
-  const auto sp = detail::summarize_batch_means(bm_perp / dperp);
-  out.variance = sp.mean + corr_perp / dperp;
-  out.standard_error = sp.standard_error;
-  out.batch_autocorrelation = sp.autocorrelation;
-  if (r > 0) {
-    const auto ss = detail::summarize_batch_means(bm_span / static_cast<double>(r));
-    out.span_variance = ss.mean + corr_span / static_cast<double>(r);
-    out.span_standard_error = ss.standard_error;
-  }
-  if (K > 0) {
-    const vector ybar = Y.rowwise().mean();
-    const matrix dev = Y.colwise() - ybar;
-    out.direction_variances = dev.array().square().rowwise().mean();
-    const vector z = dev.array().square().colwise().mean().transpose();  // per record, mean over k
-    const auto sd = detail::summarize_batch_means(detail::batch_means_of(z, b));
-    vector corr = vector::Zero(K);  // per direction: the batch-means estimate of Var ȳ_k
-    for (index j = 0; j < b; ++j) corr.array() += (Y.middleCols(j * L, L).rowwise().mean() - ybar).array().square();
-    corr /= db * (db - 1);
-    out.direction_variances += corr;
-    out.direction_variance = sd.mean + corr.mean();
-    out.direction_standard_error = sd.standard_error;
-  }
+  batch_sums sums;
+  if (!record_sgd(fn, loss, theta_star, sgd, opt, plan, Q, U, out, sums)) return out;
+  summarize(sums, plan, Q, out);
   if (!std::isfinite(out.variance)) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the measured variance is not finite");
+    record_status(out, status::numerical_issue, detail::message(fn, "the measured variance is not finite"));
     return out;
   }
-  if (out.status == status::success) {
-    const double batch_steps = dL * static_cast<double>(opt.thinning);
-    if (batch_steps < 2 * out.relaxation_steps) {
-      out.status = status::tolerance_not_met;
-      out.message = detail::message(fn, "a batch spans ", batch_steps, " steps, under 2 relaxation times 1/(lambda*alpha) = ",
-                                    2 * out.relaxation_steps, ": the standard error is too small; lengthen options.steps");
-    } else if (out.batch_autocorrelation > opt.max_batch_autocorrelation) {
-      out.status = status::tolerance_not_met;
-      out.message = detail::message(fn, "the batch means are correlated (lag-1 ", out.batch_autocorrelation, " > ",
-                                    opt.max_batch_autocorrelation, "): the standard error is too small");
-    }
-  }
+  flag_quality(fn, opt, out);
   return out;
 }
 

@@ -127,11 +127,162 @@ struct shifted_operator {
   }
 };
 
+/// The argument checks of test_loss_terms (see its header comment for what throws).
+template <class Ftr, class Fte>
+void validate(std::string_view fn, const Ftr& train, const Fte& test, const vector& theta_tr, const vector& theta_test,
+              const sgd_options& sgd, const test_loss_terms_options& opt) {
+  detail::check_sample_point(fn, train, theta_tr);
+  require_size(fn, "theta_test", theta_test.size(), theta_tr.size());
+  require_finite(fn, "theta_test", theta_test);
+  require_dimension(fn, "theta_test", test, theta_test.size());
+  const index Ntr = detail::checked_num_samples(fn, train);
+  (void)detail::checked_num_samples(fn, test);
+  check_sgd_options(fn, sgd, Ntr, "sgd", sgd_batch_bound::always);
+  if (opt.samples < 4) detail::throw_invalid(fn, "options.samples must be >= 4, got ", opt.samples);
+  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
+  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
+  if (opt.burn_in < 0) detail::throw_invalid(fn, "options.burn_in must be >= 0, got ", opt.burn_in);
+  if (opt.k < 1) detail::throw_invalid(fn, "options.k must be >= 1, got ", opt.k);
+}
+
+/// The SGD records of part (1): the iterates (p×n) and U_test, U_tr at each.
+struct sgd_records {
+  matrix iterates;
+  vector test_series, train_series;
+};
+
+/// Part (1): SGD from θ_tr with the records; false (out's status numerical_issue, its step
+/// counts what ran) when an iterate or a loss value is non-finite.
+template <class Ftr, class Fte>
+bool record_sgd(std::string_view fn, const Ftr& train, const Fte& test, const vector& theta_tr, const sgd_options& sgd,
+                const test_loss_terms_options& opt, test_loss_terms_result& out, sgd_records& rec) {
+  const index n = opt.samples;
+  rec.iterates.resize(theta_tr.size(), n);
+  rec.test_series.resize(n);
+  rec.train_series.resize(n);
+  auto on_record = [&](index t, const vector& theta) {
+    rec.iterates.col(t) = theta;
+    rec.test_series(t) = mean_loss(test, theta);
+    rec.train_series(t) = opt.track_train_loss ? mean_loss(train, theta) : 0.0;
+    return std::isfinite(rec.test_series(t)) && std::isfinite(rec.train_series(t));
+  };
+  const sgd_record_options ro{.burn_in = opt.burn_in, .records = n, .thinning = opt.thinning, .seed = opt.seed, .trajectory = 0};
+  const sgd_record_result r = detail::run_sgd_record(fn, train, theta_tr, sgd, ro, on_record);
+  out.burn_in = r.burn_in;
+  out.steps = r.steps;
+  out.iterations = r.iterations;
+  out.evaluations = r.evaluations;
+  record_status(out, r.status, r.message);
+  if (r.stopped)
+    record_status(out, status::numerical_issue,
+                  detail::message(fn, "the test or train loss became non-finite at SGD step ", r.burn_in + r.steps));
+  if (is_failure(out.status)) return false;
+  out.records = n;
+  return true;
+}
+
+/// The measured means from the records: mean test loss (± s.e., autocorrelation, effective
+/// samples by b batch means), mean train loss, θ̄ and b = θ_tr − θ̄.
+inline void summarize_records(const sgd_records& rec, index b, bool track_train_loss, const vector& theta_tr,
+                              test_loss_terms_result& out) {
+  const vector& test_series = rec.test_series;
+  const index n = test_series.size();
+  const auto st = detail::summarize_batch_means(detail::batch_means_of(test_series, b));
+  out.mean_test_loss = test_series.mean();
+  out.mean_test_loss_standard_error = st.standard_error;
+  out.mean_test_loss_autocorrelation = st.autocorrelation;
+  const double var = (test_series.array() - out.mean_test_loss).square().sum() / static_cast<double>(n - 1);
+  out.effective_samples = st.standard_error > 0 ? var / (st.standard_error * st.standard_error) : static_cast<double>(n);
+  if (track_train_loss) {
+    out.mean_train_loss = rec.train_series.mean();
+    out.mean_train_loss_standard_error =
+        detail::summarize_batch_means(detail::batch_means_of(rec.train_series, b)).standard_error;
+  } else {
+    out.mean_train_loss = std::numeric_limits<double>::quiet_NaN();
+    out.mean_train_loss_standard_error = std::numeric_limits<double>::quiet_NaN();
+  }
+  out.iterate_mean = rec.iterates.rowwise().mean();
+  out.measured_bias = theta_tr - out.iterate_mean;
+}
+
+/// Eq 4's terms with bias `bias` and covariance-curvature `cov` (depth and shift from out).
+template <class COp>
+decomposition_terms eq4_terms(const COp& C, const test_loss_terms_result& out, const vector& bias, double cov) {
+  decomposition_terms d;
+  vector Cbias;
+  C.apply(bias, Cbias);
+  d.depth = out.test_depth;
+  d.shift_curvature = out.shift_curvature;
+  d.bias_curvature = 0.5 * bias.dot(Cbias) + out.shift.dot(Cbias);
+  d.covariance_curvature = cov;
+  d.total_eq7 = d.depth + d.shift_curvature;
+  d.total_eq4 = d.total_eq7 + d.bias_curvature + d.covariance_curvature;
+  return d;
+}
+
+/// Eq 12: s on the span of the per-test-sample gradients at θ_tr, and ½s_PᵀCs_P.
+template <class Fte, class COp>
+void project_shift_on_test_gradients(std::string_view fn, const Fte& test, const vector& theta_tr, const COp& C,
+                                     const project_shift_options& options, test_loss_terms_result& out) {
+  out.projected_shift = detail::project_shift(fn, out.shift, detail::sample_gradients(fn, test, theta_tr), options);
+  record_status(out, out.projected_shift.status, out.projected_shift.message);
+  vector CsP;
+  C.apply(out.projected_shift.shift, CsP);
+  out.projected_shift_curvature = 0.5 * out.projected_shift.shift.dot(CsP);
+}
+
+/// Part (2): Lyapunov in the top-k span of H = ∇²U_tr + αI with D + β²I, the predicted b, and
+/// eq 4's predicted terms.
+template <class Ftr, class COp>
+void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, const sgd_options& sgd,
+             const test_loss_terms_options& opt, const COp& C, test_loss_terms_result& out) {
+  const index p = theta_tr.size();
+  const double T = out.temperature;
+  const hessian_operator<const Ftr&> H0(train, theta_tr);
+  const gradient_covariance<const Ftr&> noise{train};
+  const diffusion_operator<const gradient_covariance<const Ftr&>&> D0(noise, theta_tr);
+  const shifted_operator<hessian_operator<const Ftr&>> H{&H0, sgd.alpha};
+  const shifted_operator<diffusion_operator<const gradient_covariance<const Ftr&>&>> D{&D0, sgd.beta * sgd.beta};
+  out.k = std::min(opt.k, p);
+  out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = opt.eigen});
+  out.train_operator_applications = out.predicted_covariance.operator_applications;
+  record_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
+  const auto& sig = out.predicted_covariance;
+  double cov_pred = std::numeric_limits<double>::quiet_NaN();
+  out.predicted_bias = vector::Zero(p);
+  if (!is_failure(sig.status) && sig.basis.cols() > 0) {
+    cov_pred = sig.trace_with(C);
+    if (opt.predict_bias) {
+      out.divergence = noise.divergence(theta_tr);
+      if (!out.divergence.allFinite()) {
+        record_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
+      } else {
+        vector c = sig.basis.transpose() * out.divergence;
+        for (index j = 0; j < c.size(); ++j) c(j) = sig.curvatures(j) > 0 ? c(j) / sig.curvatures(j) : 0.0;
+        out.predicted_bias = 0.5 * T * (sig.basis * c);
+      }
+    }
+  }
+  out.predicted = eq4_terms(C, out, out.predicted_bias, cov_pred);
+}
+
+/// The quality flags of the measured mean test loss (tolerance_not_met).
+inline void flag_quality(std::string_view fn, const test_loss_terms_options& opt, test_loss_terms_result& out) {
+  if (out.effective_samples < opt.min_effective_samples)
+    record_status(out, status::tolerance_not_met,
+                  detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",
+                                  opt.min_effective_samples, "): lengthen samples or thinning"));
+  else if (out.mean_test_loss_autocorrelation > opt.max_batch_autocorrelation)
+    record_status(out, status::tolerance_not_met,
+                  detail::message(fn, "the batch means of the test loss are correlated (lag-1 ",
+                                  out.mean_test_loss_autocorrelation, " > ", opt.max_batch_autocorrelation,
+                                  "): its standard error is too small; lengthen thinning"));
+}
 
 }  // namespace detail::test_loss_terms_impl
 
 /// Eq 4's terms, measured from SGD and predicted (see the header comment).
-/// (1) SGD (dynamics/sgd.hpp, sgd_stepper on `train`, Philox (seed, trajectory 0), eq 13 when
+/// (1) SGD (dynamics/sgd.hpp, sgd_record on `train`, Philox (seed, trajectory 0), eq 13 when
 ///     α, β ≠ 0) runs from θ_tr: burn_in steps, then `samples` records, one every `thinning`
 ///     steps; at each record U_test(θ_t) (and U_tr(θ_t)).  Measured: mean_test_loss ± s.e. by
 ///     batch means, θ̄ = the mean of the records, b = θ_tr − θ̄, and ½tr(C_test Σ) by
@@ -168,169 +319,39 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
                                        const test_loss_terms_options& opt = {}) {
   constexpr std::string_view fn = "test_loss_terms";
   using namespace detail::test_loss_terms_impl;
-  detail::check_sample_point(fn, train, theta_tr);
-  require_size(fn, "theta_test", theta_test.size(), theta_tr.size());
-  require_finite(fn, "theta_test", theta_test);
-  require_dimension(fn, "theta_test", test, theta_test.size());
-  const index p = theta_tr.size();
-  const index Ntr = detail::checked_num_samples(fn, train);
-  const index Nte = detail::checked_num_samples(fn, test);
-  require_finite(fn, "sgd.learning_rate", sgd.learning_rate);
-  if (!(sgd.learning_rate > 0)) detail::throw_domain(fn, "sgd.learning_rate must be > 0, got ", sgd.learning_rate);
-  if (sgd.batch_size < 1 || sgd.batch_size > Ntr)
-    detail::throw_invalid(fn, "sgd.batch_size must be in [1, N = ", Ntr, "], got ", sgd.batch_size);
-  const double T = sgd.temperature();
-  require_temperature(fn, T);
-  require_finite(fn, "sgd.alpha", sgd.alpha);
-  require_finite(fn, "sgd.beta", sgd.beta);
-  if (sgd.alpha < 0) detail::throw_domain(fn, "sgd.alpha must be >= 0, got ", sgd.alpha);
-  if (opt.samples < 4) detail::throw_invalid(fn, "options.samples must be >= 4, got ", opt.samples);
-  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
-  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
-  if (opt.burn_in < 0) detail::throw_invalid(fn, "options.burn_in must be >= 0, got ", opt.burn_in);
-  if (opt.k < 1) detail::throw_invalid(fn, "options.k must be >= 1, got ", opt.k);
+  validate(fn, train, test, theta_tr, theta_test, sgd, opt);
 
   test_loss_terms_result out;
-  out.temperature = T;
-  out.parameters = p;
-  out.train_samples = Ntr;
-  out.test_samples = Nte;
+  out.temperature = sgd.temperature();
+  out.parameters = theta_tr.size();
+  out.train_samples = detail::checked_num_samples(fn, train);
+  out.test_samples = detail::checked_num_samples(fn, test);
   out.shift = theta_test - theta_tr;
   out.test_depth = mean_loss(test, theta_test);
   out.train_depth = mean_loss(train, theta_tr);
 
-  // (1) SGD from θ_tr.
-  index b = opt.batches;
+  // (1) SGD from θ_tr and the measured means.
+  sgd_records rec;
+  if (!record_sgd(fn, train, test, theta_tr, sgd, opt, out, rec)) return out;
   const index n = opt.samples;
-  if (n < 2 * b) b = std::max<index>(2, n / 2);
-  matrix X(p, n);
-  vector test_series(n), train_series(n);
-  {
-    sgd_stepper<Ftr> stepper(train, sgd, philox_noise(opt.seed, 0));
-    vector theta = theta_tr;
-    auto fail = [&](long step, const char* what) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, what, " became non-finite at SGD step ", step);
-    };
-    for (index s = 0; s < opt.burn_in; ++s) {
-      stepper.step(theta);
-      if (!theta.allFinite()) {
-        fail(s + 1, "the SGD iterate");
-        out.burn_in = s + 1;
-        return out;
-      }
-    }
-    out.burn_in = opt.burn_in;
-    for (index t = 0; t < n; ++t) {
-      for (index s = 0; s < opt.thinning; ++s) stepper.step(theta);
-      out.steps += opt.thinning;
-      if (!theta.allFinite()) {
-        fail(opt.burn_in + out.steps, "the SGD iterate");
-        return out;
-      }
-      X.col(t) = theta;
-      test_series(t) = mean_loss(test, theta);
-      train_series(t) = opt.track_train_loss ? mean_loss(train, theta) : 0.0;
-      if (!std::isfinite(test_series(t)) || !std::isfinite(train_series(t))) {
-        fail(opt.burn_in + out.steps, "the test or train loss");
-        return out;
-      }
-    }
-  }
-  out.records = n;
-  out.iterations = opt.burn_in + out.steps;
-  out.evaluations = static_cast<long>(out.iterations) * sgd.batch_size;
+  const index b = n < 2 * opt.batches ? std::max<index>(2, n / 2) : opt.batches;
+  summarize_records(rec, b, opt.track_train_loss, theta_tr, out);
 
-  const auto st = detail::summarize_batch_means(detail::batch_means_of(test_series, b));
-  out.mean_test_loss = test_series.mean();
-  out.mean_test_loss_standard_error = st.standard_error;
-  out.mean_test_loss_autocorrelation = st.autocorrelation;
-  {
-    const double var = (test_series.array() - out.mean_test_loss).square().sum() / static_cast<double>(n - 1);
-    out.effective_samples = st.standard_error > 0 ? var / (st.standard_error * st.standard_error) : static_cast<double>(n);
-  }
-  if (opt.track_train_loss) {
-    out.mean_train_loss = train_series.mean();
-    out.mean_train_loss_standard_error =
-        detail::summarize_batch_means(detail::batch_means_of(train_series, b)).standard_error;
-  } else {
-    out.mean_train_loss = std::numeric_limits<double>::quiet_NaN();
-    out.mean_train_loss_standard_error = std::numeric_limits<double>::quiet_NaN();
-  }
-  out.iterate_mean = X.rowwise().mean();
-  out.measured_bias = theta_tr - out.iterate_mean;
-
-  // C_test at θ_test (HVPs).
+  // C_test at θ_test (HVPs): the measured terms.
   const hessian_operator<const Fte&> C(test, theta_test);
-  out.measured_covariance_curvature = covariance_curvature_estimate(C, X, {.batches = b});
+  out.measured_covariance_curvature = covariance_curvature_estimate(C, rec.iterates, {.batches = b});
   record_status(out, out.measured_covariance_curvature.status, out.measured_covariance_curvature.message);
-
-  vector Cs, Cb;
+  vector Cs;
   C.apply(out.shift, Cs);
   out.shift_curvature = 0.5 * out.shift.dot(Cs);
-  auto terms = [&](const vector& bias, double cov) {
-    decomposition_terms d;
-    vector Cbias;
-    C.apply(bias, Cbias);
-    d.depth = out.test_depth;
-    d.shift_curvature = out.shift_curvature;
-    d.bias_curvature = 0.5 * bias.dot(Cbias) + out.shift.dot(Cbias);
-    d.covariance_curvature = cov;
-    d.total_eq7 = d.depth + d.shift_curvature;
-    d.total_eq4 = d.total_eq7 + d.bias_curvature + d.covariance_curvature;
-    return d;
-  };
-  out.measured = terms(out.measured_bias, out.measured_covariance_curvature.value);
+  out.measured = eq4_terms(C, out, out.measured_bias, out.measured_covariance_curvature.value);
 
-  // Eq 12: s on the span of the per-test-sample gradients at θ_tr.
-  out.projected_shift = detail::project_shift(fn, out.shift, detail::sample_gradients(fn, test, theta_tr), opt.shift);
-  record_status(out, out.projected_shift.status, out.projected_shift.message);
-  {
-    vector CsP;
-    C.apply(out.projected_shift.shift, CsP);
-    out.projected_shift_curvature = 0.5 * out.projected_shift.shift.dot(CsP);
-  }
-
-  // (2) Prediction: Lyapunov in the top-k span of H = ∇²U_tr + αI with D + β²I.
-  const hessian_operator<const Ftr&> H0(train, theta_tr);
-  const gradient_covariance<const Ftr&> noise{train};
-  const diffusion_operator<const gradient_covariance<const Ftr&>&> D0(noise, theta_tr);
-  const shifted_operator<hessian_operator<const Ftr&>> H{&H0, sgd.alpha};
-  const shifted_operator<diffusion_operator<const gradient_covariance<const Ftr&>&>> D{&D0, sgd.beta * sgd.beta};
-  out.k = std::min(opt.k, p);
-  out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = opt.eigen});
-  out.train_operator_applications = out.predicted_covariance.operator_applications;
-  record_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
-  const auto& sig = out.predicted_covariance;
-  double cov_pred = std::numeric_limits<double>::quiet_NaN();
-  out.predicted_bias = vector::Zero(p);
-  if (!is_failure(sig.status) && sig.basis.cols() > 0) {
-    cov_pred = sig.trace_with(C);
-    if (opt.predict_bias) {
-      out.divergence = noise.divergence(theta_tr);
-      if (!out.divergence.allFinite()) {
-        record_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
-      } else {
-        vector c = sig.basis.transpose() * out.divergence;
-        for (index j = 0; j < c.size(); ++j) c(j) = sig.curvatures(j) > 0 ? c(j) / sig.curvatures(j) : 0.0;
-        out.predicted_bias = 0.5 * T * (sig.basis * c);
-      }
-    }
-  }
-  out.predicted = terms(out.predicted_bias, cov_pred);
+  project_shift_on_test_gradients(fn, test, theta_tr, C, opt.shift, out);
+  predict(fn, train, theta_tr, sgd, opt, C, out);  // (2)
   out.test_hvps = C.applications();
 
-  // quality of the measured mean
-  if (out.effective_samples < opt.min_effective_samples)
-    record_status(out, status::tolerance_not_met,
-                 detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",
-                                 opt.min_effective_samples, "): lengthen samples or thinning"));
-  else if (out.mean_test_loss_autocorrelation > opt.max_batch_autocorrelation)
-    record_status(out, status::tolerance_not_met,
-                 detail::message(fn, "the batch means of the test loss are correlated (lag-1 ",
-                                 out.mean_test_loss_autocorrelation, " > ", opt.max_batch_autocorrelation,
-                                 "): its standard error is too small; lengthen thinning"));
-  if (opt.keep_iterates) out.iterates = std::move(X);
+  flag_quality(fn, opt, out);
+  if (opt.keep_iterates) out.iterates = std::move(rec.iterates);
   const std::string head = detail::message(fn, "");
   if (!out.message.empty() && out.message.rfind(head, 0) != 0) out.message = head + out.message;
   return out;
