@@ -44,6 +44,15 @@ struct sqrt_loss {
     return sqrt(th(0));
   }
 };
+// √(θ+0.01) + √(2−θ): smooth on [0, 1] but steep near 0 (one Gauss–Kronrod panel misses its
+// tolerance there), not finite beyond θ = 2.
+struct steep_then_undefined {
+  template <class S>
+  S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& th) const {
+    using std::sqrt;
+    return sqrt(th(0) + 0.01) + sqrt(2.0 - th(0));
+  }
+};
 }  // namespace
 
 TEST_CASE("V = D^-1 (grad U + (T/2) div D) against hand-derived formulas") {
@@ -173,6 +182,36 @@ TEST_CASE("curl diagnostics: curl-free on B.1 cases, violated for non-commuting 
   const auto g = sc::path_gap(U, noise, T, a, b);
   CHECK(g.status == sc::status::assumption_violated);
   CHECK(rel(g.gap, gap_want) < 1e-9);
+}
+
+TEST_CASE("path_gap with both integrals failing: the more severe status, both messages in path order") {
+  // Path A = 0 -> 1 on one Gauss-Kronrod panel: tolerance_not_met.  Path B = 0 -> 3 -> 1 crosses
+  // theta > 2, where V is NaN: numerical_issue.  Before the one status rule, path_gap took the
+  // first failing path's status (tolerance_not_met here); now the more severe one, in either order.
+  const sc::constant_diffusion one(1.0, 1);
+  const double T = 0.5;
+  const std::vector<VectorXd> a{vec({0.0}), vec({1.0})};
+  const std::vector<VectorXd> b{vec({0.0}), vec({3.0}), vec({1.0})};
+  sc::path_gap_options o;
+  o.integral.rule = sc::line_rule::gauss_kronrod;
+  o.integral.max_depth = 0;
+  const auto la = sc::effective_potential(steep_then_undefined{}, one, T, a, o.integral);
+  const auto lb = sc::effective_potential(steep_then_undefined{}, one, T, b, o.integral);
+  REQUIRE(la.status == sc::status::tolerance_not_met);
+  REQUIRE(lb.status == sc::status::numerical_issue);
+  const auto ab = sc::path_gap(steep_then_undefined{}, one, T, a, b, o);
+  const auto ba = sc::path_gap(steep_then_undefined{}, one, T, b, a, o);
+  CHECK(ab.status == sc::status::numerical_issue);
+  CHECK(ba.status == sc::status::numerical_issue);
+  // Each path's message as path_gap words it: its line integral's, named path_gap.
+  auto as_path_gap = [](std::string m) {
+    const std::string own = "shiftcurv::effective_potential: ";
+    REQUIRE(m.rfind(own, 0) == 0);
+    return "shiftcurv::path_gap: a line integral failed: shiftcurv::path_gap: " + m.substr(own.size());
+  };
+  const std::string fa = as_path_gap(la.message), fb = as_path_gap(lb.message);
+  CHECK_MESSAGE(ab.message == fa + "; " + fb, ab.message);
+  CHECK_MESSAGE(ba.message == fb + "; " + fa, ba.message);
 }
 
 TEST_CASE("bad input throws the documented types") {

@@ -72,8 +72,8 @@ hutchinson_trace_result hutchinson_trace(const Op& op, const hutchinson_trace_op
     require_size(fn, "the operator's output", y.size(), p);
     const double s = z.dot(y);
     if (!std::isfinite(s)) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, "the operator returned a non-finite value on probe ", l);
+      record_status(out, status::numerical_issue,
+                    detail::message(fn, "the operator returned a non-finite value on probe ", l));
       break;
     }
     out.samples.push_back(s);

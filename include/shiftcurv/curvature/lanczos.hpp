@@ -173,15 +173,15 @@ top_eigenpairs_result top_eigenpairs(const Op& op, index k, const top_eigenpairs
     out.values = solver.eigenvalues();
     out.vectors = solver.eigenvectors();
     if (solver.info() != Spectra::CompInfo::Successful) {
-      out.status = status::max_iterations;
-      out.message = detail::message(fn, "only ", nconv, " of ", k, " eigenpairs converged in ",
+      record_status(out, status::max_iterations,
+                    detail::message(fn, "only ", nconv, " of ", k, " eigenpairs converged in ",
                                     options.max_iterations, " restarts (ncv = ", ncv,
-                                    "); raise max_iterations or ncv, or loosen tolerance");
+                                    "); raise max_iterations or ncv, or loosen tolerance"));
     }
   } catch (const detail::nonfinite_operator_output& e) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the operator returned a non-finite value (entry ", e.entry, " is ",
-                                  e.value, ") after ", adapter.applications, " applications");
+    record_status(out, status::numerical_issue,
+                  detail::message(fn, "the operator returned a non-finite value (entry ", e.entry, " is ",
+                                  e.value, ") after ", adapter.applications, " applications"));
     out.values.resize(0);
     out.vectors.resize(p, 0);
     out.converged = 0;
@@ -196,8 +196,8 @@ top_eigenpairs_result top_eigenpairs(const Op& op, index k, const top_eigenpairs
       out.residual_norms(j) = (y - out.values(j) * v).norm();
     }
     if (!out.residual_norms.allFinite()) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, "the operator returned a non-finite value on an eigenvector");
+      record_status(out, status::numerical_issue,
+                    detail::message(fn, "the operator returned a non-finite value on an eigenvector"));
     }
   }
   out.operator_applications = adapter.applications;
@@ -236,8 +236,8 @@ lanczos_tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::Matrix
     ++out.operator_applications;
     require_size(fn, "the operator's output", w.size(), p);
     if (!w.allFinite()) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, "the operator returned a non-finite value at step ", j);
+      record_status(out, status::numerical_issue,
+                    detail::message(fn, "the operator returned a non-finite value at step ", j));
       break;
     }
     alpha(j) = q.dot(w);
@@ -253,7 +253,7 @@ lanczos_tridiagonal_result lanczos_tridiagonal(const Op& op, const Eigen::Matrix
     if (j + 1 == m) break;
     if (b <= 1e-10 * scale) {
       out.invariant = true;
-      out.message = detail::message(fn, "the Krylov space is invariant after ", steps, " steps (beta = ", b, ")");
+      append_note(out, detail::message(fn, "the Krylov space is invariant after ", steps, " steps (beta = ", b, ")"));
       break;
     }
     beta(j) = b;

@@ -131,8 +131,7 @@ spectral_density_result spectral_density(const Op& op, const spectral_density_op
     out.operator_applications += tri.operator_applications;
     out.iterations += tri.steps;
     if (tri.status != status::success) {
-      out.status = tri.status;
-      out.message = detail::message(fn, "probe ", l, ": ", tri.message);
+      record_status(out, tri.status, detail::message(fn, "probe ", l, ": ", tri.message));
       break;
     }
     const index m = tri.steps;
@@ -143,8 +142,8 @@ spectral_density_result spectral_density(const Op& op, const spectral_density_op
       vector diag = tri.alpha, sub = tri.beta;
       eig.computeFromTridiagonal(diag, sub, Eigen::ComputeEigenvectors);
       if (eig.info() != Eigen::Success) {
-        out.status = status::numerical_issue;
-        out.message = detail::message(fn, "probe ", l, ": the tridiagonal eigenproblem did not converge");
+        record_status(out, status::numerical_issue,
+                      detail::message(fn, "probe ", l, ": the tridiagonal eigenproblem did not converge"));
         break;
       }
       out.nodes.push_back(eig.eigenvalues());

@@ -145,10 +145,10 @@ sgd_step_cumulants_result sgd_step_cumulants(const F& loss, const vector& theta,
   const double tr = r.covariance.trace();
   r.drift_to_spread = tr > 0 ? r.mean.norm() / std::sqrt(tr) : 0.0;
   if (r.third_order_ratio > options.tolerance || r.fourth_order_ratio > options.tolerance) {
-    r.status = status::assumption_violated;
-    r.message = detail::message(fn, "Kramers-Moyal terms beyond second order are not small: r3 = ", r.third_order_ratio,
-                                ", r4 = ", r.fourth_order_ratio, " (tolerance ", options.tolerance,
-                                "); lower T = lambda/B or check the length scale");
+    record_status(r, status::assumption_violated,
+                  detail::message(fn, "Kramers-Moyal terms beyond second order are not small: r3 = ", r.third_order_ratio,
+                                  ", r4 = ", r.fourth_order_ratio, " (tolerance ", options.tolerance,
+                                  "); lower T = lambda/B or check the length scale"));
   }
   return r;
 }

@@ -194,9 +194,9 @@ auto run_ensemble_with(Exec&& exec, const Stepper& stepper, const System& system
   r.iterations = plan.total_steps;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (r.non_finite > 0) {
-    r.status = status::numerical_issue;
-    r.message = detail::message("run_ensemble", r.non_finite, " of ", r.particles,
-                                " particles became non-finite and were dropped (dt too large?)");
+    record_status(r, status::numerical_issue,
+                  detail::message("run_ensemble", r.non_finite, " of ", r.particles,
+                                  " particles became non-finite and were dropped (dt too large?)"));
   }
   return r;
 }

@@ -390,9 +390,9 @@ inline langevin_1d_result make_langevin_1d_result(const char* fn, const langevin
     r.snapshots.push_back(std::move(snap));
   }
   if (r.non_finite > 0) {
-    r.status = status::numerical_issue;
-    r.message = detail::message(fn, r.non_finite, " of ", r.particles,
-                                " particles became non-finite and were dropped (D(θ) < 0 somewhere, or dt too large?)");
+    record_status(r, status::numerical_issue,
+                  detail::message(fn, r.non_finite, " of ", r.particles,
+                                  " particles became non-finite and were dropped (D(θ) < 0 somewhere, or dt too large?)"));
   }
   return r;
 }

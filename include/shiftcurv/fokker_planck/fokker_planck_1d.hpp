@@ -210,8 +210,8 @@ class fokker_planck_1d {
     r.evaluations = evaluations_;
     r.iterations = 1;
     if (!r.log_density.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = detail::message("fokker_planck_1d::steady_state", "non-finite log density");
+      record_status(r, status::numerical_issue,
+                    detail::message("fokker_planck_1d::steady_state", "non-finite log density"));
     }
     return r;
   }

@@ -199,24 +199,23 @@ inline int lowest_nonzero_order(const series_terms& t, double zero_tolerance, do
 /// Step 3: the status — θ_test not a minimum along the line, a flat line, or non-finite values.
 inline void classify(std::string_view fn, line_curvature_result& out, int max_order) {
   if (out.order_J == 0) {
-    out.status = status::assumption_violated;
-    out.message = message(fn, "the test loss is flat along the line up to order ", max_order);
+    record_status(out, status::assumption_violated,
+                  message(fn, "the test loss is flat along the line up to order ", max_order));
   } else if (out.order_J % 2 != 0) {
-    out.status = status::assumption_violated;
-    out.message = message(fn, "theta_test is not a minimum along the line: the lowest nonzero derivative has odd order ",
-                          out.order_J);
+    record_status(out, status::assumption_violated,
+                  message(fn, "theta_test is not a minimum along the line: the lowest nonzero derivative has odd order ",
+                          out.order_J));
   } else if (out.line_derivatives[static_cast<std::size_t>(out.order_J)] < 0) {
-    out.status = status::assumption_violated;
-    out.message = message(fn, "theta_test is not a minimum along the line: the derivative of order ",
-                          out.order_J, " is negative");
+    record_status(out, status::assumption_violated,
+                  message(fn, "theta_test is not a minimum along the line: the derivative of order ",
+                          out.order_J, " is negative"));
   }
   bool finite = std::isfinite(out.directional_curvature) && std::isfinite(out.test_at_train_minimum);
   for (double v : out.line_derivatives) finite = finite && std::isfinite(v);
   for (std::size_t i = 0; i < out.distances.size(); ++i)
     finite = finite && std::isfinite(out.train_samples[i]) && std::isfinite(out.test_samples[i]);
   if (!finite) {
-    out.status = status::numerical_issue;
-    out.message = message(fn, "a loss value or derivative along the line is not finite");
+    record_status(out, status::numerical_issue, message(fn, "a loss value or derivative along the line is not finite"));
   }
 }
 

@@ -68,8 +68,7 @@ project_shift_result project_shift(std::string_view fn, const vector& shift, con
   out.rank_tolerance = rank_tolerance;
   Eigen::BDCSVD<matrix> svd(G, Eigen::ComputeThinV);
   if (svd.info() != Eigen::Success) {
-    out.status = status::numerical_issue;
-    out.message = message(fn, "the SVD of the per-sample gradients did not converge");
+    record_status(out, status::numerical_issue, message(fn, "the SVD of the per-sample gradients did not converge"));
     out.shift = vector::Zero(shift.size());
     out.removed_norm = shift.norm();
     return out;
@@ -88,9 +87,9 @@ project_shift_result project_shift(std::string_view fn, const vector& shift, con
   out.shift = Vr * (Vr.transpose() * shift);
   out.removed_norm = (shift - out.shift).norm();
   if (r == 0) {
-    out.status = status::assumption_violated;
-    out.message = message(fn, "the per-sample gradients vanish (rank 0), so the projected shift is zero; "
-                              "at an interpolating test minimum evaluate them at the train minimum");
+    record_status(out, status::assumption_violated,
+                  message(fn, "the per-sample gradients vanish (rank 0), so the projected shift is zero; "
+                              "at an interpolating test minimum evaluate them at the train minimum"));
   }
   return out;
 }

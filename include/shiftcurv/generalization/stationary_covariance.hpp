@@ -19,7 +19,8 @@
 // Status: assumption_violated when λ_i + λ_j ≤ 0 (H not positive definite on span Q: no
 // stationary distribution along those pairs; S_ij = 0, the message names the most negative λ);
 // Lanczos that does not converge passes on its status (max_iterations / numerical_issue) and
-// message, with the converged eigenpairs used.
+// message, with the converged eigenpairs used (with both findings, the more severe status and
+// both messages: core/status.hpp).
 //
 // References: Gardiner, Stochastic Methods (2009) §3.8.4 (OU stationary covariance);
 // Bartels & Stewart, CACM 15 (1972) 820; Mandt, Hoffman & Blei, JMLR 18 (2017) (SGD as OU,
@@ -119,11 +120,11 @@ inline void lyapunov_diagonal_solve(std::string_view fn, lyapunov_covariance_res
         ++bad;
       }
     }
-  if (bad > 0 && out.status == status::success) {
-    out.status = status::assumption_violated;
-    out.message = message(fn, "H is not positive definite on the kept eigenspace: eigenvalue ", lam.minCoeff(),
+  if (bad > 0) {
+    record_status(out, status::assumption_violated,
+                  message(fn, "H is not positive definite on the kept eigenspace: eigenvalue ", lam.minCoeff(),
                           " gives lambda_i + lambda_j <= 0 for ", bad,
-                          " entries (no stationary covariance there); those entries of S are set to 0");
+                          " entries (no stationary covariance there); those entries of S are set to 0"));
   }
 }
 
@@ -135,8 +136,7 @@ bool symmetric_eigenbasis(std::string_view fn, const matrix& H, lyapunov_covaria
   const matrix S = 0.5 * (H + H.transpose());
   Eigen::SelfAdjointEigenSolver<matrix> es(S);
   if (es.info() != Eigen::Success) {
-    out.status = status::numerical_issue;
-    out.message = message(fn, "the eigensolver of H did not converge");
+    record_status(out, status::numerical_issue, message(fn, "the eigensolver of H did not converge"));
     return false;
   }
   out.curvatures = es.eigenvalues().reverse();
@@ -186,16 +186,14 @@ lyapunov_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, doubl
     }
     out.operator_applications += p;
     if (!Hd.allFinite()) {
-      out.status = status::numerical_issue;
-      out.message = detail::message(fn, "the operator H returned a non-finite value");
+      record_status(out, status::numerical_issue, detail::message(fn, "the operator H returned a non-finite value"));
       return out;
     }
     if (!detail::symmetric_eigenbasis(fn, Hd, out)) return out;
   } else {
     auto top = top_eigenpairs(H, k, options.eigen);
     out.operator_applications += top.operator_applications;
-    out.status = top.status;
-    out.message = top.message;
+    record_status(out, top.status, top.message);
     out.iterations = top.iterations;
     out.curvatures = top.values;
     out.basis = top.vectors;
@@ -206,8 +204,7 @@ lyapunov_covariance_result lyapunov_covariance(const HOp& H, const DOp& D, doubl
   out.operator_applications += out.basis.cols();
   out.evaluations = out.operator_applications;
   if (!DQ.allFinite()) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the operator D returned a non-finite value");
+    record_status(out, status::numerical_issue, detail::message(fn, "the operator D returned a non-finite value"));
     out.projected = matrix::Zero(out.basis.cols(), out.basis.cols());
     return out;
   }

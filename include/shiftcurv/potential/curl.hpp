@@ -56,13 +56,12 @@ curl_diagnostic_result curl_diagnostic(const Loss& loss, const Noise& noise, dou
   const double norm = r.jacobian.norm();
   r.relative_antisymmetry = norm > 0 ? 0.5 * (r.jacobian - r.jacobian.transpose()).norm() / norm : 0.0;
   if (!std::isfinite(r.relative_antisymmetry)) {
-    r.status = status::numerical_issue;
-    r.message = detail::message(fn, "the Jacobian of V is not finite");
+    record_status(r, status::numerical_issue, detail::message(fn, "the Jacobian of V is not finite"));
   } else if (r.relative_antisymmetry > options.threshold) {
-    r.status = status::assumption_violated;
-    r.message = detail::message(fn, "V is not curl-free: relative antisymmetry of dV/dtheta is ",
-                                r.relative_antisymmetry, " > threshold ", options.threshold,
-                                "; the effective potential depends on the path");
+    record_status(r, status::assumption_violated,
+                  detail::message(fn, "V is not curl-free: relative antisymmetry of dV/dtheta is ",
+                                  r.relative_antisymmetry, " > threshold ", options.threshold,
+                                  "; the effective potential depends on the path"));
   }
   return r;
 }
@@ -106,12 +105,12 @@ path_gap_result path_gap(const Loss& loss, const Noise& noise, double T,
   r.relative_gap = scale > 0 ? r.gap / scale : 0.0;
   r.threshold = scale > 0 ? options.threshold + 10 * r.error_estimate / scale : options.threshold;
   if (!a.ok() || !b.ok()) {
-    r.status = !a.ok() ? a.status : b.status;
-    r.message = detail::message(fn, "a line integral failed: ", !a.ok() ? a.message : b.message);
+    if (!a.ok()) record_status(r, a.status, detail::message(fn, "a line integral failed: ", a.message));
+    if (!b.ok()) record_status(r, b.status, detail::message(fn, "a line integral failed: ", b.message));
   } else if (r.relative_gap > r.threshold) {
-    r.status = status::assumption_violated;
-    r.message = detail::message(fn, "V is not curl-free: the two paths differ by ", r.gap,
-                                " (relative ", r.relative_gap, " > threshold ", r.threshold, ")");
+    record_status(r, status::assumption_violated,
+                  detail::message(fn, "V is not curl-free: the two paths differ by ", r.gap,
+                                  " (relative ", r.relative_gap, " > threshold ", r.threshold, ")"));
   }
   return r;
 }

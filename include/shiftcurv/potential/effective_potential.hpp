@@ -21,8 +21,10 @@
 #include <exception>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/math/quadrature/tanh_sinh.hpp>
@@ -122,12 +124,13 @@ line_integral_result segment_integral(std::string_view fn, const Loss& loss, con
 
 inline void finish_line_result(std::string_view fn, line_integral_result& r, double tol) {
   if (!std::isfinite(r.value) || !std::isfinite(r.error_estimate)) {
-    r.status = status::numerical_issue;
-    r.message = message(fn, "the line integral is not finite (V singular on the path?) ", r.message);
+    const std::string cause = std::exchange(r.message, {});  // the quadrature's exception text, if any
+    record_status(r, status::numerical_issue,
+                  message(fn, "the line integral is not finite (V singular on the path?) ", cause));
   } else if (r.error_estimate > tol * r.l1_norm && r.error_estimate > 0) {
-    r.status = status::tolerance_not_met;
-    r.message = message(fn, "error estimate ", r.error_estimate, " exceeds tolerance ", tol,
-                        " x L1 norm ", r.l1_norm);
+    record_status(r, status::tolerance_not_met,
+                  message(fn, "error estimate ", r.error_estimate, " exceeds tolerance ", tol,
+                          " x L1 norm ", r.l1_norm));
   }
 }
 

@@ -72,10 +72,10 @@ covariance_curvature_estimate_result covariance_curvature_estimate(const Op& C, 
   index b = options.batches;
   if (n < b) {
     b = n;
-    out.status = status::tolerance_not_met;
-    out.message = detail::message(fn, "only ", n, " iterates for ", options.batches,
+    record_status(out, status::tolerance_not_met,
+                  detail::message(fn, "only ", n, " iterates for ", options.batches,
                                   " batches: using batches of one iterate, whose standard error ignores the "
-                                  "autocorrelation of successive iterates");
+                                  "autocorrelation of successive iterates"));
   }
   const index L = n / b;
   out.batches = b;
@@ -101,8 +101,7 @@ covariance_curvature_estimate_result covariance_curvature_estimate(const Op& C, 
   out.operator_applications = n + b;
   out.evaluations = out.operator_applications;
   if (!q.allFinite() || !std::isfinite(corr)) {
-    out.status = status::numerical_issue;
-    out.message = detail::message(fn, "the operator C returned a non-finite value");
+    record_status(out, status::numerical_issue, detail::message(fn, "the operator C returned a non-finite value"));
     return out;
   }
   out.mean_correction = corr;

@@ -145,8 +145,7 @@ predict_test_loss_result run(std::string_view fn, const Train& train, const Test
     b.covariance = c.covariance;
     b.weight = c.weight;
     b.width_ratio = c.width_ratio;
-    b.status = c.status;
-    b.message = c.message;
+    record_status(b, c.status, c.message);
     b.test_curvature = hessian_unchecked(test, b.theta_test);
     b.test_depth = value_unchecked(test, b.theta_test);
     out.basins.push_back(b);

@@ -406,8 +406,8 @@ void fp2d_inverse_iteration(const fp2d_stencil& s, vector& m, Result& r) {
   f.analyzePattern(M);
   f.factorize(M);
   if (f.info() != Eigen::Success) {
-    r.status = status::numerical_issue;
-    r.message = message("fokker_planck_2d::steady_state", "sparse LU failed: ", f.lastErrorMessage());
+    record_status(r, status::numerical_issue,
+                  message("fokker_planck_2d::steady_state", "sparse LU failed: ", f.lastErrorMessage()));
     return;
   }
   vector next(m.size());
@@ -421,8 +421,8 @@ void fp2d_inverse_iteration(const fp2d_stencil& s, vector& m, Result& r) {
   }
   r.iterations = it + 1;
   if (change > 1e-14) {
-    r.status = status::max_iterations;
-    r.message = message("fokker_planck_2d::steady_state", "inverse iteration stalled, last L1 change ", change);
+    record_status(r, status::max_iterations,
+                  message("fokker_planck_2d::steady_state", "inverse iteration stalled, last L1 change ", change));
   }
   m /= accurate_sum(m);
 }

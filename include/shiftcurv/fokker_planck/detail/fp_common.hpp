@@ -260,8 +260,8 @@ void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration,
   const double nsteps_d = std::ceil(duration / opt.dt * (1 - 1e-12));
   const long nsteps = static_cast<long>(std::max(1.0, nsteps_d));
   if (nsteps_d > static_cast<double>(opt.max_steps)) {
-    r.status = status::max_iterations;
-    r.message = message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", opt.max_steps);
+    record_status(r, status::max_iterations,
+                  message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", opt.max_steps));
     return;
   }
   double t = 0;
@@ -280,9 +280,9 @@ void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration,
   }
   r.time = start_time + duration;
   if (fp_evolve_run::negative(m)) {
-    r.status = status::numerical_issue;
-    r.message = message(fn, to_string(opt.scheme), " with dt = ", opt.dt, " produced negative densities (min cell mass ",
-                        m.minCoeff(), "); use backward_euler, a smaller dt, or adaptive steps");
+    record_status(r, status::numerical_issue,
+                  message(fn, to_string(opt.scheme), " with dt = ", opt.dt, " produced negative densities (min cell mass ",
+                          m.minCoeff(), "); use backward_euler, a smaller dt, or adaptive steps"));
   }
 }
 
@@ -306,8 +306,7 @@ void fp_evolve_adaptive(System& sys, vector& m, double start_time, double durati
     }
   };
   auto stop = [&](status st, double t, auto... parts) {
-    r.status = st;
-    r.message = message(fn, parts...);
+    record_status(r, st, message(fn, parts...));
     r.time = start_time + t;
   };
   dt = std::min(dt, duration);
