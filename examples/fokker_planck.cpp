@@ -23,6 +23,8 @@
 #include "cli/common.hpp"
 #include "cli/synthetic.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 int main(int argc, char** argv) {
   CLI::App app{"1-D Fokker-Planck equation of SGD's diffusion approximation (reflecting walls)"};
   cli::model_flags flags;

@@ -42,6 +42,8 @@
 #include "cli/parallel.hpp"
 #include "cli/synthetic.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 int main(int argc, char** argv) {
   cli::processes procs(argc, argv);
   CLI::App app{"Ensemble of SGD's Langevin SDE on a reflecting interval"};

@@ -42,6 +42,8 @@
 #include "cli/parallel.hpp"
 #include "cli/synthetic.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 namespace {
 
 struct preset {

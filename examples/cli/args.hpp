@@ -6,16 +6,20 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 /// A command-line mistake: main() prints "<program>: <what>" and exits with code 2.
 struct usage_error : std::runtime_error {
@@ -35,45 +39,138 @@ inline std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-/// A finite double, the whole token consumed; `flag` and the full value go in the message.
-inline double parse_number(std::string_view flag, std::string_view token, std::string_view whole) {
+/// The whole (trimmed) token as a finite double (a leading '+' allowed), else nullopt.
+inline std::optional<double> to_number(std::string_view token) {
   const std::string t = trim(token);
   double x = 0;
   const char* first = t.data();
   const char* last = t.data() + t.size();
   if (!t.empty() && *first == '+') ++first;
   const auto [ptr, ec] = std::from_chars(first, last, x);
-  if (t.empty() || ec != std::errc() || ptr != last || !std::isfinite(x))
-    fail(flag, "'" + t + "' is not a finite number", whole);
+  if (t.empty() || ec != std::errc() || ptr != last || !std::isfinite(x)) return std::nullopt;
   return x;
 }
 
-inline std::vector<double> parse_list(std::string_view flag, std::string_view value) {
-  std::vector<double> out;
-  if (trim(value).empty()) fail(flag, "expected a comma-separated list of numbers", value);
-  std::size_t start = 0;
-  while (true) {
+/// The whole (trimmed) token as an integer of type Int, else nullopt ("-1" is no uint64_t).
+template <class Int = long>
+std::optional<Int> to_integer(std::string_view token) {
+  const std::string t = trim(token);
+  Int n = 0;
+  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) return std::nullopt;
+  return n;
+}
+
+/// A finite double, the whole token consumed; `flag` and the full value go in the message.
+inline double parse_number(std::string_view flag, std::string_view token, std::string_view whole) {
+  const auto x = to_number(token);
+  if (!x) fail(flag, "'" + trim(token) + "' is not a finite number", whole);
+  return *x;
+}
+
+/// "a,b,c": each comma-separated token through `item(token)`, the one splitter of the list flags.
+/// An empty value fails with `empty_message`; an empty item goes to `item`, which rejects it.
+/// (Not CLI11's ->delimiter(','): CLI11 2.1 drops empty items, so "4,,2" would read as "4,2".)
+template <class Item>
+auto parse_items(std::string_view flag, std::string_view value, std::string_view empty_message, Item&& item) {
+  std::vector<std::decay_t<decltype(item(value))>> out;
+  if (trim(value).empty()) fail(flag, empty_message, value);
+  for (std::size_t start = 0;;) {
     const auto comma = value.find(',', start);
-    out.push_back(parse_number(flag, value.substr(start, comma - start), value));
+    out.push_back(item(value.substr(start, comma == std::string_view::npos ? comma : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
   return out;
 }
 
+inline std::vector<double> parse_list(std::string_view flag, std::string_view value) {
+  return parse_items(flag, value, "expected a comma-separated list of numbers",
+                     [&](std::string_view t) { return parse_number(flag, t, value); });
+}
+
 inline long parse_count(std::string_view flag, std::string_view value) {
-  const std::string t = trim(value);
-  long n = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) fail(flag, "expected an integer", value);
-  if (n <= 0) fail(flag, "must be > 0", value);
-  return n;
+  const auto n = to_integer(value);
+  if (!n) fail(flag, "expected an integer", value);
+  if (*n <= 0) fail(flag, "must be > 0", value);
+  return *n;
 }
 
 inline double parse_positive(std::string_view flag, std::string_view value) {
   const double x = parse_number(flag, value, value);
   if (!(x > 0)) fail(flag, "must be > 0", value);
   return x;
+}
+
+// ---- CLI11 validators -----------------------------------------------------------------------
+// For options stored as numbers: `->transform(cli::integer_in(1, 100))` and the like.  CLI11
+// 2.1's own conversion, which CLI::Range and CLI::PositiveNumber use too, is laxer than this
+// contract: it reads "010" as octal 8, wraps "-1" into a uint64_t and reads doubles through long
+// double (a second rounding).  These check the token with std::from_chars, fail with this
+// contract's message ("--flag: <what> (got '<value>')", exit 2 through run()), and rewrite the
+// token to a text that CLI11's conversion reads back exactly (decimal, or a hexadecimal float).
+namespace detail {
+inline std::string got(std::string_view what, std::string_view value) {
+  return std::string(what) + " (got '" + std::string(value) + "')";
+}
+inline std::string exact_text(double x) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%a", x);
+  return b;
+}
+}  // namespace detail
+
+/// An integer in [lo, hi].
+inline CLI::Validator integer_in(long lo, long hi) {
+  const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, range](std::string& s) -> std::string {
+        const auto n = to_integer(s);
+        if (!n) return detail::got("expected an integer", s);
+        if (*n < lo || *n > hi) return detail::got("must be in " + range, s);
+        s = std::to_string(*n);
+        return {};
+      },
+      range, "integer_in");
+}
+
+/// An integer > 0 (a count).
+inline CLI::Validator positive_integer() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const auto n = to_integer(s);
+        if (!n) return detail::got("expected an integer", s);
+        if (*n <= 0) return detail::got("must be > 0", s);
+        s = std::to_string(*n);
+        return {};
+      },
+      "POSITIVE", "positive_integer");
+}
+
+/// A non-negative 64-bit integer (a seed).
+inline CLI::Validator seed() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        const auto n = to_integer<std::uint64_t>(s);
+        if (!n) return detail::got("expected a non-negative integer", s);
+        s = std::to_string(*n);
+        return {};
+      },
+      "", "seed");
+}
+
+/// A finite number > 0; `why`, if given, is said after "must be > 0".
+inline CLI::Validator positive_number(std::string why = {}) {
+  const std::string must = why.empty() ? "must be > 0" : "must be > 0 (" + why + ")";
+  return CLI::Validator(
+      [must](std::string& s) -> std::string {
+        const auto x = to_number(s);
+        if (!x) return detail::got("'" + trim(s) + "' is not a finite number", s);
+        if (!(*x > 0)) return detail::got(must, s);
+        s = detail::exact_text(*x);
+        return {};
+      },
+      "POSITIVE", "positive_number");
 }
 
 /// Runs `body` with the exit-code contract: 0 on success, 2 and one stderr line on a usage
@@ -111,4 +208,4 @@ int run(std::string_view program, CLI::App& app, int argc, char** argv, Body&& b
   }
 }
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

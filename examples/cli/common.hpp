@@ -28,7 +28,7 @@
 
 #include "cli/args.hpp"
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 
 // ---- the 1-D diffusion of the contracts -----------------------------------------------------
@@ -211,4 +211,4 @@ inline void write_outputs(const std::vector<output>& outs) {
 }
 
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

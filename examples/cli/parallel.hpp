@@ -32,7 +32,7 @@
 
 #include "cli/args.hpp"
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 namespace detail {
 struct null_buffer : std::streambuf {
@@ -127,4 +127,4 @@ class processes {
   std::string command_line_, mismatch_;
 };
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

@@ -15,7 +15,7 @@
 
 #include "cli/common.hpp"
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 /// The basins of the contract: one per interior local minimum θ_k of U_tr, bounded by the local
 /// maximum between consecutive minima (the domain ends outside the first and last).
@@ -194,4 +194,4 @@ inline shiftcurv::csv_table synthetic_csv(const std::vector<synthetic_row>& rows
   return t;
 }
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

@@ -1,7 +1,7 @@
 // examples/network/digits.hpp — the UCI optical-recognition handwritten digits (8×8 images,
 // 1797 samples, 10 classes; CC BY 4.0, see examples/data/README.md) as labelled data.
 //
-//   auto [train, test] = shiftcurv::network::load_digits("examples/data/digits.csv.gz");
+//   auto [train, test] = shiftcurv_examples::network::load_digits("examples/data/digits.csv.gz");
 //   train.size();          // 1000 (the first 1000 rows), test.size() == 797 (the other rows)
 //   train.features;        // 64 × 1000, column j = sample j, pixel values scaled by 1/16
 //   train.labels[j];       // 0 … 9
@@ -28,7 +28,9 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 
-namespace shiftcurv::network {
+#include "network/library_names.hpp"
+
+namespace shiftcurv_examples::network {
 
 /// Inputs as columns (features: d × N) and integer class labels (N of them).
 struct labeled_data {
@@ -179,4 +181,4 @@ inline std::string default_digits_path() {
 #endif
 }
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

@@ -34,7 +34,7 @@
 #include "network/experiment_resume.hpp"
 #include "network/mlp.hpp"
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 /// Everything that decides the numbers of a run (the config line of every CSV).
 struct experiment_settings {
@@ -48,7 +48,7 @@ struct experiment_settings {
   std::vector<double> temperatures;
   shiftcurv::index batch = 32;
   double epochs = 30;
-  shiftcurv::network::descent_options descent;
+  shiftcurv_examples::network::descent_options descent;
   int line_points = 49;
   // stage-1 training (part 2's first stage and the shift experiments)
   shiftcurv::index stage1_batch = 100;
@@ -161,13 +161,13 @@ inline table_spec terms_spec() {
 template <class Loss>
 class experiment {
  public:
-  using data_t = shiftcurv::network::labeled_data;
+  using data_t = shiftcurv_examples::network::labeled_data;
   using make_loss = std::function<std::unique_ptr<Loss>(const data_t&)>;
   using vector = shiftcurv::vector;
   using index = shiftcurv::index;
 
-  experiment(const experiment_settings& s, const shiftcurv::network::digits_split& data, make_loss make,
-             shiftcurv::network::call_timing* timing)
+  experiment(const experiment_settings& s, const shiftcurv_examples::network::digits_split& data, make_loss make,
+             shiftcurv_examples::network::call_timing* timing)
       : s_(s), shape_{s.widths}, make_(std::move(make)), timing_(timing) {
     std::vector<index> rows(static_cast<std::size_t>(s_.train_size));
     std::iota(rows.begin(), rows.end(), index{0});
@@ -198,10 +198,10 @@ class experiment {
     if (!default_) default_ = std::make_unique<split_losses>(losses(train_, test_));
     return *default_;
   }
-  vector init(std::uint64_t seed) const { return shiftcurv::network::initial_parameters(shape_, seed); }
+  vector init(std::uint64_t seed) const { return shiftcurv_examples::network::initial_parameters(shape_, seed); }
   double l2(const vector& th) const { return 0.5 * s_.alpha * th.squaredNorm(); }
-  shiftcurv::network::protocol_options protocol(double T) const {
-    shiftcurv::network::protocol_options o;
+  shiftcurv_examples::network::protocol_options protocol(double T) const {
+    shiftcurv_examples::network::protocol_options o;
     o.temperature = T;
     o.batch_size = s_.batch;
     o.epochs = s_.epochs;
@@ -222,7 +222,7 @@ class experiment {
         u.compute = [this, T, seed] {
           const auto t0 = std::chrono::steady_clock::now();
           const auto& L = default_split();
-          const auto r = shiftcurv::network::run_protocol(*L.train, *L.test, init(seed), protocol(T), seed, timing_);
+          const auto r = shiftcurv_examples::network::run_protocol(*L.train, *L.test, init(seed), protocol(T), seed, timing_);
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           const double sd = static_cast<double>(seed);
           rows_t line;
@@ -272,11 +272,11 @@ class experiment {
   // ---- stage 1: large batch, decreasing learning rate (λ0, λ0/10 at 50%, λ0/100 at 75%) ----
   vector stage1(const Loss& train, std::uint64_t seed) const {
     vector th = init(seed);
-    const shiftcurv::network::timed_loss<Loss> tr{&train, timing_};
+    const shiftcurv_examples::network::timed_loss<Loss> tr{&train, timing_};
     const double E = s_.stage1_epochs;
     const double fractions[3] = {0.5, 0.25, 0.25}, rates[3] = {1.0, 0.1, 0.01};
     for (int k = 0; k < 3; ++k) {
-      shiftcurv::network::run_sgd("network_experiment (stage 1)", tr, th, s_.stage1_lr * rates[k], s_.stage1_batch,
+      shiftcurv_examples::network::run_sgd("network_experiment (stage 1)", tr, th, s_.stage1_lr * rates[k], s_.stage1_batch,
                                   E * fractions[k], seed, 1 + static_cast<std::uint64_t>(k), [](long, const vector&) {});
       if (!th.allFinite()) throw std::runtime_error("stage 1 diverged: lower --stage1-lr");
     }
@@ -302,10 +302,10 @@ class experiment {
           const auto& L = default_split();
           const vector& th1 = stage1_default(seed);
           vector th = th1;
-          const shiftcurv::network::timed_loss<Loss> tr{L.train.get(), timing_}, te{L.test.get(), timing_};
+          const shiftcurv_examples::network::timed_loss<Loss> tr{L.train.get(), timing_}, te{L.test.get(), timing_};
           const long steps = static_cast<long>(std::ceil(s_.fig5_epochs * static_cast<double>(train_.size()) / static_cast<double>(B)));
           std::vector<double> ftr, fte;
-          shiftcurv::network::run_sgd("network_experiment (fig5)", tr, th, lr, B, s_.fig5_epochs, seed,
+          shiftcurv_examples::network::run_sgd("network_experiment (fig5)", tr, th, lr, B, s_.fig5_epochs, seed,
                                       100 + static_cast<std::uint64_t>(q), [&](long n, const vector& x) {
                                         if (n > steps - s_.final_steps) {
                                           ftr.push_back(tr(x));
@@ -315,7 +315,7 @@ class experiment {
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           return std::vector<rows_t>{{{static_cast<double>(seed), lr, static_cast<double>(B), lr / static_cast<double>(B),
                                        static_cast<double>(steps), median(ftr), median(fte),
-                                       shiftcurv::network::detail::accuracy_or_nan(*L.test, th), l2(th), tr(th1), te(th1),
+                                       shiftcurv_examples::network::detail::accuracy_or_nan(*L.test, th), l2(th), tr(th1), te(th1),
                                        secs}}};
         };
         p.units.push_back(std::move(u));
@@ -337,7 +337,7 @@ class experiment {
     const vector th = stage1(*L.train, seed);
     auto o = protocol(s_.temperatures.empty() ? 1.0 : s_.temperatures.front());
     o.line_points = 3;
-    const auto r = shiftcurv::network::line_protocol(*L.train, *L.test, th, o, timing_);
+    const auto r = shiftcurv_examples::network::line_protocol(*L.train, *L.test, th, o, timing_);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return {first,
             static_cast<double>(seed),
@@ -345,7 +345,7 @@ class experiment {
             static_cast<double>(te_data.size()),
             r.sgd_train_loss,
             r.sgd_test_loss,
-            shiftcurv::network::detail::accuracy_or_nan(*L.test, th),
+            shiftcurv_examples::network::detail::accuracy_or_nan(*L.test, th),
             l2(th),
             r.train_at_train_min,
             r.test_at_test_min,
@@ -413,9 +413,9 @@ class experiment {
         const data_t d = train_.subset(rows);
         // θ*: the minimum of U_tr + (α/2)|θ|² (L-BFGS); the SGD loss itself has no ℓ2 term
         // (eq 13 puts α in the SGD step).
-        const shiftcurv::network::mlp_loss<double> reg(shape_, d, s_.d1_alpha), plain(shape_, d, 0.0);
-        const shiftcurv::network::timed_loss<shiftcurv::network::mlp_loss<double>> treg{&reg, timing_};
-        const auto star = shiftcurv::network::descend("network_experiment (D.1 minimum)", treg, init(seed), s_.descent);
+        const shiftcurv_examples::network::mlp_loss<double> reg(shape_, d, s_.d1_alpha), plain(shape_, d, 0.0);
+        const shiftcurv_examples::network::timed_loss<shiftcurv_examples::network::mlp_loss<double>> treg{&reg, timing_};
+        const auto star = shiftcurv_examples::network::descend("network_experiment (D.1 minimum)", treg, init(seed), s_.descent);
         shiftcurv::sgd_options o;
         o.learning_rate = s_.d1_lr;
         o.batch_size = s_.d1_batch;
@@ -453,12 +453,12 @@ class experiment {
         const auto& L = default_split();
         // θ_SGD at T as in part 1, the two descents, then SGD at T from θ_tr
         vector th = init(seed);
-        const shiftcurv::network::timed_loss<Loss> tr{L.train.get(), timing_};
-        shiftcurv::network::run_sgd("network_experiment (terms)", tr, th, T * static_cast<double>(s_.batch), s_.batch,
+        const shiftcurv_examples::network::timed_loss<Loss> tr{L.train.get(), timing_};
+        shiftcurv_examples::network::run_sgd("network_experiment (terms)", tr, th, T * static_cast<double>(s_.batch), s_.batch,
                                     s_.epochs, seed, 0, [](long, const vector&) {});
         auto o = protocol(T);
         o.line_points = 3;
-        const auto line = shiftcurv::network::line_protocol(*L.train, *L.test, th, o, timing_);
+        const auto line = shiftcurv_examples::network::line_protocol(*L.train, *L.test, th, o, timing_);
         shiftcurv::sgd_options so;
         so.learning_rate = T * static_cast<double>(s_.batch);
         so.batch_size = s_.batch;
@@ -486,12 +486,12 @@ class experiment {
   }
 
   experiment_settings s_;
-  shiftcurv::network::mlp_shape shape_;
+  shiftcurv_examples::network::mlp_shape shape_;
   make_loss make_;
-  shiftcurv::network::call_timing* timing_;
+  shiftcurv_examples::network::call_timing* timing_;
   data_t train_, test_, merged_;
   std::unique_ptr<split_losses> default_;
   std::map<std::uint64_t, vector> stage1_cache_;
 };
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

@@ -2,7 +2,7 @@
 // (Figures 1–3, Appendix F) on any batched loss: SGD at a temperature, L-BFGS descents to the
 // train and test minima, the line between them with the symmetrized fits and the eq-3 check.
 //
-//   namespace net = shiftcurv::network;
+//   namespace net = shiftcurv_examples::network;
 //   net::mlp_loss<> U_tr(shape, train, 1e-3), U_te(shape, test, 1e-3);
 //   net::protocol_options o;  o.temperature = 0.01;  o.batch_size = 32;  o.epochs = 50;
 //   auto r = net::run_protocol(U_tr, U_te, net::initial_parameters(shape, 1), o, /*seed=*/1);
@@ -49,7 +49,9 @@
 #include <shiftcurv/dynamics/sgd.hpp>
 #include <shiftcurv/generalization/line_curvature.hpp>
 
-namespace shiftcurv::network {
+#include "network/library_names.hpp"
+
+namespace shiftcurv_examples::network {
 
 /// Seconds spent in each kind of loss call (filled by timed_loss; for the benchmark table).
 struct call_timing {
@@ -345,4 +347,4 @@ protocol_result run_protocol(const L& train, const L& test, const vector& theta0
   return r;
 }
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

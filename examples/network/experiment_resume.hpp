@@ -24,7 +24,7 @@
 
 #include "cli/args.hpp"
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 struct table_spec {
   std::string name;                  ///< file stem: DIR/<name>.csv
@@ -176,4 +176,4 @@ class resumable_table {
   std::set<std::string> keys_;
 };
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

@@ -1,10 +1,10 @@
 // examples/network/mlp.hpp — a multilayer perceptron on labelled data as a shiftcurv
 // per-sample loss, CPU backend (Eigen GEMMs; multithreaded by Eigen when built with OpenMP).
 //
-//   auto [train, test] = shiftcurv::network::load_digits(shiftcurv::network::default_digits_path());
-//   shiftcurv::network::mlp_shape shape{{64, 128, 128, 10}};
-//   shiftcurv::network::mlp_loss<> U_tr(shape, train, /*alpha=*/1e-3), U_te(shape, test);
-//   shiftcurv::vector th = shiftcurv::network::initial_parameters(shape, /*seed=*/1);
+//   auto [train, test] = shiftcurv_examples::network::load_digits(shiftcurv_examples::network::default_digits_path());
+//   shiftcurv_examples::network::mlp_shape shape{{64, 128, 128, 10}};
+//   shiftcurv_examples::network::mlp_loss<> U_tr(shape, train, /*alpha=*/1e-3), U_te(shape, test);
+//   shiftcurv::vector th = shiftcurv_examples::network::initial_parameters(shape, /*seed=*/1);
 //   double u  = U_tr.mean_value(th);                 // (1/N) Σ ℓ_i + (α/2)|θ|²
 //   auto   g  = U_tr.mean_gradient(th);              // ∇U_tr
 //   auto   Hv = U_tr.mean_hvp(th, v);                // ∇²U_tr·v, exact (R-operator)
@@ -56,7 +56,9 @@
 #include "shiftcurv/core/errors.hpp"
 #include "shiftcurv/core/types.hpp"
 
-namespace shiftcurv::network {
+#include "network/library_names.hpp"
+
+namespace shiftcurv_examples::network {
 
 /// Layer widths {n_0, …, n_L} and the parameter layout.
 struct mlp_shape {
@@ -613,4 +615,4 @@ class mlp_loss {
   labeled_data data_;
 };
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

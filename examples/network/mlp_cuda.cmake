@@ -1,13 +1,14 @@
 # examples/network/mlp_cuda.cmake — the static library shiftcurv_mlp_cuda (the CUDA backend of
-# the network loss, mlp_cuda.cu), shared by the top-level build (examples/network/
-# CMakeLists.txt) and the standalone GPU test project (tests/gpu/CMakeLists.txt).
+# the network loss: mlp_cuda.cu and mlp_cuda_engine.cu), shared by the top-level build
+# (examples/network/CMakeLists.txt) and the standalone GPU test project (tests/gpu/CMakeLists.txt).
 #
 # Needs: the CUDA language enabled and find_package(CUDAToolkit) done by the caller.
 # Consumers include "network/mlp_cuda.hpp" (the header includes no CUDA header) and link
 # shiftcurv_mlp_cuda; the CUDA runtime and cuBLAS come with it.
 function(shiftcurv_add_mlp_cuda_library)
   set(dir ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
-  add_library(shiftcurv_mlp_cuda STATIC ${dir}/mlp_cuda.cu)
+  # mlp_cuda.cu: the interface; mlp_cuda_engine.cu: the engine (its kernels: mlp_cuda_kernels.cuh).
+  add_library(shiftcurv_mlp_cuda STATIC ${dir}/mlp_cuda.cu ${dir}/mlp_cuda_engine.cu)
   # Headers are included as "network/mlp_cuda.hpp": the examples/ folder.
   target_include_directories(shiftcurv_mlp_cuda PUBLIC ${dir}/..)
   target_compile_features(shiftcurv_mlp_cuda PUBLIC cxx_std_17)

@@ -7,7 +7,7 @@
 // gradients, never formed) and trace(D).
 //
 //   std::vector<long> widths{64, 128, 128, 10};
-//   shiftcurv::network::mlp_cuda gpu(widths, X.data(), labels.data(), N, 1e-3);
+//   shiftcurv_examples::network::mlp_cuda gpu(widths, X.data(), labels.data(), N, 1e-3);
 //   std::vector<double> g(gpu.dimension());
 //   gpu.mean_gradient(theta.data(), g.data());
 //
@@ -17,8 +17,8 @@
 //
 // This header includes no CUDA header (the implementation is behind a pointer), so it can be
 // used from code compiled by the host compiler alone; link the static library
-// shiftcurv_mlp_cuda (built from mlp_cuda.cu).  The data set is copied to the device once, in
-// the constructor; every buffer is allocated there too (the N × p per-sample gradient matrix
+// shiftcurv_mlp_cuda (built from mlp_cuda.cu and mlp_cuda_engine.cu).  The data set is copied
+// to the device once, in the constructor; every buffer is allocated there too (the N × p per-sample gradient matrix
 // lazily, on first use).  Each operation's fixed sequence of kernels and cuBLAS calls is
 // captured once into a CUDA Graph and replayed.
 //
@@ -33,10 +33,10 @@
 #include <memory>
 #include <vector>
 
-namespace shiftcurv::network {
+namespace shiftcurv_examples::network {
 
 namespace detail {
-class mlp_cuda_impl;  // defined in mlp_cuda.cu
+class mlp_cuda_impl;  // defined in mlp_cuda_impl.hpp
 }
 
 /// The arithmetic of the device computation.  float32: parameters, activations and the
@@ -109,4 +109,4 @@ class mlp_cuda {
   detail::mlp_cuda_impl& self() const;
 };
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

@@ -1,7 +1,7 @@
 // examples/network/mlp_cuda_loss.hpp — the CUDA backend (mlp_cuda) behind the members of the
 // CPU backend network::mlp_loss, on Eigen vectors, so that code can take either backend.
 //
-//   shiftcurv::network::mlp_cuda_loss gpu(shape, train, 1e-3);        // mlp_shape, labeled_data
+//   shiftcurv_examples::network::mlp_cuda_loss gpu(shape, train, 1e-3);        // mlp_shape, labeled_data
 //   Eigen::VectorXd g = gpu.mean_gradient(theta);
 //   Eigen::VectorXd Dv = gpu.covariance_apply(theta, v);
 //
@@ -24,7 +24,7 @@
 
 #include "mlp_cuda.hpp"
 
-namespace shiftcurv::network {
+namespace shiftcurv_examples::network {
 
 class mlp_cuda_loss {
  public:
@@ -144,4 +144,4 @@ class mlp_cuda_loss {
   }
 };
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

@@ -2,7 +2,6 @@
 // --hidden (widths list), --backend, --data; the network's shape on the digits.
 #pragma once
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,38 +14,30 @@
 #include "network/mlp_cuda_loss.hpp"
 #endif
 
-namespace cli {
+namespace shiftcurv_examples::cli {
 
 /// "h1,h2,..." → {64, h1, h2, …, 10}: a non-empty list of integers ≥ 1.
-inline shiftcurv::network::mlp_shape parse_hidden(std::string_view value) {
+inline shiftcurv_examples::network::mlp_shape parse_hidden(std::string_view value) {
   std::vector<shiftcurv::index> widths{64};
-  if (trim(value).empty()) fail("--hidden", "expected a comma-separated list of layer widths (integers >= 1)", value);
-  std::size_t start = 0;
-  while (true) {
-    const auto comma = value.find(',', start);
-    const std::string t = trim(value.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-    long w = 0;
-    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), w);
-    if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
-      fail("--hidden", "'" + t + "' is not an integer width", value);
-    if (w < 1) fail("--hidden", "widths must be >= 1", value);
-    if (w > (1L << 20)) fail("--hidden", "width " + t + " is larger than 1048576", value);
+  for (const long w : parse_items("--hidden", value, "expected a comma-separated list of layer widths (integers >= 1)",
+                                  [&](std::string_view token) {
+                                    const auto n = to_integer(token);
+                                    if (!n) fail("--hidden", "'" + trim(token) + "' is not an integer width", value);
+                                    if (*n < 1) fail("--hidden", "widths must be >= 1", value);
+                                    if (*n > (1L << 20))
+                                      fail("--hidden", "width " + trim(token) + " is larger than 1048576", value);
+                                    return *n;
+                                  }))
     widths.push_back(w);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
   widths.push_back(10);
-  return shiftcurv::network::mlp_shape{widths};
+  return shiftcurv_examples::network::mlp_shape{widths};
 }
 
 /// A non-negative 64-bit integer seed.
 inline std::uint64_t parse_seed(std::string_view flag, std::string_view value) {
-  const std::string t = trim(value);
-  std::uint64_t s = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), s);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
-    fail(flag, "expected a non-negative integer", value);
-  return s;
+  const auto s = to_integer<std::uint64_t>(value);
+  if (!s) fail(flag, "expected a non-negative integer", value);
+  return *s;
 }
 
 inline bool cuda_backend_built() {
@@ -66,4 +57,4 @@ inline std::string parse_backend(std::string_view value) {
   return t;
 }
 
-}  // namespace cli
+}  // namespace shiftcurv_examples::cli

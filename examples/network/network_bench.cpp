@@ -22,6 +22,8 @@
 #include "network/network_args.hpp"
 #include "network/workspace.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 namespace {
 
 template <class F>
@@ -40,10 +42,10 @@ double median_ms(long reps, F&& op) {
 }
 
 template <class Loss>
-void bench(const shiftcurv::network::mlp_shape& shape, const Loss& U, const std::string& backend,
+void bench(const shiftcurv_examples::network::mlp_shape& shape, const Loss& U, const std::string& backend,
            const std::string& precision, long reps) {
-  const shiftcurv::vector theta = shiftcurv::network::initial_parameters(shape, 1);
-  const shiftcurv::vector v = shiftcurv::network::unit_vector(theta.size(), 2);
+  const shiftcurv::vector theta = shiftcurv_examples::network::initial_parameters(shape, 1);
+  const shiftcurv::vector v = shiftcurv_examples::network::unit_vector(theta.size(), 2);
   volatile double sink = 0;
   std::printf("op,backend,precision,p,median_ms\n");
   auto row = [&](const char* op, double ms) {
@@ -63,9 +65,9 @@ void bench(const shiftcurv::network::mlp_shape& shape, const Loss& U, const std:
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
 /// The CUDA backend as PyTorch is measured: θ and v already on the device, the result left
 /// there; each timed call is one op (a CUDA Graph replay) and a synchronisation.
-void bench_cuda(const shiftcurv::network::mlp_shape& shape, const shiftcurv::network::labeled_data& train,
+void bench_cuda(const shiftcurv_examples::network::mlp_shape& shape, const shiftcurv_examples::network::labeled_data& train,
                 const std::string& precision, long reps) {
-  namespace net = shiftcurv::network;
+  namespace net = shiftcurv_examples::network;
   net::mlp_cuda_loss U(shape, train, 0.0, precision == "double" ? net::cuda_precision::float64 : net::cuda_precision::float32);
   const shiftcurv::vector theta = net::initial_parameters(shape, 1);
   const shiftcurv::vector v = net::unit_vector(theta.size(), 2);
@@ -90,22 +92,23 @@ void bench_cuda(const shiftcurv::network::mlp_shape& shape, const shiftcurv::net
 }  // namespace
 
 int main(int argc, char** argv) {
-  shiftcurv::network::keep_freed_work_space();
+  shiftcurv_examples::network::keep_freed_work_space();
   CLI::App app{"Time gradient, HVP, per-sample gradients and D·v of the digits MLP (CSV on stdout)"};
-  std::string hidden, backend = "cpu", precision = "double", reps = "20", data = shiftcurv::network::default_digits_path();
+  long reps = 20;
+  std::string hidden, backend = "cpu", precision = "double", data = shiftcurv_examples::network::default_digits_path();
   app.add_option("--hidden", hidden, "hidden widths h1,h2,...")->required();
   app.add_option("--backend", backend, "cpu | cuda")->capture_default_str();
   app.add_option("--precision", precision, "double | float")->capture_default_str();
-  app.add_option("--reps", reps, "timed repetitions R > 0")->capture_default_str();
+  app.add_option("--reps", reps, "timed repetitions R > 0")->transform(cli::positive_integer())->capture_default_str();
   app.add_option("--data", data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
 
   return cli::run("network_bench", app, argc, argv, [&] {
-    namespace net = shiftcurv::network;
+    namespace net = shiftcurv_examples::network;
     const net::mlp_shape shape = cli::parse_hidden(hidden);
     const std::string be = cli::parse_backend(backend);
     const std::string prec = cli::trim(precision);
     if (prec != "double" && prec != "float") cli::fail("--precision", "expected double or float", precision);
-    const long r = cli::parse_count("--reps", reps);
+    const long r = reps;
     const net::digits_split d = net::load_digits(data);
     if (be == "cpu") {
       if (prec == "double")

@@ -31,93 +31,70 @@
 #include "network/network_args.hpp"
 #include "network/workspace.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 namespace {
 
 namespace fs = std::filesystem;
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 
 std::vector<std::uint64_t> parse_seeds(const std::string& v) {
-  std::vector<std::uint64_t> out;
-  if (cli::trim(v).empty()) cli::fail("--seeds", "expected a comma-separated list of seeds", v);
-  std::size_t start = 0;
-  while (true) {
-    const auto c = v.find(',', start);
-    out.push_back(cli::parse_seed("--seeds", v.substr(start, c == std::string::npos ? std::string::npos : c - start)));
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
+  const auto out = cli::parse_items("--seeds", v, "expected a comma-separated list of seeds",
+                                    [&](std::string_view t) { return cli::parse_seed("--seeds", t); });
   for (std::size_t i = 0; i < out.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (out[i] == out[j]) cli::fail("--seeds", "seeds must be distinct", v);
   return out;
 }
 
-long parse_int_in(const std::string& flag, const std::string& v, long lo, long hi) {
-  const std::string t = cli::trim(v);
-  long n = 0;
-  const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
-  if (t.empty() || ec != std::errc() || ptr != t.data() + t.size()) cli::fail(flag, "expected an integer", v);
-  if (n < lo || n > hi) cli::fail(flag, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", v);
-  return n;
+/// An integer in [lo, hi] where a bound depends on another flag (static ranges: cli::integer_in).
+long parse_int_in(const std::string& flag, std::string_view v, long lo, long hi) {
+  const auto n = cli::to_integer(v);
+  if (!n) cli::fail(flag, "expected an integer", v);
+  if (*n < lo || *n > hi) cli::fail(flag, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", v);
+  return *n;
 }
 
 std::vector<long> parse_int_list(const std::string& flag, const std::string& v, long lo, long hi) {
-  std::vector<long> out;
-  if (cli::trim(v).empty()) cli::fail(flag, "expected a comma-separated list of integers", v);
-  std::size_t start = 0;
-  while (true) {
-    const auto c = v.find(',', start);
-    const std::string t = v.substr(start, c == std::string::npos ? std::string::npos : c - start);
-    const std::string tt = cli::trim(t);
-    long n = 0;
-    const auto [ptr, ec] = std::from_chars(tt.data(), tt.data() + tt.size(), n);
-    if (tt.empty() || ec != std::errc() || ptr != tt.data() + tt.size()) cli::fail(flag, "'" + tt + "' is not an integer", v);
-    if (n < lo || n > hi) cli::fail(flag, "every entry must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", v);
-    out.push_back(n);
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  return out;
+  return cli::parse_items(flag, v, "expected a comma-separated list of integers", [&](std::string_view t) {
+    const auto n = cli::to_integer(t);
+    if (!n) cli::fail(flag, "'" + cli::trim(t) + "' is not an integer", v);
+    if (*n < lo || *n > hi) cli::fail(flag, "every entry must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]", v);
+    return *n;
+  });
 }
 
 /// "lambda:B,lambda:B,..."
 std::vector<std::pair<double, shiftcurv::index>> parse_pairs(const std::string& v, long n_train) {
-  std::vector<std::pair<double, shiftcurv::index>> out;
-  if (cli::trim(v).empty()) cli::fail("--fig5-pairs", "expected lambda:B,lambda:B,...", v);
-  std::size_t start = 0;
-  while (true) {
-    const auto c = v.find(',', start);
-    const std::string t = v.substr(start, c == std::string::npos ? std::string::npos : c - start);
+  return cli::parse_items("--fig5-pairs", v, "expected lambda:B,lambda:B,...", [&](std::string_view t) {
     const auto colon = t.find(':');
-    if (colon == std::string::npos) cli::fail("--fig5-pairs", "'" + cli::trim(t) + "' is not lambda:B", v);
+    if (colon == std::string_view::npos) cli::fail("--fig5-pairs", "'" + cli::trim(t) + "' is not lambda:B", v);
     const double lr = cli::parse_number("--fig5-pairs", t.substr(0, colon), v);
     if (!(lr > 0)) cli::fail("--fig5-pairs", "every learning rate lambda must be > 0", v);
-    const long B = parse_int_in("--fig5-pairs", t.substr(colon + 1), 1, n_train);
-    out.emplace_back(lr, B);
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  return out;
+    const shiftcurv::index B = parse_int_in("--fig5-pairs", t.substr(colon + 1), 1, n_train);
+    return std::pair{lr, B};
+  });
 }
 
+/// The flags: numbers with a fixed range are checked (and converted) by CLI11 through the
+/// validators of cli/args.hpp; lists, and numbers whose range depends on another flag, are
+/// parsed in build_settings.
 struct raw_flags {
   std::string out, parts = "1,2,3,4,5", backend = "cpu", data = net::default_digits_path(), hidden = "32",
-              alpha = "0.001", train_size = "1000", seeds = "1,2", temperatures = "0.001,0.003,0.01,0.03",
-              batch = "16", epochs = "30", gtol = "1e-5", max_iterations = "2000", line_points = "49",
-              stage1_batch = "100", stage1_lr = "0.5", stage1_epochs = "60",
-              fig5_pairs = "0.016:16,0.064:64,0.064:16,0.256:64", fig5_epochs = "50", final_steps = "50",
-              reshuffles = "2", sizes = "300,900,1797", d1_train_size = "200", d1_alpha = "0.1", d1_beta = "0.1",
-              d1_lr = "0.05", d1_batch = "16", d1_relaxations = "40", terms_temperature = "0.01",
-              terms_samples = "200", terms_thinning = "10", terms_burn_in = "1000", terms_k = "20",
-              stop_after;
+              seeds = "1,2", temperatures = "0.001,0.003,0.01,0.03", batch = "16", stage1_batch = "100",
+              fig5_pairs = "0.016:16,0.064:64,0.064:16,0.256:64", sizes = "300,900,1797", d1_train_size = "200",
+              d1_batch = "16", terms_k = "20";
+  double alpha = 0.001, epochs = 30, gtol = 1e-5, stage1_lr = 0.5, stage1_epochs = 60, fig5_epochs = 50, d1_alpha = 0.1,
+         d1_beta = 0.1, d1_lr = 0.05, d1_relaxations = 40, terms_temperature = 0.01;
+  long train_size = 1000, max_iterations = 2000, line_points = 49, final_steps = 50, reshuffles = 2,
+       terms_samples = 200, terms_thinning = 10, terms_burn_in = 1000, stop_after = 0;
 };
 
 cli::experiment_settings build_settings(const raw_flags& f) {
   cli::experiment_settings s;
   s.widths = cli::parse_hidden(f.hidden).widths;
-  s.alpha = cli::parse_number("--alpha", f.alpha, f.alpha);
-  if (!(s.alpha > 0)) cli::fail("--alpha", "must be > 0 (the l2 term gives train and test losses strict minima)", f.alpha);
-  s.train_size = parse_int_in("--train-size", f.train_size, 2, 1000);
+  s.alpha = f.alpha;
+  s.train_size = f.train_size;
   s.seeds = parse_seeds(f.seeds);
   s.backend = cli::parse_backend(f.backend);
   s.data = f.data;
@@ -125,24 +102,24 @@ cli::experiment_settings build_settings(const raw_flags& f) {
   for (double T : s.temperatures)
     if (!(T > 0)) cli::fail("--temperatures", "every temperature T must be > 0", f.temperatures);
   s.batch = parse_int_in("--batch", f.batch, 1, s.train_size);
-  s.epochs = cli::parse_positive("--epochs", f.epochs);
-  s.descent.gradient_tolerance = cli::parse_positive("--gtol", f.gtol);
-  s.descent.max_iterations = static_cast<int>(parse_int_in("--max-iterations", f.max_iterations, 1, 1000000));
-  s.line_points = static_cast<int>(parse_int_in("--line-points", f.line_points, 3, 100000));
+  s.epochs = f.epochs;
+  s.descent.gradient_tolerance = f.gtol;
+  s.descent.max_iterations = static_cast<int>(f.max_iterations);
+  s.line_points = static_cast<int>(f.line_points);
   s.stage1_batch = parse_int_in("--stage1-batch", f.stage1_batch, 1, s.train_size);
-  s.stage1_lr = cli::parse_positive("--stage1-lr", f.stage1_lr);
-  s.stage1_epochs = cli::parse_positive("--stage1-epochs", f.stage1_epochs);
+  s.stage1_lr = f.stage1_lr;
+  s.stage1_epochs = f.stage1_epochs;
   s.pairs = parse_pairs(f.fig5_pairs, s.train_size);
-  s.fig5_epochs = cli::parse_positive("--fig5-epochs", f.fig5_epochs);
-  s.final_steps = parse_int_in("--final-steps", f.final_steps, 1, 1000000);
+  s.fig5_epochs = f.fig5_epochs;
+  s.final_steps = f.final_steps;
   for (const auto& [lr, B] : s.pairs) {
     const double steps = std::ceil(s.fig5_epochs * static_cast<double>(s.train_size) / static_cast<double>(B));
     if (static_cast<double>(s.final_steps) > steps)
       cli::fail("--final-steps", "exceeds the " + std::to_string(static_cast<long>(steps)) + " steps of the pair " +
                                      shiftcurv::csv_number(lr) + ":" + std::to_string(B) + " (raise --fig5-epochs)",
-                f.final_steps);
+                std::to_string(f.final_steps));
   }
-  s.reshuffles = parse_int_in("--reshuffles", f.reshuffles, 0, 100000);
+  s.reshuffles = f.reshuffles;
   const long pool = 1000 + 797;
   for (long n : parse_int_list("--sizes", f.sizes, 2, pool)) {
     const long ntr = std::lround(static_cast<double>(s.train_size) / static_cast<double>(s.train_size + 797) * static_cast<double>(n));
@@ -151,23 +128,23 @@ cli::experiment_settings build_settings(const raw_flags& f) {
                                " training samples, fewer than --stage1-batch (or no test sample)", f.sizes);
     s.sizes.push_back(n);
   }
-  if (s.train_size + 797 > pool) cli::fail("--train-size", "too large", f.train_size);
   // parts 4 and 5
-  const long p = shiftcurv::network::mlp_shape{s.widths}.num_parameters();
+  const long p = shiftcurv_examples::network::mlp_shape{s.widths}.num_parameters();
   s.d1_train_size = parse_int_in("--d1-train-size", f.d1_train_size, 2, s.train_size);
   if (p <= s.d1_train_size)
     cli::fail("--d1-train-size", "Appendix D.1 needs more parameters (p = " + std::to_string(p) + ") than samples",
               f.d1_train_size);
-  s.d1_alpha = cli::parse_positive("--d1-alpha", f.d1_alpha);
-  s.d1_beta = cli::parse_positive("--d1-beta", f.d1_beta);
-  s.d1_lr = cli::parse_positive("--d1-lr", f.d1_lr);
-  if (!(s.d1_lr * s.d1_alpha < 2)) cli::fail("--d1-lr", "lambda*alpha must be < 2 (eq 13's recursion diverges)", f.d1_lr);
+  s.d1_alpha = f.d1_alpha;
+  s.d1_beta = f.d1_beta;
+  s.d1_lr = f.d1_lr;
+  if (!(s.d1_lr * s.d1_alpha < 2))
+    cli::fail("--d1-lr", "lambda*alpha must be < 2 (eq 13's recursion diverges)", shiftcurv::csv_number(f.d1_lr));
   s.d1_batch = parse_int_in("--d1-batch", f.d1_batch, 1, s.d1_train_size);
-  s.d1_relaxations = cli::parse_positive("--d1-relaxations", f.d1_relaxations);
-  s.terms_temperature = cli::parse_positive("--terms-temperature", f.terms_temperature);
-  s.terms_samples = parse_int_in("--terms-samples", f.terms_samples, 4, 100000000);
-  s.terms_thinning = parse_int_in("--terms-thinning", f.terms_thinning, 1, 100000000);
-  s.terms_burn_in = parse_int_in("--terms-burn-in", f.terms_burn_in, 0, 100000000);
+  s.d1_relaxations = f.d1_relaxations;
+  s.terms_temperature = f.terms_temperature;
+  s.terms_samples = f.terms_samples;
+  s.terms_thinning = f.terms_thinning;
+  s.terms_burn_in = f.terms_burn_in;
   s.terms_k = parse_int_in("--terms-k", f.terms_k, 1, p);
   return s;
 }
@@ -315,35 +292,55 @@ int main(int argc, char** argv) {
   app.add_option("--backend", f.backend, "cpu | cuda")->capture_default_str();
   app.add_option("--data", f.data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
   app.add_option("--hidden", f.hidden, "hidden widths h1,h2,... (net 64-h1-...-10, tanh)")->capture_default_str();
-  app.add_option("--alpha", f.alpha, "l2 weight alpha > 0 of train and test losses")->capture_default_str();
-  app.add_option("--train-size", f.train_size, "first N of the 1000 training digits")->capture_default_str();
+  app.add_option("--alpha", f.alpha, "l2 weight alpha > 0 of train and test losses")
+      ->transform(cli::positive_number("the l2 term gives train and test losses strict minima"))->capture_default_str();
+  app.add_option("--train-size", f.train_size, "first N of the 1000 training digits")
+      ->transform(cli::integer_in(2, 1000))->capture_default_str();
   app.add_option("--seeds", f.seeds, "seeds (initialisation and SGD noise)")->capture_default_str();
   app.add_option("--temperatures", f.temperatures, "part 1: T grid (T = lambda/B)")->capture_default_str();
   app.add_option("--batch", f.batch, "part 1: minibatch size B (lambda = T*B)")->capture_default_str();
-  app.add_option("--epochs", f.epochs, "part 1: SGD epochs from the initialisation")->capture_default_str();
-  app.add_option("--gtol", f.gtol, "L-BFGS: stop when |grad U| <= gtol")->capture_default_str();
-  app.add_option("--max-iterations", f.max_iterations, "L-BFGS iteration limit")->capture_default_str();
-  app.add_option("--line-points", f.line_points, "part 1: points on the line r in [-|s|/2, 3|s|/2]")->capture_default_str();
+  app.add_option("--epochs", f.epochs, "part 1: SGD epochs from the initialisation")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--gtol", f.gtol, "L-BFGS: stop when |grad U| <= gtol")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--max-iterations", f.max_iterations, "L-BFGS iteration limit")
+      ->transform(cli::integer_in(1, 1000000))->capture_default_str();
+  app.add_option("--line-points", f.line_points, "part 1: points on the line r in [-|s|/2, 3|s|/2]")
+      ->transform(cli::integer_in(3, 100000))->capture_default_str();
   app.add_option("--stage1-batch", f.stage1_batch, "parts 2, 3: stage-1 batch size")->capture_default_str();
-  app.add_option("--stage1-lr", f.stage1_lr, "parts 2, 3: stage-1 initial learning rate (x0.1 at 50%, 75%)")->capture_default_str();
-  app.add_option("--stage1-epochs", f.stage1_epochs, "parts 2, 3: stage-1 epochs")->capture_default_str();
+  app.add_option("--stage1-lr", f.stage1_lr, "parts 2, 3: stage-1 initial learning rate (x0.1 at 50%, 75%)")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--stage1-epochs", f.stage1_epochs, "parts 2, 3: stage-1 epochs")
+      ->transform(cli::positive_number())->capture_default_str();
   app.add_option("--fig5-pairs", f.fig5_pairs, "part 2: lambda:B pairs of the constant-rate stage")->capture_default_str();
-  app.add_option("--fig5-epochs", f.fig5_epochs, "part 2: epochs of each constant-rate run")->capture_default_str();
-  app.add_option("--final-steps", f.final_steps, "part 2: final loss = median over the last K steps")->capture_default_str();
-  app.add_option("--reshuffles", f.reshuffles, "part 3: random re-splits of train+test")->capture_default_str();
+  app.add_option("--fig5-epochs", f.fig5_epochs, "part 2: epochs of each constant-rate run")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--final-steps", f.final_steps, "part 2: final loss = median over the last K steps")
+      ->transform(cli::integer_in(1, 1000000))->capture_default_str();
+  app.add_option("--reshuffles", f.reshuffles, "part 3: random re-splits of train+test")
+      ->transform(cli::integer_in(0, 100000))->capture_default_str();
   app.add_option("--sizes", f.sizes, "part 3: subsample sizes (split 1000:797)")->capture_default_str();
   app.add_option("--d1-train-size", f.d1_train_size, "part 4: first N training digits (p > N)")->capture_default_str();
-  app.add_option("--d1-alpha", f.d1_alpha, "part 4: eq-13 l2 drift alpha > 0")->capture_default_str();
-  app.add_option("--d1-beta", f.d1_beta, "part 4: eq-13 isotropic noise beta > 0")->capture_default_str();
-  app.add_option("--d1-lr", f.d1_lr, "part 4: learning rate lambda")->capture_default_str();
+  app.add_option("--d1-alpha", f.d1_alpha, "part 4: eq-13 l2 drift alpha > 0")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--d1-beta", f.d1_beta, "part 4: eq-13 isotropic noise beta > 0")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--d1-lr", f.d1_lr, "part 4: learning rate lambda")
+      ->transform(cli::positive_number())->capture_default_str();
   app.add_option("--d1-batch", f.d1_batch, "part 4: batch size B")->capture_default_str();
-  app.add_option("--d1-relaxations", f.d1_relaxations, "part 4: recorded steps, in relaxation times 1/(lambda alpha)")->capture_default_str();
-  app.add_option("--terms-temperature", f.terms_temperature, "part 5: T of the SGD run near theta_tr (B = --batch)")->capture_default_str();
-  app.add_option("--terms-samples", f.terms_samples, "part 5: SGD records")->capture_default_str();
-  app.add_option("--terms-thinning", f.terms_thinning, "part 5: SGD steps per record")->capture_default_str();
-  app.add_option("--terms-burn-in", f.terms_burn_in, "part 5: SGD steps before the first record")->capture_default_str();
+  app.add_option("--d1-relaxations", f.d1_relaxations, "part 4: recorded steps, in relaxation times 1/(lambda alpha)")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--terms-temperature", f.terms_temperature, "part 5: T of the SGD run near theta_tr (B = --batch)")
+      ->transform(cli::positive_number())->capture_default_str();
+  app.add_option("--terms-samples", f.terms_samples, "part 5: SGD records")
+      ->transform(cli::integer_in(4, 100000000))->capture_default_str();
+  app.add_option("--terms-thinning", f.terms_thinning, "part 5: SGD steps per record")
+      ->transform(cli::integer_in(1, 100000000))->capture_default_str();
+  app.add_option("--terms-burn-in", f.terms_burn_in, "part 5: SGD steps before the first record")
+      ->transform(cli::integer_in(0, 100000000))->capture_default_str();
   app.add_option("--terms-k", f.terms_k, "part 5: Hessian eigenvectors (Lanczos) of the predicted covariance")->capture_default_str();
-  app.add_option("--stop-after", f.stop_after, "stop after K computed units (the rest on a rerun)");
+  app.add_option("--stop-after", f.stop_after, "stop after K computed units (the rest on a rerun)")
+      ->transform(cli::positive_integer());
 
   return cli::run("network_experiment", app, argc, argv, [&] {
     procs.require_same_command_line();  // ranks started with other flags: exit 2
@@ -351,7 +348,7 @@ int main(int argc, char** argv) {
     if (cli::trim(f.out).empty()) cli::fail("--out", "expected a directory", f.out);
     std::set<int> selected;
     for (long p : parse_int_list("--parts", f.parts, 1, 5)) selected.insert(static_cast<int>(p));
-    const long stop_after = f.stop_after.empty() ? 0 : cli::parse_count("--stop-after", f.stop_after);
+    const long stop_after = f.stop_after;  // 0: no --stop-after
     const cli::experiment_settings s = build_settings(f);
     const net::digits_split data = net::load_digits(s.data);  // invalid_argument → exit 2
 

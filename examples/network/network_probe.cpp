@@ -30,6 +30,8 @@
 #include "network/network_args.hpp"
 #include "network/workspace.hpp"
 
+namespace cli = shiftcurv_examples::cli;
+
 namespace {
 
 std::string lines_of(const shiftcurv::vector& x) {
@@ -59,20 +61,21 @@ std::vector<std::pair<std::string, std::string>> probe(const Loss& train, const 
 }  // namespace
 
 int main(int argc, char** argv) {
-  shiftcurv::network::keep_freed_work_space();
+  shiftcurv_examples::network::keep_freed_work_space();
   CLI::App app{"Probe the digits MLP loss at the seed's parameters (value, gradient, HVP, D·v, tr D)"};
-  std::string hidden, seed, out, alpha = "0", backend = "cpu", data = shiftcurv::network::default_digits_path();
+  std::uint64_t seed = 0;
+  std::string hidden, out, alpha = "0", backend = "cpu", data = shiftcurv_examples::network::default_digits_path();
   app.add_option("--hidden", hidden, "hidden widths h1,h2,...")->required();
-  app.add_option("--seed", seed, "seed S of θ and v")->required();
+  app.add_option("--seed", seed, "seed S of θ and v")->transform(cli::seed())->required();
   app.add_option("--out", out, "output directory")->required();
   app.add_option("--alpha", alpha, "l2 weight α >= 0 (train loss only)")->capture_default_str();
   app.add_option("--backend", backend, "cpu | cuda")->capture_default_str();
   app.add_option("--data", data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
 
   return cli::run("network_probe", app, argc, argv, [&] {
-    namespace net = shiftcurv::network;
+    namespace net = shiftcurv_examples::network;
     const net::mlp_shape shape = cli::parse_hidden(hidden);
-    const std::uint64_t s = cli::parse_seed("--seed", seed);
+    const std::uint64_t s = seed;
     const double a = cli::parse_number("--alpha", alpha, alpha);
     if (a < 0) cli::fail("--alpha", "must be >= 0", alpha);
     const std::string be = cli::parse_backend(backend);

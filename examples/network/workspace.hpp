@@ -11,7 +11,7 @@
 #include <malloc.h>
 #endif
 
-namespace shiftcurv::network {
+namespace shiftcurv_examples::network {
 
 inline void keep_freed_work_space() {
 #if defined(__GLIBC__)
@@ -20,4 +20,4 @@ inline void keep_freed_work_space() {
 #endif
 }
 
-}  // namespace shiftcurv::network
+}  // namespace shiftcurv_examples::network

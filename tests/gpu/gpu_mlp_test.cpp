@@ -61,9 +61,9 @@
 
 namespace {
 
-using shiftcurv::network::cuda_op;
-using shiftcurv::network::cuda_precision;
-using shiftcurv::network::mlp_cuda;
+using shiftcurv_examples::network::cuda_op;
+using shiftcurv_examples::network::cuda_precision;
+using shiftcurv_examples::network::mlp_cuda;
 using vec = std::vector<double>;
 
 // ---- checks ---------------------------------------------------------------------------------
@@ -517,7 +517,7 @@ void check_arguments(const dataset& d) {
   Eigen::MatrixXd F = Eigen::Map<const Eigen::MatrixXd>(X, d.n0, d.N);
   std::vector<int> fewer(d.y.begin(), d.y.end() - 1);
   check_throws_naming("adapter: N features, N-1 labels",
-                      [&] { shiftcurv::network::mlp_cuda_loss({64, 10}, F, fewer, 1e-3); },
+                      [&] { shiftcurv_examples::network::mlp_cuda_loss({64, 10}, F, fewer, 1e-3); },
                       "mlp_cuda_loss");
 }
 
@@ -580,11 +580,11 @@ void check_reference(const dataset& train) {
 #if SC_HAVE_CPU_BACKEND
 // The one place that depends on how mlp_loss is constructed: the data stays alive beside it.
 struct cpu_backend {
-  shiftcurv::network::labeled_data data;
-  shiftcurv::network::mlp_loss<double> loss;
+  shiftcurv_examples::network::labeled_data data;
+  shiftcurv_examples::network::mlp_loss<double> loss;
   cpu_backend(const std::vector<long>& widths, const dataset& d, double alpha)
       : data{Eigen::Map<const Eigen::MatrixXd>(d.X.data(), d.n0, d.N), d.y},
-        loss(shiftcurv::network::mlp_shape{std::vector<shiftcurv::index>(widths.begin(), widths.end())},
+        loss(shiftcurv_examples::network::mlp_shape{std::vector<shiftcurv::index>(widths.begin(), widths.end())},
              data, alpha) {}
 };
 #endif
@@ -706,7 +706,7 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
     if (f64 && p < 100000) {
       // The Eigen adapter gives the raw interface's numbers.
       Eigen::MatrixXd F = Eigen::Map<const Eigen::MatrixXd>(train.X.data(), train.n0, N);
-      shiftcurv::network::mlp_cuda_loss adapter(std::vector<Eigen::Index>(widths.begin(), widths.end()),
+      shiftcurv_examples::network::mlp_cuda_loss adapter(std::vector<Eigen::Index>(widths.begin(), widths.end()),
                                                 F, train.y, alpha);
       const Eigen::VectorXd eth = Eigen::Map<const Eigen::VectorXd>(th.data(), static_cast<Eigen::Index>(p));
       const Eigen::VectorXd ev = Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(p));

@@ -16,7 +16,7 @@
 #include "shiftcurv/noise/gradient_covariance.hpp"
 
 namespace sc = shiftcurv;
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 
 namespace {
 struct small_net {

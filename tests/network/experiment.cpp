@@ -13,7 +13,7 @@
 #include "shiftcurv/derivatives/derivatives.hpp"
 
 namespace sc = shiftcurv;
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 
 namespace experiment_test {
 

@@ -20,7 +20,7 @@
 #include "support.hpp"
 
 namespace sc = shiftcurv;
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 
 namespace {
 

@@ -16,7 +16,7 @@
 #include "shiftcurv/studies/loss_terms.hpp"
 
 namespace sc = shiftcurv;
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 
 namespace {
 net::labeled_data terms_rows(const net::labeled_data& d, int count, int stride, int offset) {

@@ -1,4 +1,5 @@
-// Host emulation of the cuBLAS subset used by mlp_cuda.cu (column-major, as cuBLAS).
+// Host emulation of the cuBLAS subset used by the CUDA backend (mlp_cuda_engine.cu), column-major
+// as cuBLAS.
 #pragma once
 #include "cuda_runtime.h"
 typedef int cublasStatus_t;

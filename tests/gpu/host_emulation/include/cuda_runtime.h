@@ -1,5 +1,5 @@
-// Host emulation of the CUDA runtime subset used by examples/network/mlp_cuda.cu, for
-// tests/gpu/host_emulation/run.sh (a check of the logic on a machine without a GPU).
+// Host emulation of the CUDA runtime subset used by the CUDA backend (examples/network/
+// mlp_cuda*.cu), for tests/gpu/host_emulation/run.sh (a check of the logic on a machine without a GPU).
 #pragma once
 #include <cmath>
 #include <math.h>
