@@ -29,7 +29,7 @@
 // collects the components' messages.  The weights of the non-failed components sum to 1.
 //
 // Options (gaussian_mixture_options):
-//   minimize             Newton options for θ_k and µ_k (basins/minima.hpp)
+//   minimize             Newton options for θ_k and µ_k (optimize/find_minimum.hpp)
 //   integral             line-integral options for v(µ_k) (default tolerance 1e-12)
 //   reference            the component whose µ has v = 0 (default 0)
 //   refine_train_minima  run find_minimum from each seed (false: the seeds are θ_k)

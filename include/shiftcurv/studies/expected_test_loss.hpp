@@ -25,7 +25,7 @@
 // the numerical parts (minima to ‖∇U‖∞ ≤ 1e-10, line integrals to 1e-12) are far smaller.
 //
 // Options (predict_test_loss_options):
-//   minimize        Newton options for the train and test minima (basins/minima.hpp)
+//   minimize        Newton options for the train and test minima (optimize/find_minimum.hpp)
 //   mixture         options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
 //   merge_distance  minima closer than this (relative to max(1,|θ|)) are the same minimum
 //
