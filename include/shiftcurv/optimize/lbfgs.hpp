@@ -53,7 +53,8 @@ struct minimize_lbfgs_options {
   double gradient_tolerance = 1e-5;  ///< stop when ‖∇U‖₂ ≤ this (absolute; LBFGSpp's epsilon)
   int max_iterations = 1000;         ///< L-BFGS iterations (line searches), over all restarts
   int memory = 10;                   ///< m: correction pairs kept; memory ≈ (2m + 6)·p doubles
-  int max_line_search = 20;          ///< evaluations per line search (LBFGSpp's max_linesearch)
+  int max_line_search = 20;          ///< LBFGSpp's max_linesearch: a line search that makes this
+                                     ///< many (+1) evaluations stops at its last trial point
   int restarts = 2;                  ///< restarts from the best point after a failed line search
 };
 
@@ -139,8 +140,9 @@ minimize_lbfgs_result minimize_lbfgs(std::string_view fn, const Loss& loss, cons
         throw;
       }
       ++best->evaluations;
-      if (!std::isfinite(u) || !g.allFinite()) throw lbfgs_non_finite{};
-      *last_gradient_norm = g.norm();
+      const double gn = g.norm();  // not finite iff g is not (or ‖g‖ overflows: then checked)
+      if (!std::isfinite(u) || (!std::isfinite(gn) && !g.allFinite())) throw lbfgs_non_finite{};
+      *last_gradient_norm = gn;
       if (best->theta.size() == 0 || u < best->value) {
         best->theta = x;
         best->value = u;
