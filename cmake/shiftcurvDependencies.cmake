@@ -8,8 +8,7 @@
 #   Random123       librandom123-dev   random/philox.hpp (counter-based normals)
 #   Spectra 1.0     libspectra-dev     curvature/lanczos.hpp (restarted Lanczos, top-k eigenpairs)
 #   Threads                            dynamics/ (ensembles run on std::thread)
-#   LBFGSpp 0.1     liblbfgspp-dev     examples/network (network_experiment's L-BFGS descents) only:
-#                                      checked when building shiftcurv, not by find_package(shiftcurv)
+#   LBFGSpp 0.1     liblbfgspp-dev     optimize/lbfgs.hpp (L-BFGS, strong-Wolfe line search)
 include_guard(GLOBAL)
 
 macro(shiftcurv_dependency_missing what package)
@@ -58,9 +57,5 @@ if(NOT Threads_FOUND)
   shiftcurv_dependency_missing("a threads library (pthreads)" libc6-dev)
 endif()
 
-# LBFGSpp: only examples/network/network_experiment uses it, so a user's find_package(shiftcurv)
-# does not ask for it.
-if(NOT SHIFTCURV_FINDING_PACKAGE)
-  shiftcurv_header_dependency(LBFGSpp::LBFGSpp SHIFTCURV_LBFGSPP_INCLUDE_DIR LBFGS.h
-                              "LBFGSpp (LBFGS.h), for examples/network" liblbfgspp-dev)
-endif()
+shiftcurv_header_dependency(LBFGSpp::LBFGSpp SHIFTCURV_LBFGSPP_INCLUDE_DIR LBFGS.h
+                            "LBFGSpp (LBFGS.h)" liblbfgspp-dev)

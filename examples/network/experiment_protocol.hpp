@@ -18,11 +18,12 @@
 // Contract (THEORY.md, "Networks and the over-parametrized case", "Curvature along the line"):
 // * SGD: the library's sgd_record (dynamics/sgd.hpp), λ = T·B, with-replacement minibatches
 //   from Philox keyed by (seed, trajectory), ⌈epochs·N/B⌉ steps (rescaled time t = λn).
-// * Descent: L-BFGS (LBFGSpp, memory `memory`, strong-Wolfe line search of Nocedal & Wright)
-//   from the SGD solution, on U_tr → θ_tr and on U_test → θ_test; stops when ‖∇U‖ ≤
-//   gradient_tolerance or after max_iterations; a failed line search (rounding near the
-//   minimum) restarts L-BFGS from the best point, at most twice.  The final ‖∇U‖ is reported;
-//   status success iff it is below the tolerance, else max_iterations / not_converged.
+// * Descent: L-BFGS (shiftcurv::minimize_lbfgs, optimize/lbfgs.hpp: LBFGSpp, memory `memory`,
+//   strong-Wolfe line search of Nocedal & Wright) from the SGD solution, on U_tr → θ_tr and on
+//   U_test → θ_test; stops when ‖∇U‖ ≤ gradient_tolerance or after max_iterations; a failed
+//   line search (rounding near the minimum) restarts L-BFGS from the best point, at most twice.
+//   The final ‖∇U‖ is reported; status success iff it is below the tolerance, else
+//   max_iterations / not_converged (numerical_issue if U or ∇U is not finite).
 // * Line: Θ(r) = θ_tr + r·s/|s|, s = θ_test − θ_tr, sampled at line_points values of r in
 //   [−extent·|s|, (1 + extent)·|s|]; the symmetrized fits, eq 31 and the exact directional
 //   curvature by line_curvature (generalization/line_curvature.hpp, options `fit`).
@@ -42,12 +43,11 @@
 #include <utility>
 #include <vector>
 
-#include <LBFGS.h>
-
 #include <shiftcurv/core/errors.hpp>
 #include <shiftcurv/core/status.hpp>
 #include <shiftcurv/dynamics/sgd.hpp>
 #include <shiftcurv/generalization/line_curvature.hpp>
+#include <shiftcurv/optimize/lbfgs.hpp>
 
 #include "network/library_names.hpp"
 
@@ -156,78 +156,22 @@ struct descent_options {
   int memory = 10;                   ///< L-BFGS memory m
 };
 
-struct descent_result : result_base {
-  vector theta;
-  double value = 0;
-  double gradient_norm = 0;  ///< ‖∇U(theta)‖ at the end
-};
+/// θ (the point of lowest U), U(θ), ‖∇U(θ)‖ and the status of optimize/lbfgs.hpp.
+using descent_result = minimize_lbfgs_result;
 
-/// L-BFGS on `loss` (a functor with operator() and gradient()) from theta0; see the header.
+/// L-BFGS on `loss` (a functor with operator() and gradient()) from theta0; see the header:
+/// the library's minimize_lbfgs with two restarts, messages naming `fn`.
 template <class F>
 descent_result descend(std::string_view fn, const F& loss, const vector& theta0, const descent_options& o = {}) {
   require_finite(fn, "theta", theta0);
   if (!(o.gradient_tolerance > 0)) shiftcurv::detail::throw_domain(fn, "gradient_tolerance must be > 0, got ", o.gradient_tolerance);
   if (o.max_iterations < 1) shiftcurv::detail::throw_invalid(fn, "max_iterations must be >= 1, got ", o.max_iterations);
-  descent_result out;
-  struct objective {
-    const F* f;
-    descent_result* best;
-    long* evals;
-    double operator()(const vector& x, vector& g) {
-      double u;
-      if constexpr (requires { f->value_and_gradient(x, g); }) {
-        u = f->value_and_gradient(x, g);
-      } else {
-        u = (*f)(x);
-        g = f->gradient(x);
-      }
-      ++*evals;
-      if (std::isfinite(u) && (best->theta.size() == 0 || u < best->value)) {
-        best->theta = x;
-        best->value = u;
-        best->gradient_norm = g.norm();
-      }
-      return u;
-    }
-  } obj{&loss, &out, &out.evaluations};
-  vector x = theta0;
-  int used = 0;
-  std::string failure;
-  for (int attempt = 0; attempt < 3 && used < o.max_iterations; ++attempt) {
-    LBFGSpp::LBFGSParam<double> p;
-    p.m = o.memory;
-    p.epsilon = o.gradient_tolerance;
-    p.epsilon_rel = 0;
-    p.max_iterations = o.max_iterations - used;
-    p.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
-    LBFGSpp::LBFGSSolver<double, LBFGSpp::LineSearchNocedalWright> solver(p);
-    double fx = 0;
-    try {
-      used += solver.minimize(obj, x, fx);
-      failure.clear();
-      break;
-    } catch (const std::exception& e) {  // line search failed: restart from the best point
-      failure = e.what();
-      used += 1;
-      x = out.theta;
-      if (out.gradient_norm <= o.gradient_tolerance) break;
-    }
-  }
-  out.iterations = used;
-  if (out.theta.size() == 0) {
-    out.theta = theta0;
-    out.value = std::numeric_limits<double>::quiet_NaN();
-    out.gradient_norm = std::numeric_limits<double>::quiet_NaN();
-    out.status = status::numerical_issue;
-    out.message = shiftcurv::detail::message(fn, "the loss is not finite at the start");
-    return out;
-  }
-  if (out.gradient_norm <= o.gradient_tolerance) return out;
-  out.status = failure.empty() ? status::max_iterations : status::not_converged;
-  out.message = shiftcurv::detail::message(fn, "L-BFGS stopped at |grad U| = ", out.gradient_norm, " > ",
-                                           o.gradient_tolerance,
-                                           failure.empty() ? std::string(" (iteration limit)") : " (" + failure + ")");
-  return out;
+  minimize_lbfgs_options lo;
+  lo.gradient_tolerance = o.gradient_tolerance;
+  lo.max_iterations = o.max_iterations;
+  lo.memory = o.memory;
+  lo.restarts = 2;
+  return shiftcurv::detail::minimize_lbfgs(fn, loss, theta0, lo);
 }
 
 // ---- the protocol of Figures 1–3 -------------------------------------------------------------

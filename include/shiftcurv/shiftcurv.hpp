@@ -58,6 +58,9 @@
 // fokker_planck/
 #include "shiftcurv/fokker_planck/fokker_planck_1d.hpp"
 #include "shiftcurv/fokker_planck/fokker_planck_2d.hpp"
+// optimize/
+#include "shiftcurv/optimize/find_minimum.hpp"
+#include "shiftcurv/optimize/lbfgs.hpp"
 // synthetic/
 #include "shiftcurv/synthetic/closed_forms.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"

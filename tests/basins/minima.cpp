@@ -1,4 +1,5 @@
-// Minima of U (Newton with line search, 1-D scans) and of v (zeros of V) against closed forms.
+// Minima of U (1-D scans) and of v (zeros of V) against closed forms; find_minimum itself is
+// tested in tests/optimize/find_minimum.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -22,13 +23,6 @@ VectorXd vec(std::initializer_list<double> xs) {
   for (double x : xs) v(i++) = x;
   return v;
 }
-struct rosenbrock {  // minimum (1, 1); a curved valley that needs the line search
-  template <class S>
-  S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& x) const {
-    const S a = S(1) - x(0), b = x(1) - x(0) * x(0);
-    return a * a + S(100) * b * b;
-  }
-};
 struct cos3 {  // U = cos 3θ: minima at ±π/3, maximum at 0 inside [−2, 2]
   template <class S>
   S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& x) const {
@@ -41,29 +35,6 @@ struct linear {  // no minimum
   S operator()(const Eigen::Matrix<S, Eigen::Dynamic, 1>& x) const { return x(0); }
 };
 }  // namespace
-
-TEST_CASE("find_minimum: double well, Rosenbrock, and failure as a status") {
-  // Newton converges quadratically: ‖∇U‖∞ ≤ 1e-10 means |θ − θ*| ≲ 1e-10/λ_min(H); the
-  // checks allow 1e-9 (double well, H = 2I) and 1e-8 (Rosenbrock, λ_min ≈ 0.4).
-  const auto dw = sc::find_minimum(sc::double_well{}, vec({0.7, -1.6}));
-  CHECK(dw.ok());
-  CHECK((dw.theta - vec({1.0, -1.0})).norm() < 1e-9);
-  CHECK(std::abs(dw.value + 0.5) < 1e-15);
-  const auto rb = sc::find_minimum(rosenbrock{}, vec({-1.2, 1.0}));
-  CHECK(rb.ok());
-  CHECK((rb.theta - vec({1.0, 1.0})).norm() < 1e-8);
-  CHECK(rb.iterations > 5);  // the line search and Hessian modification were exercised
-  // From a maximum-side seed of the double well the modified Newton step still descends.
-  const auto from_max = sc::find_minimum(sc::double_well{}, vec({0.01, 0.02}));
-  CHECK(from_max.ok());
-  CHECK(std::abs(std::abs(from_max.theta(0)) - 1) < 1e-9);
-  // No minimum: a status, never a throw.
-  sc::find_minimum_options few;
-  few.max_iterations = 20;
-  const auto none = sc::find_minimum(linear{}, vec({0.0}), few);
-  CHECK(!none.ok());
-  CHECK(!none.message.empty());
-}
 
 TEST_CASE("local_minima_1d / local_maxima_1d against closed forms and bisection") {
   const auto mins = sc::local_minima_1d(cos3{}, -2.0, 2.0);

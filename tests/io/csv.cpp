@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "shiftcurv/basins/gaussian_mixture.hpp"
-#include "shiftcurv/basins/minima.hpp"
 #include "shiftcurv/basins/steady_state_1d.hpp"
 #include "shiftcurv/dynamics/langevin_1d.hpp"
 #include "shiftcurv/io/csv.hpp"
 #include "shiftcurv/noise/constant.hpp"
+#include "shiftcurv/optimize/find_minimum.hpp"
 #include "shiftcurv/potential/effective_potential.hpp"
 #include "shiftcurv/studies/expected_test_loss.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"

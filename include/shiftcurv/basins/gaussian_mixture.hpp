@@ -60,7 +60,7 @@
 namespace shiftcurv {
 
 struct gaussian_mixture_options {
-  find_minimum_options minimize{};  ///< Newton options for θ_k and µ_k (basins/minima.hpp)
+  find_minimum_options minimize{};  ///< Newton options for θ_k and µ_k (optimize/find_minimum.hpp)
   line_integral_options integral{.tolerance = 1e-12};  ///< line-integral options for v(µ_k)
   std::size_t reference = 0;        ///< the component whose µ has v = 0
   bool refine_train_minima = true;  ///< run find_minimum from each seed (else seeds are θ_k)

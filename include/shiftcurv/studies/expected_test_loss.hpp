@@ -45,7 +45,7 @@
 namespace shiftcurv {
 
 struct predict_test_loss_options {
-  find_minimum_options minimize{};      ///< Newton options for the train and test minima (basins/minima.hpp)
+  find_minimum_options minimize{};      ///< Newton options for the train and test minima (optimize/find_minimum.hpp)
   gaussian_mixture_options mixture{};   ///< options of gaussian_mixture (its refine_train_minima is ignored: θ_k^tr are minima)
   double merge_distance = 1e-6;  ///< minima closer than this (relative to max(1,|θ|)) are the same minimum
 };
