@@ -74,8 +74,7 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
   for (int it = 0; it < options.max_iterations && !done; ++it) {
     r.iterations = it + 1;
     if (!n.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = message(fn, "grad U + (T/2) div D is not finite at iteration ", it);
+      record_status(r, status::numerical_issue, message(fn, "grad U + (T/2) div D is not finite at iteration ", it));
       break;
     }
     matrix M = hessian_unchecked(loss, th);
@@ -92,8 +91,7 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
       break;
     }
     if (!d.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = message(fn, "singular Jacobian of grad U + (T/2) div D at iteration ", it);
+      record_status(r, status::numerical_issue, message(fn, "singular Jacobian of grad U + (T/2) div D at iteration ", it));
       break;
     }
     // Backtracking on ‖N‖ (Armijo-like sufficient decrease).
@@ -109,8 +107,7 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
     }
     if (!accepted) {
       if (d.norm() <= 1e-8 * (1 + th.norm())) { done = true; break; }  // at rounding level
-      r.status = status::not_converged;
-      r.message = message(fn, "no decrease of |grad U + (T/2) div D| at iteration ", it, ", its norm is ", n0);
+      record_status(r, status::not_converged, message(fn, "no decrease of |grad U + (T/2) div D| at iteration ", it, ", its norm is ", n0));
       break;
     }
     th += t * d;
@@ -119,13 +116,11 @@ minimum_result find_potential_minimum(std::string_view fn, const Loss& loss, con
   }
   r.theta = th;
   if (r.status == status::success && !done) {
-    r.status = status::max_iterations;
-    r.message = message(fn, "no convergence in ", options.max_iterations, " iterations");
+    record_status(r, status::max_iterations, message(fn, "no convergence in ", options.max_iterations, " iterations"));
   }
   r.gradient = potential_gradient_unchecked(fn, loss, noise, th, T);
   if (r.status == status::success && !no_negative_curvature(potential_hessian_at(fn, loss, noise, T, th))) {
-    r.status = status::not_converged;
-    r.message = message(fn, "the zero of V found is not a minimum of v (Hessian of v has a negative eigenvalue)");
+    record_status(r, status::not_converged, message(fn, "the zero of V found is not a minimum of v (Hessian of v has a negative eigenvalue)"));
   }
   if ((th - seed).norm() > 0) {
     const line_integral_result li = line_integral(fn, loss, noise, T, {seed, th}, line_integral_options{});

@@ -151,8 +151,7 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
   for (int it = 0; it < options.max_iterations && !done; ++it) {
     r.iterations = it + 1;
     if (!std::isfinite(x.value) || !x.gradient.allFinite()) {
-      r.status = status::numerical_issue;
-      r.message = message(fn, "U or its gradient is not finite at iteration ", it);
+      record_status(r, status::numerical_issue, message(fn, "U or its gradient is not finite at iteration ", it));
       break;
     }
     const matrix H = hessian_unchecked(loss, x.theta);
@@ -196,9 +195,8 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
     }
     radius = 0.25 * std::min(radius, d.norm());
     if (radius <= 1e-15 * (1 + x.theta.norm())) {
-      r.status = status::not_converged;
-      r.message = message(fn, "the trust region collapsed at iteration ", it, ", |grad| = ",
-                          x.gradient.lpNorm<Eigen::Infinity>());
+      record_status(r, status::not_converged, message(fn, "the trust region collapsed at iteration ", it, ", |grad| = ",
+                          x.gradient.lpNorm<Eigen::Infinity>()));
       break;
     }
   }
@@ -207,13 +205,11 @@ minimum_result find_minimum(std::string_view fn, const Loss& loss, const vector&
   r.gradient = x.gradient;
   r.evaluations = x.evaluations;
   if (r.status == status::success && !done) {
-    r.status = status::max_iterations;
-    r.message = message(fn, "no convergence in ", options.max_iterations, " iterations, |grad| = ",
-                        x.gradient.lpNorm<Eigen::Infinity>());
+    record_status(r, status::max_iterations, message(fn, "no convergence in ", options.max_iterations, " iterations, |grad| = ",
+                        x.gradient.lpNorm<Eigen::Infinity>()));
   }
   if (r.status == status::success && !no_negative_curvature(hessian_unchecked(loss, x.theta))) {
-    r.status = status::not_converged;
-    r.message = message(fn, "the stationary point found is not a minimum (Hessian has a negative eigenvalue)");
+    record_status(r, status::not_converged, message(fn, "the stationary point found is not a minimum (Hessian has a negative eigenvalue)"));
   }
   return r;
 }

@@ -200,20 +200,17 @@ minimize_lbfgs_result minimize_lbfgs(std::string_view fn, const Loss& loss, cons
     out.theta = theta0;
     out.value = std::numeric_limits<double>::quiet_NaN();
     out.gradient_norm = std::numeric_limits<double>::quiet_NaN();
-    out.status = status::numerical_issue;
-    out.message = message(fn, "the loss is not finite at the start");
+    record_status(out, status::numerical_issue, message(fn, "the loss is not finite at the start"));
     return out;
   }
   if (non_finite) {
-    out.status = status::numerical_issue;
-    out.message = message(fn, "U or its gradient is not finite at a trial point after ", used,
-                          " iterations; the best point has |grad U| = ", out.gradient_norm);
+    record_status(out, status::numerical_issue, message(fn, "U or its gradient is not finite at a trial point after ", used,
+                          " iterations; the best point has |grad U| = ", out.gradient_norm));
     return out;
   }
   if (out.gradient_norm <= options.gradient_tolerance) return out;
-  out.status = failure.empty() ? status::max_iterations : status::not_converged;
-  out.message = message(fn, "L-BFGS stopped at |grad U| = ", out.gradient_norm, " > ", options.gradient_tolerance,
-                        failure.empty() ? std::string(" (iteration limit)") : " (" + failure + ")");
+  record_status(out, failure.empty() ? status::max_iterations : status::not_converged, message(fn, "L-BFGS stopped at |grad U| = ", out.gradient_norm, " > ", options.gradient_tolerance,
+                        failure.empty() ? std::string(" (iteration limit)") : " (" + failure + ")"));
   return out;
 }
 
