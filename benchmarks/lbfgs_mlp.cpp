@@ -15,7 +15,7 @@
 
 namespace {
 
-namespace net = shiftcurv::network;
+namespace net = shiftcurv_examples::network;
 constexpr int iterations = 20;
 
 struct fixture {
