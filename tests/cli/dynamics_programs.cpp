@@ -218,7 +218,7 @@ TEST_CASE("langevin_ensemble: a checkpoint of another run, a corrupt one, or one
   // Another format version, another payload version (kind): the file's FNV-1a checksum (its
   // last 8 bytes, over everything before them) recomputed here so that only the version differs.
   auto resealed = [&](std::string body) {
-    std::uint64_t h = 1469598103934665603ULL;
+    std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
     for (unsigned char ch : body) h = (h ^ ch) * 1099511628211ULL;
     body.append(reinterpret_cast<const char*>(&h), 8);
     return body;
@@ -227,11 +227,12 @@ TEST_CASE("langevin_ensemble: a checkpoint of another run, a corrupt one, or one
   REQUIRE(good.compare(0, magic.size(), magic) == 0);
   std::string body = good.substr(0, good.size() - 8);
   std::string v2 = body;
-  v2[magic.size()] = 2;  // the u32 format version (1), little-endian
+  REQUIRE(v2[magic.size()] == 2);  // the u32 format version (2), little-endian
+  v2[magic.size()] = 3;
   { std::ofstream(ckpt, std::ios::binary) << resealed(v2); }
   auto after = harness::run_args("langevin_ensemble", with(small, {"--checkpoint=" + ckpt, "--resume", "--csv=" + csv}), 60);
   CHECK(after.code == 2);
-  CHECK(after.err.find("format version 2") != std::string::npos);
+  CHECK(after.err.find("format version 3") != std::string::npos);
   CHECK(!exists(csv));
   std::string k0 = body;
   const auto kind_at = k0.find("langevin_ensemble/1");
