@@ -6,6 +6,7 @@
 // The driver (network_experiment.cpp) skips units whose key is in the part's last table, so a
 // rerun continues an interrupted one (experiment_resume.hpp).
 //
+// One header per part, parts/<name>.hpp:
 //   part 1  temperature   fig1_line.csv, fig2_temperature.csv   (Figures 1–3)
 //   part 2  fig5          fig5_temperature.csv                  (Figure 5, two stages)
 //   part 3  shift         shift_reshuffle.csv, shift_sample_size.csv
