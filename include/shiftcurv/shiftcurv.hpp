@@ -82,5 +82,6 @@
 #include "shiftcurv/studies/covariance_curvature.hpp"
 #include "shiftcurv/studies/expected_test_loss.hpp"
 #include "shiftcurv/studies/flat_direction_variance.hpp"
+#include "shiftcurv/studies/line_protocol.hpp"
 #include "shiftcurv/studies/loss_terms.hpp"
 // IWYU pragma: end_exports

@@ -1,7 +1,8 @@
-// network_experiment's protocol (examples/network/experiment_protocol.hpp) and SGD's batched
-// minibatch path (dynamics/sgd.hpp + mlp_loss::minibatch_gradient), against independent
-// references: closed forms on a quadratic per-sample loss, the dual-number MLP reference of
-// tests/network_reference.hpp, and the per-sample SGD path.
+// The library's protocol (studies/line_protocol.hpp) on the MLP through network_experiment's
+// timing adapter (examples/network/experiment_protocol.hpp), the example's run_sgd, and SGD's
+// batched minibatch path (dynamics/sgd.hpp + mlp_loss::minibatch_gradient), against independent
+// references: the dual-number MLP reference of tests/network_reference.hpp and the per-sample
+// SGD path.  The protocol itself on closed forms: tests/studies/line_protocol.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -118,65 +119,22 @@ TEST_CASE("SGD: the batched minibatch path gives the per-sample path's trajector
   CHECK_THROWS_AS(U.minibatch_gradient(th, {50}, g), sc::invalid_argument);
 }
 
-TEST_CASE("protocol on a quadratic loss: minima, fits and eq 3 against closed forms") {
-  const quadratic_samples tr = make_quadratic(40, 0.0, 1), te = make_quadratic(30, 0.05, 2);
-  const sc::vector xbar = tr.X.rowwise().mean(), ybar = te.X.rowwise().mean();
-  const sc::vector s = ybar - xbar;
-  const double sCs = s.dot(tr.A * s);
-  const double c_test = te.mean_value(ybar);  // U_test at its minimum
-  net::protocol_options o;
-  o.temperature = 0.01;
-  o.batch_size = 5;
-  o.epochs = 20;
-  // 1e-8: below it a Wolfe line search cannot see the loss decrease (≈ |∇U|²/λ_min ≈ 1e-16
-  // against U ≈ 0.1 and its rounding of 1e-17)
-  o.descent.gradient_tolerance = 1e-8;
-  const auto r = net::run_protocol(tr, te, sc::vector::Constant(3, 2.0), o, 7);
-  INFO(r.train_descent.message, r.test_descent.message);
-  REQUIRE(r.train_descent.ok());
-  REQUIRE(r.test_descent.ok());
-  // endpoints are minima: |∇U| ≤ gtol, so |θ − θ*| ≤ gtol/λ_min(A) = 2e-8
-  CHECK(r.train_descent.gradient_norm <= 1e-8);
-  CHECK(tr.mean_gradient(r.theta_tr).norm() <= 1e-8);
-  CHECK(te.mean_gradient(r.theta_test).norm() <= 1e-8);
-  CHECK((r.theta_tr - xbar).norm() <= 2e-8);
-  CHECK((r.theta_test - ybar).norm() <= 2e-8);
-  CHECK(r.sgd_steps == 160);  // ⌈20·40/5⌉
-  CHECK(r.learning_rate == doctest::Approx(0.05));
-  // the exact shift-curvature (HVP) and the symmetrized fits: a quadratic along the line is fitted
-  // exactly up to the descents' errors δ ≤ 2e-8 in θ, i.e. δ/|s| ≈ 1e-7 relative (|s| ≈ 0.2):
-  // 1e-5 relative
-  CHECK(std::abs(r.shift_norm - s.norm()) <= 4e-8);
-  CHECK(std::abs(r.shift_curvature_hvp - sCs) <= 1e-5 * sCs);
-  CHECK(std::abs(r.line.test_curvature - sCs / s.squaredNorm()) <= 1e-5 * sCs / s.squaredNorm());
-  CHECK(std::abs(r.line.train_curvature - sCs / s.squaredNorm()) <= 1e-5 * sCs / s.squaredNorm());
-  CHECK(r.line.test_residual <= 1e-9);
-  // eq 3 is exact for a quadratic: U_test(θ_tr) = U_test(θ_test) + ½ sᵀCs; the descents leave
-  // |∇U| ≤ 1e-8, i.e. an error ≤ 1e-8·|s| + O(1e-16) in the loss
-  CHECK(std::abs(r.test_at_train_min - (c_test + 0.5 * sCs)) <= 1e-8);
-  CHECK(std::abs(r.eq3_prediction - r.test_at_train_min) <= 1e-8);
-  CHECK(std::abs(r.test_at_test_min - c_test) <= 1e-14);
-  // the line: r = 0 is θ_tr, r = |s| is θ_test
-  REQUIRE(r.r.size() == 49);
-  CHECK(r.r.front() == doctest::Approx(-0.5 * r.shift_norm));
-  CHECK(r.train_loss[12] == doctest::Approx(tr.mean_value(r.theta_tr)).epsilon(1e-12));
-  CHECK(r.test_loss[36] == doctest::Approx(c_test).epsilon(1e-12));
-  CHECK(std::isnan(r.train_accuracy[0]));  // the quadratic has no accuracy()
-}
-
 TEST_CASE("protocol on a tiny MLP: the line's endpoints are minima and sᵀC_test s matches the dual-number Hessian") {
   const net::mlp_shape shape{{64, 3, 10}};
   const net::labeled_data dtr = rows_of(digits().train, 40, 23), dte = rows_of(digits().test, 30, 25);
   const net::mlp_loss<double> tr(shape, dtr, 0.01), te(shape, dte, 0.01);
-  net::protocol_options o;
+  sc::line_protocol_options o;
   o.temperature = 0.02;
   o.batch_size = 8;
   o.epochs = 10;
   o.descent.gradient_tolerance = 1e-7;
   o.descent.max_iterations = 20000;
   net::call_timing timing;
-  const auto r = net::run_protocol(tr, te, net::initial_parameters(shape, 1), o, 1, &timing);
-  CHECK(timing.minibatches == 50);
+  const net::timed_loss<net::mlp_loss<double>> ttr{&tr, &timing}, tte{&te, &timing};
+  static_assert(sc::per_sample_loss<net::timed_loss<net::mlp_loss<double>>>);  // as mlp_loss
+  const auto r = sc::run_protocol(ttr, tte, net::initial_parameters(shape, 1), o, 1);
+  CHECK(timing.minibatches == 50);  // ⌈10·40/8⌉ SGD steps, each one minibatch_gradient
+  CHECK(timing.gradients >= 2);     // the descents' value_and_gradient calls
   CHECK(timing.hvps >= 1);
   REQUIRE(r.train_descent.ok());
   REQUIRE(r.test_descent.ok());
@@ -199,10 +157,8 @@ TEST_CASE("protocol on a tiny MLP: the line's endpoints are minima and sᵀC_tes
   CHECK(r.train_accuracy_at_min <= 1.0);
 }
 
-TEST_CASE("protocol: bad input names the function") {
+TEST_CASE("run_sgd: bad input names the caller") {
   const quadratic_samples q = make_quadratic(10, 0.0, 3);
-  net::protocol_options o;
-  o.temperature = 0;
   auto message_of = [&](auto&& f) {
     try {
       f();
@@ -211,36 +167,13 @@ TEST_CASE("protocol: bad input names the function") {
     }
     return std::string();
   };
-  const sc::vector th = sc::vector::Zero(3);
-  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::domain_error);
-  CHECK(message_of([&] { net::run_protocol(q, q, th, o, 1); }).rfind("shiftcurv::network::run_protocol: ", 0) == 0);
-  o.temperature = -1;
-  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::domain_error);
-  o.temperature = std::nan("");
-  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
-  o.temperature = 0.1;
-  o.batch_size = 0;
-  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
-  o.batch_size = 11;  // > N = 10
-  CHECK_THROWS_AS(net::run_protocol(q, q, th, o, 1), sc::invalid_argument);
-  o.batch_size = 2;
-  CHECK_THROWS_AS(net::run_protocol(q, q, sc::vector::Zero(4), o, 1), sc::invalid_argument);
-  sc::vector x = th;
+  sc::vector x = sc::vector::Zero(3);
   CHECK_THROWS_AS(net::run_sgd("f", q, x, 0.0, 2, 1.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
   CHECK_THROWS_AS(net::run_sgd("f", q, x, -0.1, 2, 1.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
   CHECK_THROWS_AS(net::run_sgd("f", q, x, 0.1, 2, 0.0, 1, 0, [](long, const sc::vector&) {}), sc::domain_error);
+  CHECK_THROWS_AS(net::run_sgd("f", q, x, 0.1, 11, 1.0, 1, 0, [](long, const sc::vector&) {}), sc::invalid_argument);
   CHECK(message_of([&] { net::run_sgd("f", q, x, 0.0, 2, 1.0, 1, 0, [](long, const sc::vector&) {}); })
-            .find("learning rate") != std::string::npos);
-  net::descent_options d;
-  d.gradient_tolerance = 0;
-  CHECK_THROWS_AS(net::descend("g", net::timed_loss<quadratic_samples>{&q, nullptr}, th, d), sc::domain_error);
-  // a descent that cannot reach the tolerance reports it (status, final |∇U|), not a silent number
-  d.gradient_tolerance = 1e-30;
-  d.max_iterations = 5;
-  const auto r = net::descend("g", net::timed_loss<quadratic_samples>{&q, nullptr}, sc::vector::Constant(3, 3.0), d);
-  CHECK_FALSE(r.ok());
-  CHECK(r.gradient_norm == doctest::Approx(q.mean_gradient(r.theta).norm()));
-  CHECK(r.message.find("L-BFGS stopped") != std::string::npos);
+            .rfind("shiftcurv::f: the learning rate", 0) == 0);
 }
 }
 
