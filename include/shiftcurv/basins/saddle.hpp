@@ -83,7 +83,8 @@ struct potential_energy {
   }
 };
 
-inline void check(std::string_view fn, const vector& a, const vector& b, const find_saddle_options& options) {
+template <class = void>
+void check(std::string_view fn, const vector& a, const vector& b, const find_saddle_options& options) {
   if (a.size() < 1) throw_invalid(fn, "the minima must not be empty vectors");
   require_size(fn, "b", b.size(), a.size());
   require_finite(fn, "a", a);
@@ -98,7 +99,8 @@ inline void check(std::string_view fn, const vector& a, const vector& b, const f
 }
 
 /// Re-space the string uniformly in arc length (linear interpolation), ends fixed.
-inline void respace(std::vector<vector>& s) {
+template <class = void>
+void respace(std::vector<vector>& s) {
   const std::size_t n = s.size();
   std::vector<double> L(n, 0.0);
   for (std::size_t i = 1; i < n; ++i) L[i] = L[i - 1] + (s[i] - s[i - 1]).norm();
@@ -118,7 +120,8 @@ inline void respace(std::vector<vector>& s) {
 }
 
 /// The straight string a → b of n images.
-inline std::vector<vector> straight_string(const vector& a, const vector& b, std::size_t n) {
+template <class = void>
+std::vector<vector> straight_string(const vector& a, const vector& b, std::size_t n) {
   std::vector<vector> s(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double t = static_cast<double>(i) / static_cast<double>(n - 1);
@@ -182,7 +185,8 @@ bool relax_string(const Energy& E, double dt, std::vector<vector>& s, std::vecto
 }
 
 /// The highest interior image, by the trapezoidal line integral of the gradient g along s.
-inline std::size_t highest_image(const std::vector<vector>& s, const std::vector<vector>& g) {
+template <class = void>
+std::size_t highest_image(const std::vector<vector>& s, const std::vector<vector>& g) {
   const std::size_t n = s.size();
   std::size_t top = 0;
   double e = 0, emax = -std::numeric_limits<double>::infinity();
@@ -229,7 +233,8 @@ matrix refine_saddle(const Energy& E, vector x, double spacing, const find_saddl
 }
 
 /// The number of negative eigenvalues of the symmetrized H (relative threshold 1e-10).
-inline int count_negative_eigenvalues(const matrix& H) {
+template <class = void>
+int count_negative_eigenvalues(const matrix& H) {
   const matrix S = 0.5 * (H + H.transpose());
   const vector ev = Eigen::SelfAdjointEigenSolver<matrix>(S, Eigen::EigenvaluesOnly).eigenvalues();
   const double scale = std::max(ev.cwiseAbs().maxCoeff(), 1e-300);

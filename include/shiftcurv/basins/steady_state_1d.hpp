@@ -516,7 +516,7 @@ class steady_state_1d {
   // log ρ = −(2/T)(v_raw − v_ref_) − log_z_ref_ (v_ref_ = v(lo) above the T → 0 limit).
   double v_ref_ = 0, log_z_ref_ = 0;
   bool remainder_converged_ = true, quadrature_converged_ = true;
-  std::optional<detail::zero_temperature_limit_1d> limit_;  ///< set where the T → 0 limit is returned
+  std::optional<detail::zero_temperature_limit_1d<>> limit_;  ///< set where the T → 0 limit is returned
   result_base state_;                                       ///< status, message, evaluations
 };
 

@@ -75,7 +75,8 @@ enum class sgd_batch_bound { without_replacement_only, always };
 /// and the fields as `name`.field (e.g. "sgd.learning_rate").  Throws domain_error unless
 /// λ > 0 and α ≥ 0; invalid_argument when λ, α or β is not finite, B < 1, or B > N (without
 /// replacement, or always with sgd_batch_bound::always).
-inline void check_sgd_options(std::string_view fn, const sgd_options& options, index N, std::string_view name = "options",
+template <class = void>
+void check_sgd_options(std::string_view fn, const sgd_options& options, index N, std::string_view name = "options",
                               sgd_batch_bound bound = sgd_batch_bound::without_replacement_only) {
   const std::string prefix = name.empty() ? std::string() : std::string(name) + ".";
   require_positive(fn, prefix + "learning_rate", options.learning_rate);

@@ -55,7 +55,8 @@ struct minimum_result : result_base {
 
 namespace detail {
 
-inline void check_minimize_options(std::string_view fn, const find_minimum_options& options) {
+template <class = void>
+void check_minimize_options(std::string_view fn, const find_minimum_options& options) {
   require_finite(fn, "gradient_tolerance", options.gradient_tolerance);
   require_finite(fn, "step_tolerance", options.step_tolerance);
   if (options.gradient_tolerance < 0 || options.step_tolerance < 0)

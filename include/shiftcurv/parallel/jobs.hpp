@@ -88,7 +88,8 @@ struct error_report {
   void serialize(Archive& ar) { ar(code, what); }
 };
 
-inline error_report capture(const std::exception_ptr& e) {
+template <class = void>
+error_report capture(const std::exception_ptr& e) {
   if (!e) return {};
   try {
     std::rethrow_exception(e);

@@ -141,7 +141,8 @@ matrix gradient_span(std::string_view fn, const F& loss, const vector& theta_sta
 
 /// K random unit directions in the complement of span Q (Philox (seed, 1) normals), mutually
 /// orthogonal while there is room (p×K).
-inline matrix complement_directions(std::uint64_t seed, const matrix& Q, index K) {
+template <class = void>
+matrix complement_directions(std::uint64_t seed, const matrix& Q, index K) {
   const index p = Q.rows(), r = Q.cols();
   matrix U(p, K);
   const philox_stream dir_stream(seed, 1);
@@ -162,7 +163,8 @@ struct run_plan {
 
 /// The run lengths from the options (relaxation time 1/(λα)); tolerance_not_met when the
 /// records are too few for options.batches batches.
-inline run_plan plan_run(std::string_view fn, const flat_direction_variance_options& opt, double la,
+template <class = void>
+run_plan plan_run(std::string_view fn, const flat_direction_variance_options& opt, double la,
                          flat_direction_variance_result& out) {
   run_plan plan;
   plan.burn = opt.burn_in >= 0 ? opt.burn_in : static_cast<index>(std::ceil(opt.burn_in_relaxations / la));
@@ -226,7 +228,8 @@ bool record_sgd(std::string_view fn, const F& loss, const vector& theta_star, co
 
 /// The variances from the batch sums: the complement (per direction), the span, and along U;
 /// each plus the batch-means estimate of the variance of θ̄.
-inline void summarize(const batch_sums& sums, const run_plan& plan, const matrix& Q, flat_direction_variance_result& out) {
+template <class = void>
+void summarize(const batch_sums& sums, const run_plan& plan, const matrix& Q, flat_direction_variance_result& out) {
   const index p = sums.theta.rows(), r = Q.cols(), K = sums.Y.rows(), b = plan.b, L = plan.L;
   const double dn = static_cast<double>(plan.n), dL = static_cast<double>(L), db = static_cast<double>(b);
   const vector mean = sums.theta.rowwise().sum() / dn;
@@ -275,7 +278,8 @@ inline void summarize(const batch_sums& sums, const run_plan& plan, const matrix
 
 /// The quality flags (tolerance_not_met) of a successful measurement: batches shorter than 2
 /// relaxation times, correlated batch means.
-inline void flag_quality(std::string_view fn, const flat_direction_variance_options& opt,
+template <class = void>
+void flag_quality(std::string_view fn, const flat_direction_variance_options& opt,
                          flat_direction_variance_result& out) {
   if (out.status != status::success) return;
   const double batch_steps = static_cast<double>(out.batch_size) * static_cast<double>(opt.thinning);

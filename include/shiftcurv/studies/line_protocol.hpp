@@ -153,7 +153,8 @@ void check_protocol_point(std::string_view fn, std::string_view name, const L& t
   require_dimension(fn, name, test, theta.size());
 }
 
-inline void check_line_options(std::string_view fn, const line_protocol_options& o) {
+template <class = void>
+void check_line_options(std::string_view fn, const line_protocol_options& o) {
   if (o.line_points < 3) throw_invalid(fn, "line_points must be >= 3, got ", o.line_points);
   require_finite(fn, "line_extent", o.line_extent);
   if (!(o.line_extent >= 0)) throw_domain(fn, "line_extent must be >= 0, got ", o.line_extent);
@@ -164,7 +165,8 @@ inline void check_line_options(std::string_view fn, const line_protocol_options&
     throw_invalid(fn, "descent.max_iterations must be >= 1, got ", o.descent.max_iterations);
 }
 
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+template <class = void>
+double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 

@@ -183,7 +183,8 @@ bool record_sgd(std::string_view fn, const Ftr& train, const Fte& test, const ve
 
 /// The measured means from the records: mean test loss (± s.e., autocorrelation, effective
 /// samples by b batch means), mean train loss, θ̄ and b = θ_tr − θ̄.
-inline void summarize_records(const sgd_records& rec, index b, bool track_train_loss, const vector& theta_tr,
+template <class = void>
+void summarize_records(const sgd_records& rec, index b, bool track_train_loss, const vector& theta_tr,
                               test_loss_terms_result& out) {
   const vector& test_series = rec.test_series;
   const index n = test_series.size();
@@ -267,7 +268,8 @@ void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, cons
 }
 
 /// The quality flags of the measured mean test loss (tolerance_not_met).
-inline void flag_quality(std::string_view fn, const test_loss_terms_options& opt, test_loss_terms_result& out) {
+template <class = void>
+void flag_quality(std::string_view fn, const test_loss_terms_options& opt, test_loss_terms_result& out) {
   if (out.effective_samples < opt.min_effective_samples)
     record_status(out, status::tolerance_not_met,
                   detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",

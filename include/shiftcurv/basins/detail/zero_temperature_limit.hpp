@@ -35,6 +35,7 @@ struct zero_temperature_pieces {
   double rounding_floor;                   ///< relative rounding error of the exponents −(2/T)v
 };
 
+template <class = void>  // a template: compiled only where steady_state_1d uses it (core/types.hpp)
 class zero_temperature_limit_1d {
  public:
   /// One basin's share of the mass.
