@@ -119,20 +119,20 @@ namespace detail::line_curvature_impl {
 
 template <class TrainLoss, class TestLoss>
 void check_input(std::string_view fn, const TrainLoss& train_loss, const TestLoss& test_loss,
-                 const vector& theta_train, const vector& theta_test, const line_curvature_options& o) {
+                 const vector& theta_train, const vector& theta_test, const line_curvature_options& options) {
   if (theta_train.size() < 1) throw_invalid(fn, "theta_train is empty");
   require_size(fn, "theta_test", theta_test.size(), theta_train.size());
   require_finite(fn, "theta_train", theta_train);
   require_finite(fn, "theta_test", theta_test);
   require_dimension(fn, "theta_train", train_loss, theta_train.size());
   require_dimension(fn, "theta_test", test_loss, theta_test.size());
-  if (o.samples < 3) throw_invalid(fn, "options.samples must be >= 3, got ", o.samples);
-  if (o.max_order < 2 || o.max_order > 8)
-    throw_invalid(fn, "options.max_order must be in 2..8, got ", o.max_order);
-  require_positive(fn, "options.window", o.window);
-  require_finite(fn, "options.zero_tolerance", o.zero_tolerance);
-  if (!(o.zero_tolerance >= 0 && o.zero_tolerance < 1))
-    throw_domain(fn, "options.zero_tolerance must be in [0, 1), got ", o.zero_tolerance);
+  if (options.samples < 3) throw_invalid(fn, "options.samples must be >= 3, got ", options.samples);
+  if (options.max_order < 2 || options.max_order > 8)
+    throw_invalid(fn, "options.max_order must be in 2..8, got ", options.max_order);
+  require_positive(fn, "options.window", options.window);
+  require_finite(fn, "options.zero_tolerance", options.zero_tolerance);
+  if (!(options.zero_tolerance >= 0 && options.zero_tolerance < 1))
+    throw_domain(fn, "options.zero_tolerance must be in [0, 1), got ", options.zero_tolerance);
   if (!((theta_test - theta_train).norm() > 0))
     throw_invalid(fn, "theta_train and theta_test coincide: the line is undefined");
 }

@@ -53,8 +53,8 @@ namespace detail {
 /// Eq 12 for callers that name themselves `fn`.  A template of nothing (see core/types.hpp).
 template <class = void>
 project_shift_result project_shift(std::string_view fn, const vector& shift, const matrix& G,
-                                      const project_shift_options& opt) {
-  const double rank_tolerance = opt.rank_tolerance;
+                                      const project_shift_options& options) {
+  const double rank_tolerance = options.rank_tolerance;
   if (shift.size() < 1) throw_invalid(fn, "shift is empty, need dimension p >= 1");
   if (G.rows() < 1) throw_invalid(fn, "test_sample_gradients has no rows, need N >= 1 samples");
   require_size(fn, "the columns of test_sample_gradients", G.cols(), shift.size());

@@ -164,15 +164,15 @@ class job_run {
   using clock = std::chrono::steady_clock;
   static constexpr const char* fn = "run_jobs";
 
-  job_run(const Comm& comm, index n, const run_jobs_options& o, clock::time_point start)
+  job_run(const Comm& comm, index n, const run_jobs_options& options, clock::time_point start)
       : comm_(comm),
-        o_(o),
+        o_(options),
         n_(n),
         start_(start),
         root_(comm.rank() == 0),
-        threads_(o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency())),
+        threads_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
         results_(root_ ? static_cast<std::size_t>(n) : 0),
-        target_(o.checkpoint.empty() ? 1.0 : std::clamp(o.checkpoint_every / 4, 0.1, 10.0)),
+        target_(options.checkpoint.empty() ? 1.0 : std::clamp(options.checkpoint_every / 4, 0.1, 10.0)),
         min_round_(static_cast<index>(comm.size()) * static_cast<index>(threads_)),
         round_(min_round_) {}
 
@@ -393,13 +393,13 @@ class job_run {
 /// Runs jobs 0..n−1 over the processes of `comm` (see the header comment).  Process 0 returns
 /// the n results in job order, the others an empty vector.
 template <class Comm, class Job>
-std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const run_jobs_options& o = {}) {
+std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const run_jobs_options& options = {}) {
   constexpr const char* fn = "run_jobs";
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   if (n < 0) detail::throw_invalid(fn, "the number of jobs must be >= 0, got ", n);
-  require_same_on_all_processes(comm, fn, "options", o.kind + "\n" + o.config + "\njobs=" + std::to_string(n) + "\n");
-  detail::job_run<Comm> run(comm, n, o, start);
+  require_same_on_all_processes(comm, fn, "options", options.kind + "\n" + options.config + "\njobs=" + std::to_string(n) + "\n");
+  detail::job_run<Comm> run(comm, n, options, start);
   const std::vector<index> todo = run.restore_checkpoint();
   for (std::size_t pos = 0; pos < todo.size();) {
     const auto round_start = clock::now();

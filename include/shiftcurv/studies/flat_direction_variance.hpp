@@ -96,7 +96,7 @@ namespace detail::flat_direction_variance_impl {
 /// The argument checks of flat_direction_variance (see its header comment for what throws).
 template <class F>
 void validate(std::string_view fn, const F& loss, const vector& theta_star, const sgd_options& sgd,
-              const flat_direction_variance_options& opt) {
+              const flat_direction_variance_options& options) {
   detail::check_sample_point(fn, loss, theta_star);
   const index p = theta_star.size();
   const index N = detail::checked_num_samples(fn, loss);
@@ -107,14 +107,14 @@ void validate(std::string_view fn, const F& loss, const vector& theta_star, cons
   if (!(la < 2)) detail::throw_domain(fn, "learning_rate*alpha must be < 2 (else SGD diverges), got ", la);
   if (p <= N)
     detail::throw_invalid(fn, "needs p > N (over-parametrized), got p = ", p, " parameters and N = ", N, " samples");
-  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
-  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
-  if (opt.directions < 0) detail::throw_invalid(fn, "options.directions must be >= 0, got ", opt.directions);
-  if (opt.steps < 0) detail::throw_invalid(fn, "options.steps must be >= 0, got ", opt.steps);
-  require_finite(fn, "options.rank_tolerance", opt.rank_tolerance);
-  if (!(opt.rank_tolerance >= 0 && opt.rank_tolerance < 1))
-    detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", opt.rank_tolerance);
-  if (!(opt.sample_relaxations > 0) || !(opt.burn_in_relaxations >= 0))
+  if (options.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", options.thinning);
+  if (options.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", options.batches);
+  if (options.directions < 0) detail::throw_invalid(fn, "options.directions must be >= 0, got ", options.directions);
+  if (options.steps < 0) detail::throw_invalid(fn, "options.steps must be >= 0, got ", options.steps);
+  require_finite(fn, "options.rank_tolerance", options.rank_tolerance);
+  if (!(options.rank_tolerance >= 0 && options.rank_tolerance < 1))
+    detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", options.rank_tolerance);
+  if (!(options.sample_relaxations > 0) || !(options.burn_in_relaxations >= 0))
     detail::throw_invalid(fn, "options.sample_relaxations must be > 0 and burn_in_relaxations >= 0");
 }
 
@@ -164,18 +164,18 @@ struct run_plan {
 /// The run lengths from the options (relaxation time 1/(λα)); tolerance_not_met when the
 /// records are too few for options.batches batches.
 template <class = void>
-run_plan plan_run(std::string_view fn, const flat_direction_variance_options& opt, double la,
+run_plan plan_run(std::string_view fn, const flat_direction_variance_options& options, double la,
                          flat_direction_variance_result& out) {
   run_plan plan;
-  plan.burn = opt.burn_in >= 0 ? opt.burn_in : static_cast<index>(std::ceil(opt.burn_in_relaxations / la));
-  const index steps = opt.steps > 0 ? opt.steps : static_cast<index>(std::ceil(opt.sample_relaxations / la));
-  index b = opt.batches;
-  index n = steps / opt.thinning;
+  plan.burn = options.burn_in >= 0 ? options.burn_in : static_cast<index>(std::ceil(options.burn_in_relaxations / la));
+  const index steps = options.steps > 0 ? options.steps : static_cast<index>(std::ceil(options.sample_relaxations / la));
+  index b = options.batches;
+  index n = steps / options.thinning;
   if (n < 2 * b) {
     b = std::max<index>(2, n / 2);
     if (out.status == status::success)
       record_status(out, status::tolerance_not_met,
-                    detail::message(fn, "only ", n, " records for ", opt.batches, " batches: using ", b,
+                    detail::message(fn, "only ", n, " records for ", options.batches, " batches: using ", b,
                                     " batches; lengthen options.steps"));
   }
   if (n < 4) detail::throw_invalid(fn, "options.steps / options.thinning gives ", n, " records, need at least 4");
@@ -196,7 +196,7 @@ struct batch_sums {
 /// status numerical_issue, burn_in/steps what ran) when an iterate became non-finite.
 template <class F>
 bool record_sgd(std::string_view fn, const F& loss, const vector& theta_star, const sgd_options& sgd,
-                const flat_direction_variance_options& opt, const run_plan& plan, const matrix& Q, const matrix& U,
+                const flat_direction_variance_options& options, const run_plan& plan, const matrix& Q, const matrix& U,
                 flat_direction_variance_result& out, batch_sums& sums) {
   const index p = theta_star.size(), r = Q.cols(), K = U.cols();
   sums.theta = matrix::Zero(p, plan.b);
@@ -214,7 +214,7 @@ bool record_sgd(std::string_view fn, const F& loss, const vector& theta_star, co
     if (K > 0) sums.Y.col(t) = U.transpose() * theta;
   };
   const sgd_record_options ro{
-      .burn_in = plan.burn, .records = plan.n, .thinning = opt.thinning, .seed = opt.seed, .trajectory = 0};
+      .burn_in = plan.burn, .records = plan.n, .thinning = options.thinning, .seed = options.seed, .trajectory = 0};
   const sgd_record_result rec = detail::run_sgd_record(fn, loss, theta_star, sgd, ro, on_record);
   out.burn_in = rec.burn_in;
   out.steps = rec.steps;
@@ -279,18 +279,18 @@ void summarize(const batch_sums& sums, const run_plan& plan, const matrix& Q, fl
 /// The quality flags (tolerance_not_met) of a successful measurement: batches shorter than 2
 /// relaxation times, correlated batch means.
 template <class = void>
-void flag_quality(std::string_view fn, const flat_direction_variance_options& opt,
+void flag_quality(std::string_view fn, const flat_direction_variance_options& options,
                          flat_direction_variance_result& out) {
   if (out.status != status::success) return;
-  const double batch_steps = static_cast<double>(out.batch_size) * static_cast<double>(opt.thinning);
+  const double batch_steps = static_cast<double>(out.batch_size) * static_cast<double>(options.thinning);
   if (batch_steps < 2 * out.relaxation_steps)
     record_status(out, status::tolerance_not_met,
                   detail::message(fn, "a batch spans ", batch_steps, " steps, under 2 relaxation times 1/(lambda*alpha) = ",
                                   2 * out.relaxation_steps, ": the standard error is too small; lengthen options.steps"));
-  else if (out.batch_autocorrelation > opt.max_batch_autocorrelation)
+  else if (out.batch_autocorrelation > options.max_batch_autocorrelation)
     record_status(out, status::tolerance_not_met,
                   detail::message(fn, "the batch means are correlated (lag-1 ", out.batch_autocorrelation, " > ",
-                                  opt.max_batch_autocorrelation, "): the standard error is too small"));
+                                  options.max_batch_autocorrelation, "): the standard error is too small"));
 }
 
 }  // namespace detail::flat_direction_variance_impl
@@ -318,10 +318,10 @@ void flag_quality(std::string_view fn, const flat_direction_variance_options& op
 template <class F>
   requires per_sample_loss<F>
 flat_direction_variance_result flat_direction_variance(const F& loss, const vector& theta_star, const sgd_options& sgd,
-                                                       const flat_direction_variance_options& opt = {}) {
+                                                       const flat_direction_variance_options& options = {}) {
   constexpr std::string_view fn = "flat_direction_variance";
   using namespace detail::flat_direction_variance_impl;
-  validate(fn, loss, theta_star, sgd, opt);
+  validate(fn, loss, theta_star, sgd, options);
 
   flat_direction_variance_result out;
   const double T = sgd.temperature(), la = sgd.learning_rate * sgd.alpha;
@@ -332,20 +332,20 @@ flat_direction_variance_result flat_direction_variance(const F& loss, const vect
   out.parameters = theta_star.size();
   out.samples = detail::checked_num_samples(fn, loss);
 
-  const matrix Q = gradient_span(fn, loss, theta_star, opt.rank_tolerance, out);
-  const matrix U = complement_directions(opt.seed, Q, opt.directions);
-  const run_plan plan = plan_run(fn, opt, la, out);
+  const matrix Q = gradient_span(fn, loss, theta_star, options.rank_tolerance, out);
+  const matrix U = complement_directions(options.seed, Q, options.directions);
+  const run_plan plan = plan_run(fn, options, la, out);
   out.batches = plan.b;
   out.batch_size = plan.L;
 
   batch_sums sums;
-  if (!record_sgd(fn, loss, theta_star, sgd, opt, plan, Q, U, out, sums)) return out;
+  if (!record_sgd(fn, loss, theta_star, sgd, options, plan, Q, U, out, sums)) return out;
   summarize(sums, plan, Q, out);
   if (!std::isfinite(out.variance)) {
     record_status(out, status::numerical_issue, detail::message(fn, "the measured variance is not finite"));
     return out;
   }
-  flag_quality(fn, opt, out);
+  flag_quality(fn, options, out);
   return out;
 }
 

@@ -131,9 +131,9 @@ auto protocol_functor(const L& loss) {
 /// routes), else the batched functor.
 template <class L>
 minimize_lbfgs_result protocol_descent(std::string_view fn, const L& loss, const vector& theta0,
-                                       const minimize_lbfgs_options& o) {
-  if constexpr (per_sample_loss<L>) return detail::minimize_lbfgs(fn, loss, theta0, o);
-  else return detail::minimize_lbfgs(fn, batched_mean_loss<L>{&loss}, theta0, o);
+                                       const minimize_lbfgs_options& options) {
+  if constexpr (per_sample_loss<L>) return detail::minimize_lbfgs(fn, loss, theta0, options);
+  else return detail::minimize_lbfgs(fn, batched_mean_loss<L>{&loss}, theta0, options);
 }
 
 template <class L>
@@ -154,15 +154,15 @@ void check_protocol_point(std::string_view fn, std::string_view name, const L& t
 }
 
 template <class = void>
-void check_line_options(std::string_view fn, const line_protocol_options& o) {
-  if (o.line_points < 3) throw_invalid(fn, "line_points must be >= 3, got ", o.line_points);
-  require_finite(fn, "line_extent", o.line_extent);
-  if (!(o.line_extent >= 0)) throw_domain(fn, "line_extent must be >= 0, got ", o.line_extent);
-  require_finite(fn, "descent.gradient_tolerance", o.descent.gradient_tolerance);
-  if (!(o.descent.gradient_tolerance > 0))
-    throw_domain(fn, "descent.gradient_tolerance must be > 0, got ", o.descent.gradient_tolerance);
-  if (o.descent.max_iterations < 1)
-    throw_invalid(fn, "descent.max_iterations must be >= 1, got ", o.descent.max_iterations);
+void check_line_options(std::string_view fn, const line_protocol_options& options) {
+  if (options.line_points < 3) throw_invalid(fn, "line_points must be >= 3, got ", options.line_points);
+  require_finite(fn, "line_extent", options.line_extent);
+  if (!(options.line_extent >= 0)) throw_domain(fn, "line_extent must be >= 0, got ", options.line_extent);
+  require_finite(fn, "descent.gradient_tolerance", options.descent.gradient_tolerance);
+  if (!(options.descent.gradient_tolerance > 0))
+    throw_domain(fn, "descent.gradient_tolerance must be > 0, got ", options.descent.gradient_tolerance);
+  if (options.descent.max_iterations < 1)
+    throw_invalid(fn, "descent.max_iterations must be >= 1, got ", options.descent.max_iterations);
 }
 
 template <class = void>
@@ -173,7 +173,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 /// line_protocol on checked arguments.
 template <class L>
 line_protocol_result run_line_protocol(std::string_view fn, const L& train, const L& test, const vector& theta_sgd,
-                                       const line_protocol_options& o) {
+                                       const line_protocol_options& options) {
   using clock = std::chrono::steady_clock;
   const auto tr = detail::protocol_functor(train);
   const auto te = detail::protocol_functor(test);
@@ -183,8 +183,8 @@ line_protocol_result run_line_protocol(std::string_view fn, const L& train, cons
   r.sgd_test_loss = te(theta_sgd);
   auto t0 = clock::now();
   const std::string train_fn = std::string(fn) + " (train descent)", test_fn = std::string(fn) + " (test descent)";
-  r.train_descent = detail::protocol_descent(train_fn, train, theta_sgd, o.descent);
-  r.test_descent = detail::protocol_descent(test_fn, test, theta_sgd, o.descent);
+  r.train_descent = detail::protocol_descent(train_fn, train, theta_sgd, options.descent);
+  r.test_descent = detail::protocol_descent(test_fn, test, theta_sgd, options.descent);
   r.seconds_descent = detail::seconds_since(t0);
   record_status(r, r.train_descent.status, r.train_descent.message);
   record_status(r, r.test_descent.status, r.test_descent.message);
@@ -199,13 +199,13 @@ line_protocol_result run_line_protocol(std::string_view fn, const L& train, cons
   r.train_accuracy_at_min = detail::accuracy_or_nan(train, r.theta_tr);
   r.test_accuracy_at_train_min = detail::accuracy_or_nan(test, r.theta_tr);
   if (r.shift_norm > 0) {
-    r.line = line_curvature(tr, te, r.theta_tr, r.theta_test, o.fit);
+    r.line = line_curvature(tr, te, r.theta_tr, r.theta_test, options.fit);
     r.shift_curvature_hvp = r.line.directional_curvature * r.shift_norm * r.shift_norm;
     r.shift_curvature_fit = r.line.test_curvature * r.shift_norm * r.shift_norm;
     const vector u = s / r.shift_norm;
-    const double lo = -o.line_extent * r.shift_norm, hi = (1 + o.line_extent) * r.shift_norm;
-    for (int k = 0; k < o.line_points; ++k) {
-      const double x = lo + (hi - lo) * k / (o.line_points - 1);
+    const double lo = -options.line_extent * r.shift_norm, hi = (1 + options.line_extent) * r.shift_norm;
+    for (int k = 0; k < options.line_points; ++k) {
+      const double x = lo + (hi - lo) * k / (options.line_points - 1);
       const vector th = r.theta_tr + x * u;
       r.r.push_back(x);
       r.train_loss.push_back(tr(th));

@@ -130,7 +130,7 @@ struct shifted_operator {
 /// The argument checks of test_loss_terms (see its header comment for what throws).
 template <class Ftr, class Fte>
 void validate(std::string_view fn, const Ftr& train, const Fte& test, const vector& theta_tr, const vector& theta_test,
-              const sgd_options& sgd, const test_loss_terms_options& opt) {
+              const sgd_options& sgd, const test_loss_terms_options& options) {
   detail::check_sample_point(fn, train, theta_tr);
   require_size(fn, "theta_test", theta_test.size(), theta_tr.size());
   require_finite(fn, "theta_test", theta_test);
@@ -138,11 +138,11 @@ void validate(std::string_view fn, const Ftr& train, const Fte& test, const vect
   const index Ntr = detail::checked_num_samples(fn, train);
   (void)detail::checked_num_samples(fn, test);
   check_sgd_options(fn, sgd, Ntr, "sgd", sgd_batch_bound::always);
-  if (opt.samples < 4) detail::throw_invalid(fn, "options.samples must be >= 4, got ", opt.samples);
-  if (opt.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", opt.thinning);
-  if (opt.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", opt.batches);
-  if (opt.burn_in < 0) detail::throw_invalid(fn, "options.burn_in must be >= 0, got ", opt.burn_in);
-  if (opt.k < 1) detail::throw_invalid(fn, "options.k must be >= 1, got ", opt.k);
+  if (options.samples < 4) detail::throw_invalid(fn, "options.samples must be >= 4, got ", options.samples);
+  if (options.thinning < 1) detail::throw_invalid(fn, "options.thinning must be >= 1, got ", options.thinning);
+  if (options.batches < 2) detail::throw_invalid(fn, "options.batches must be >= 2, got ", options.batches);
+  if (options.burn_in < 0) detail::throw_invalid(fn, "options.burn_in must be >= 0, got ", options.burn_in);
+  if (options.k < 1) detail::throw_invalid(fn, "options.k must be >= 1, got ", options.k);
 }
 
 /// The SGD records of part (1): the iterates (p×n) and U_test, U_tr at each.
@@ -155,18 +155,18 @@ struct sgd_records {
 /// counts what ran) when an iterate or a loss value is non-finite.
 template <class Ftr, class Fte>
 bool record_sgd(std::string_view fn, const Ftr& train, const Fte& test, const vector& theta_tr, const sgd_options& sgd,
-                const test_loss_terms_options& opt, test_loss_terms_result& out, sgd_records& rec) {
-  const index n = opt.samples;
+                const test_loss_terms_options& options, test_loss_terms_result& out, sgd_records& rec) {
+  const index n = options.samples;
   rec.iterates.resize(theta_tr.size(), n);
   rec.test_series.resize(n);
   rec.train_series.resize(n);
   auto on_record = [&](index t, const vector& theta) {
     rec.iterates.col(t) = theta;
     rec.test_series(t) = mean_loss(test, theta);
-    rec.train_series(t) = opt.track_train_loss ? mean_loss(train, theta) : 0.0;
+    rec.train_series(t) = options.track_train_loss ? mean_loss(train, theta) : 0.0;
     return std::isfinite(rec.test_series(t)) && std::isfinite(rec.train_series(t));
   };
-  const sgd_record_options ro{.burn_in = opt.burn_in, .records = n, .thinning = opt.thinning, .seed = opt.seed, .trajectory = 0};
+  const sgd_record_options ro{.burn_in = options.burn_in, .records = n, .thinning = options.thinning, .seed = options.seed, .trajectory = 0};
   const sgd_record_result r = detail::run_sgd_record(fn, train, theta_tr, sgd, ro, on_record);
   out.burn_in = r.burn_in;
   out.steps = r.steps;
@@ -236,7 +236,7 @@ void project_shift_on_test_gradients(std::string_view fn, const Fte& test, const
 /// eq 4's predicted terms.
 template <class Ftr, class COp>
 void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, const sgd_options& sgd,
-             const test_loss_terms_options& opt, const COp& C, test_loss_terms_result& out) {
+             const test_loss_terms_options& options, const COp& C, test_loss_terms_result& out) {
   const index p = theta_tr.size();
   const double T = out.temperature;
   const hessian_operator<const Ftr&> H0(train, theta_tr);
@@ -244,8 +244,8 @@ void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, cons
   const diffusion_operator<const gradient_covariance<const Ftr&>&> D0(noise, theta_tr);
   const shifted_operator<hessian_operator<const Ftr&>> H{&H0, sgd.alpha};
   const shifted_operator<diffusion_operator<const gradient_covariance<const Ftr&>&>> D{&D0, sgd.beta * sgd.beta};
-  out.k = std::min(opt.k, p);
-  out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = opt.eigen});
+  out.k = std::min(options.k, p);
+  out.predicted_covariance = lyapunov_covariance(H, D, T, {.k = out.k, .eigen = options.eigen});
   out.train_operator_applications = out.predicted_covariance.operator_applications;
   record_status(out, out.predicted_covariance.status, out.predicted_covariance.message);
   const auto& sig = out.predicted_covariance;
@@ -253,7 +253,7 @@ void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, cons
   out.predicted_bias = vector::Zero(p);
   if (!is_failure(sig.status) && sig.basis.cols() > 0) {
     cov_pred = sig.trace_with(C);
-    if (opt.predict_bias) {
+    if (options.predict_bias) {
       out.divergence = noise.divergence(theta_tr);
       if (!out.divergence.allFinite()) {
         record_status(out, status::numerical_issue, detail::message(fn, "the divergence of D is not finite"));
@@ -269,15 +269,15 @@ void predict(std::string_view fn, const Ftr& train, const vector& theta_tr, cons
 
 /// The quality flags of the measured mean test loss (tolerance_not_met).
 template <class = void>
-void flag_quality(std::string_view fn, const test_loss_terms_options& opt, test_loss_terms_result& out) {
-  if (out.effective_samples < opt.min_effective_samples)
+void flag_quality(std::string_view fn, const test_loss_terms_options& options, test_loss_terms_result& out) {
+  if (out.effective_samples < options.min_effective_samples)
     record_status(out, status::tolerance_not_met,
                   detail::message(fn, "the mean test loss rests on ", out.effective_samples, " effective samples (< ",
-                                  opt.min_effective_samples, "): lengthen samples or thinning"));
-  else if (out.mean_test_loss_autocorrelation > opt.max_batch_autocorrelation)
+                                  options.min_effective_samples, "): lengthen samples or thinning"));
+  else if (out.mean_test_loss_autocorrelation > options.max_batch_autocorrelation)
     record_status(out, status::tolerance_not_met,
                   detail::message(fn, "the batch means of the test loss are correlated (lag-1 ",
-                                  out.mean_test_loss_autocorrelation, " > ", opt.max_batch_autocorrelation,
+                                  out.mean_test_loss_autocorrelation, " > ", options.max_batch_autocorrelation,
                                   "): its standard error is too small; lengthen thinning"));
 }
 
@@ -318,10 +318,10 @@ template <class Ftr, class Fte>
   requires per_sample_loss<Ftr> && per_sample_loss<Fte>
 test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const vector& theta_tr,
                                        const vector& theta_test, const sgd_options& sgd,
-                                       const test_loss_terms_options& opt = {}) {
+                                       const test_loss_terms_options& options = {}) {
   constexpr std::string_view fn = "test_loss_terms";
   using namespace detail::test_loss_terms_impl;
-  validate(fn, train, test, theta_tr, theta_test, sgd, opt);
+  validate(fn, train, test, theta_tr, theta_test, sgd, options);
 
   test_loss_terms_result out;
   out.temperature = sgd.temperature();
@@ -334,10 +334,10 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
 
   // (1) SGD from θ_tr and the measured means.
   sgd_records rec;
-  if (!record_sgd(fn, train, test, theta_tr, sgd, opt, out, rec)) return out;
-  const index n = opt.samples;
-  const index b = n < 2 * opt.batches ? std::max<index>(2, n / 2) : opt.batches;
-  summarize_records(rec, b, opt.track_train_loss, theta_tr, out);
+  if (!record_sgd(fn, train, test, theta_tr, sgd, options, out, rec)) return out;
+  const index n = options.samples;
+  const index b = n < 2 * options.batches ? std::max<index>(2, n / 2) : options.batches;
+  summarize_records(rec, b, options.track_train_loss, theta_tr, out);
 
   // C_test at θ_test (HVPs): the measured terms.
   const hessian_operator<const Fte&> C(test, theta_test);
@@ -348,12 +348,12 @@ test_loss_terms_result test_loss_terms(const Ftr& train, const Fte& test, const 
   out.shift_curvature = 0.5 * out.shift.dot(Cs);
   out.measured = eq4_terms(C, out, out.measured_bias, out.measured_covariance_curvature.value);
 
-  project_shift_on_test_gradients(fn, test, theta_tr, C, opt.shift, out);
-  predict(fn, train, theta_tr, sgd, opt, C, out);  // (2)
+  project_shift_on_test_gradients(fn, test, theta_tr, C, options.shift, out);
+  predict(fn, train, theta_tr, sgd, options, C, out);  // (2)
   out.test_hvps = C.applications();
 
-  flag_quality(fn, opt, out);
-  if (opt.keep_iterates) out.iterates = std::move(rec.iterates);
+  flag_quality(fn, options, out);
+  if (options.keep_iterates) out.iterates = std::move(rec.iterates);
   const std::string head = detail::message(fn, "");
   if (!out.message.empty() && out.message.rfind(head, 0) != 0) out.message = head + out.message;
   return out;

@@ -222,15 +222,15 @@ double fp_step(System& sys, fp_scheme scheme, double dt, const vector& m, vector
 constexpr int fp_order(fp_scheme s) { return s == fp_scheme::backward_euler ? 1 : 2; }
 
 /// The options of fp_evolve, checked (naming the public function `fn`).
-inline void fp_check_evolve_options(std::string_view fn, double duration, const fp_evolve_options& opt) {
+inline void fp_check_evolve_options(std::string_view fn, double duration, const fp_evolve_options& options) {
   require_finite(fn, "duration", duration);
   if (duration < 0) throw_domain(fn, "duration must be >= 0, got ", duration);
-  require_finite(fn, "options.dt", opt.dt);
-  if (opt.dt < 0) throw_domain(fn, "options.dt must be >= 0 (0: adaptive), got ", opt.dt);
-  if (opt.dt == 0) require_positive(fn, "options.tolerance", opt.tolerance);
-  require_finite(fn, "options.initial_dt", opt.initial_dt);
-  if (opt.initial_dt < 0) throw_domain(fn, "options.initial_dt must be >= 0, got ", opt.initial_dt);
-  if (opt.max_steps < 1) throw_invalid(fn, "options.max_steps must be >= 1, got ", opt.max_steps);
+  require_finite(fn, "options.dt", options.dt);
+  if (options.dt < 0) throw_domain(fn, "options.dt must be >= 0 (0: adaptive), got ", options.dt);
+  if (options.dt == 0) require_positive(fn, "options.tolerance", options.tolerance);
+  require_finite(fn, "options.initial_dt", options.initial_dt);
+  if (options.initial_dt < 0) throw_domain(fn, "options.initial_dt must be >= 0, got ", options.initial_dt);
+  if (options.max_steps < 1) throw_invalid(fn, "options.max_steps must be >= 1, got ", options.max_steps);
 }
 
 /// What the two time-stepping loops share: the result being filled, the starting mass (every
@@ -254,25 +254,25 @@ struct fp_evolve_run {
 /// Fixed steps of opt.dt (the last one shortened), with a step-doubling error estimate of the
 /// first step times the number of steps.
 template <class System>
-void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& opt,
+void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& options,
                      std::string_view fn, fp_evolve_run& run) {
   fp_evolve_result& r = run.r;
-  const double nsteps_d = std::ceil(duration / opt.dt * (1 - 1e-12));
+  const double nsteps_d = std::ceil(duration / options.dt * (1 - 1e-12));
   const long nsteps = static_cast<long>(std::max(1.0, nsteps_d));
-  if (nsteps_d > static_cast<double>(opt.max_steps)) {
+  if (nsteps_d > static_cast<double>(options.max_steps)) {
     record_status(r, status::max_iterations,
-                  message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", opt.max_steps));
+                  message(fn, "duration / dt = ", nsteps_d, " steps exceeds options.max_steps = ", options.max_steps));
     return;
   }
   double t = 0;
   for (long k = 0; k < nsteps; ++k) {
-    const double h = (k + 1 == nsteps) ? duration - t : opt.dt;
-    if (k == 0 && opt.estimate_error) {  // step doubling once, for the error estimate
-      run.note(fp_step(sys, opt.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
-      run.note(fp_step(sys, opt.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
+    const double h = (k + 1 == nsteps) ? duration - t : options.dt;
+    if (k == 0 && options.estimate_error) {  // step doubling once, for the error estimate
+      run.note(fp_step(sys, options.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
+      run.note(fp_step(sys, options.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
     }
-    run.note(fp_step(sys, opt.scheme, h, m, run.full, run.w, run.mass0));
-    if (k == 0 && opt.estimate_error)
+    run.note(fp_step(sys, options.scheme, h, m, run.full, run.w, run.mass0));
+    if (k == 0 && options.estimate_error)
       r.error_estimate = run.err_scale * (run.half - run.full).cwiseAbs().sum() * static_cast<double>(nsteps);
     m.swap(run.full);
     t += h;
@@ -281,7 +281,7 @@ void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration,
   r.time = start_time + duration;
   if (fp_evolve_run::negative(m)) {
     record_status(r, status::numerical_issue,
-                  message(fn, to_string(opt.scheme), " with dt = ", opt.dt, " produced negative densities (min cell mass ",
+                  message(fn, to_string(options.scheme), " with dt = ", options.dt, " produced negative densities (min cell mass ",
                           m.minCoeff(), "); use backward_euler, a smaller dt, or adaptive steps"));
   }
 }
@@ -290,13 +290,13 @@ void fp_evolve_fixed(System& sys, vector& m, double start_time, double duration,
 /// accepted when the error is within opt.tolerance and no density is negative.  Steps are
 /// quantized to powers of two of the first step when the system prefers it (factor reuse).
 template <class System>
-void fp_evolve_adaptive(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& opt,
+void fp_evolve_adaptive(System& sys, vector& m, double start_time, double duration, const fp_evolve_options& options,
                         std::string_view fn, fp_evolve_run& run) {
   fp_evolve_result& r = run.r;
   const int p = run.order;
   // Default first step 1e-4·duration; for a duration so small that it underflows to 0
   // (< ~5e-320) one step of the whole duration.
-  double dt = opt.initial_dt > 0 ? opt.initial_dt : (1e-4 * duration > 0 ? 1e-4 * duration : duration);
+  double dt = options.initial_dt > 0 ? options.initial_dt : (1e-4 * duration > 0 ? 1e-4 * duration : duration);
   const double dt_quantum = dt;
   auto quantize = [&](double h) {
     if constexpr (System::quantized_dt) {
@@ -313,29 +313,29 @@ void fp_evolve_adaptive(System& sys, vector& m, double start_time, double durati
   double t = 0;
   long attempts = 0;
   while (t < duration) {
-    if (++attempts > opt.max_steps)
-      return stop(status::max_iterations, t, "options.max_steps = ", opt.max_steps,
+    if (++attempts > options.max_steps)
+      return stop(status::max_iterations, t, "options.max_steps = ", options.max_steps,
                   " used before reaching the end time (at t = ", start_time + t, " of ", start_time + duration, ")");
     double h = dt;
     const bool last = t + h >= duration * (1 - 1e-13);
     if (last) h = duration - t;
-    run.note(fp_step(sys, opt.scheme, h, m, run.full, run.w, run.mass0));
-    run.note(fp_step(sys, opt.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
-    run.note(fp_step(sys, opt.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
+    run.note(fp_step(sys, options.scheme, h, m, run.full, run.w, run.mass0));
+    run.note(fp_step(sys, options.scheme, 0.5 * h, m, run.tmp, run.w, run.mass0));
+    run.note(fp_step(sys, options.scheme, 0.5 * h, run.tmp, run.half, run.w, run.mass0));
     const double err = run.err_scale * (run.half - run.full).cwiseAbs().sum();
     const bool neg = fp_evolve_run::negative(run.half);
     if (!std::isfinite(err))
       return stop(status::numerical_issue, t, "a non-finite density appeared at t = ", start_time + t);
-    if (err <= opt.tolerance && !neg) {
+    if (err <= options.tolerance && !neg) {
       m.swap(run.half);
       t = last ? duration : t + h;
       r.error_estimate += err;
       run.accept(h);
-      const double fac = err > 0 ? std::clamp(0.9 * std::pow(opt.tolerance / err, 1.0 / (p + 1)), 0.2, 5.0) : 5.0;
+      const double fac = err > 0 ? std::clamp(0.9 * std::pow(options.tolerance / err, 1.0 / (p + 1)), 0.2, 5.0) : 5.0;
       if (!last) dt = quantize(dt * fac);
     } else {
       ++r.rejected_steps;
-      const double fac = neg ? 0.25 : std::clamp(0.9 * std::pow(opt.tolerance / err, 1.0 / (p + 1)), 0.1, 0.5);
+      const double fac = neg ? 0.25 : std::clamp(0.9 * std::pow(options.tolerance / err, 1.0 / (p + 1)), 0.1, 0.5);
       dt = quantize(h * fac);
       if (!(dt > 1e-14 * duration))
         return stop(status::not_converged, t, "the adaptive step fell below 1e-14 × duration at t = ", start_time + t,

@@ -105,35 +105,35 @@ struct rank_executor {
 /// shiftcurv::run_ensemble over the ranks of `comm` (see the header comment).
 template <class Stepper, class System, class Init, class Observer>
 auto run_ensemble(const communicator& comm, const Stepper& stepper, const System& system, const Init& init,
-                  Observer observer, const ensemble_options& opts = {}) -> ensemble_result<Observer> {
-  std::string text = "particles=" + std::to_string(opts.particles) + " dt=" + detail::exact(opts.dt) +
-                     " t_end=" + detail::exact(opts.t_end) + " seed=" + std::to_string(opts.seed) + " observe_at=";
-  for (double t : opts.observe_at) text += detail::exact(t) + ",";
+                  Observer observer, const ensemble_options& options = {}) -> ensemble_result<Observer> {
+  std::string text = "particles=" + std::to_string(options.particles) + " dt=" + detail::exact(options.dt) +
+                     " t_end=" + detail::exact(options.t_end) + " seed=" + std::to_string(options.seed) + " observe_at=";
+  for (double t : options.observe_at) text += detail::exact(t) + ",";
   require_same_on_all_processes(comm, "mpi::run_ensemble", "ensemble options", text);
   return shiftcurv::detail::run_ensemble_with(detail::rank_executor{comm}, stepper, system, init, std::move(observer),
-                                              opts);
+                                              options);
 }
 
 /// shiftcurv::langevin_ensemble_1d over the ranks of `comm` (see the header comment).
 template <class Train, class Test, class Diffusion>
   requires loss_1d<Train> && loss_1d<Test> && diffusion_1d_model<Diffusion>
 langevin_1d_result langevin_ensemble_1d(const communicator& comm, const Train& U, const Test& U_test, const Diffusion& D,
-                                        double T, const langevin_1d_options& o = {}) {
+                                        double T, const langevin_1d_options& options = {}) {
   constexpr const char* fn = "langevin_ensemble_1d";
-  const auto setup = shiftcurv::detail::check_langevin_1d(fn, U, U_test, D, T, o);
-  std::string text = "T=" + detail::exact(T) + " particles=" + std::to_string(o.particles) + " dt=" + detail::exact(o.dt) +
-                     " t_end=" + detail::exact(o.t_end) + " seed=" + std::to_string(o.seed) +
-                     " scheme=" + std::to_string(static_cast<int>(o.scheme)) +
-                     " bins=" + std::to_string(o.histogram_bins) + " x0=" + (o.x0 ? detail::exact(*o.x0) : "uniform") +
-                     " walls=" + (o.walls ? detail::exact(o.walls.lower(0)) + "," + detail::exact(o.walls.upper(0)) : "none") +
+  const auto setup = shiftcurv::detail::check_langevin_1d(fn, U, U_test, D, T, options);
+  std::string text = "T=" + detail::exact(T) + " particles=" + std::to_string(options.particles) + " dt=" + detail::exact(options.dt) +
+                     " t_end=" + detail::exact(options.t_end) + " seed=" + std::to_string(options.seed) +
+                     " scheme=" + std::to_string(static_cast<int>(options.scheme)) +
+                     " bins=" + std::to_string(options.histogram_bins) + " x0=" + (options.x0 ? detail::exact(*options.x0) : "uniform") +
+                     " walls=" + (options.walls ? detail::exact(options.walls.lower(0)) + "," + detail::exact(options.walls.upper(0)) : "none") +
                      " observe_at=";
-  for (double t : o.observe_at) text += detail::exact(t) + ",";
+  for (double t : options.observe_at) text += detail::exact(t) + ",";
   text += " boundaries=";
-  for (double b : o.basin_boundaries) text += detail::exact(b) + ",";
+  for (double b : options.basin_boundaries) text += detail::exact(b) + ",";
   require_same_on_all_processes(comm, fn, "ensemble options", text);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto acc = shiftcurv::detail::dispatch_langevin_1d(detail::rank_executor{comm}, U, U_test, setup, T, o);
-  langevin_1d_result r = shiftcurv::detail::make_langevin_1d_result(fn, acc, setup.plan, o);
+  const auto acc = shiftcurv::detail::dispatch_langevin_1d(detail::rank_executor{comm}, U, U_test, setup, T, options);
+  langevin_1d_result r = shiftcurv::detail::make_langevin_1d_result(fn, acc, setup.plan, options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
