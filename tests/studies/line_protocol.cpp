@@ -17,44 +17,13 @@
 
 #include "shiftcurv/studies/line_protocol.hpp"
 
+#include "quadratic_samples.hpp"
+
 namespace sc = shiftcurv;
 
 namespace line_protocol_test {
 
-/// U(x_i, θ) = ½(θ − x_i)ᵀA(θ − x_i): U = ½(θ − x̄)ᵀA(θ − x̄) + const, minimum x̄, Hessian A.
-struct quadratic_samples {
-  sc::matrix A;
-  sc::matrix X;  // p × N, sample i = column i
-  sc::index num_samples() const { return X.cols(); }
-  sc::index dimension() const { return X.rows(); }
-  double value(const sc::vector& th, sc::index i) const {
-    const sc::vector d = th - X.col(i);
-    return 0.5 * d.dot(A * d);
-  }
-  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const { g = A * (th - X.col(i)); }
-  double mean_value(const sc::vector& th) const {
-    double s = 0;
-    for (sc::index i = 0; i < X.cols(); ++i) s += value(th, i);
-    return s / static_cast<double>(X.cols());
-  }
-  sc::vector mean_gradient(const sc::vector& th) const { return A * (th - X.rowwise().mean()); }
-  sc::vector mean_hvp(const sc::vector&, const sc::vector& v) const { return A * v; }
-  void minibatch_gradient(const sc::vector& th, const std::vector<sc::index>& rows, sc::vector& g) const {
-    sc::vector m = sc::vector::Zero(th.size());
-    for (sc::index i : rows) m += X.col(i);
-    g = A * (th - m / static_cast<double>(rows.size()));
-  }
-  /// U at the minimum and anywhere, in closed form: ½(θ − x̄)ᵀA(θ − x̄) + (1/N)Σ½(x̄ − x_i)ᵀA(x̄ − x_i).
-  double closed_form(const sc::vector& th) const {
-    const sc::vector xbar = X.rowwise().mean(), d = th - xbar;
-    double c = 0;
-    for (sc::index i = 0; i < X.cols(); ++i) {
-      const sc::vector e = xbar - X.col(i);
-      c += 0.5 * e.dot(A * e);
-    }
-    return 0.5 * d.dot(A * d) + c / static_cast<double>(X.cols());
-  }
-};
+using test_support::quadratic_samples;
 
 /// The batched members of L only (a GPU network loss's shape: no per-sample members).
 template <class L>
@@ -70,18 +39,7 @@ struct batched_only {
   }
 };
 
-quadratic_samples make_quadratic(const sc::matrix& A, int n, double offset, unsigned seed) {
-  quadratic_samples q;
-  q.A = A;
-  q.X.resize(3, n);
-  std::uint64_t s = seed;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < 3; ++j) {
-      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-      q.X(j, i) = static_cast<double>(s >> 11) * 0x1.0p-53 - 0.5 + offset * (j + 1);
-    }
-  return q;
-}
+using test_support::make_quadratic;
 sc::matrix train_hessian() {
   sc::matrix A(3, 3);
   A << 2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.6;  // eigenvalues in [0.5, 2.1]
