@@ -277,6 +277,17 @@ sgd_record_result run_sgd_record(std::string_view fn, const F& loss, const vecto
   return r;
 }
 
+/// A study's result takes over what its SGD run did: the step counts (burn_in, steps,
+/// iterations, evaluations) and its status and message (core/status.hpp's rule).
+template <class R>
+void take_sgd_record(R& out, const sgd_record_result& rec) {
+  out.burn_in = rec.burn_in;
+  out.steps = rec.steps;
+  out.iterations = rec.iterations;
+  out.evaluations = rec.evaluations;
+  record_status(out, rec.status, rec.message);
+}
+
 }  // namespace detail
 
 /// SGD from theta0: record.burn_in steps, then record.records records, one every

@@ -216,11 +216,7 @@ bool record_sgd(std::string_view fn, const F& loss, const vector& theta_star, co
   const sgd_record_options ro{
       .burn_in = plan.burn, .records = plan.n, .thinning = options.thinning, .seed = options.seed, .trajectory = 0};
   const sgd_record_result rec = detail::run_sgd_record(fn, loss, theta_star, sgd, ro, on_record);
-  out.burn_in = rec.burn_in;
-  out.steps = rec.steps;
-  out.iterations = rec.iterations;
-  out.evaluations = rec.evaluations;
-  record_status(out, rec.status, rec.message);
+  detail::take_sgd_record(out, rec);
   if (is_failure(rec.status)) return false;
   out.records = plan.n;
   return true;

@@ -168,11 +168,7 @@ bool record_sgd(std::string_view fn, const Ftr& train, const Fte& test, const ve
   };
   const sgd_record_options ro{.burn_in = options.burn_in, .records = n, .thinning = options.thinning, .seed = options.seed, .trajectory = 0};
   const sgd_record_result r = detail::run_sgd_record(fn, train, theta_tr, sgd, ro, on_record);
-  out.burn_in = r.burn_in;
-  out.steps = r.steps;
-  out.iterations = r.iterations;
-  out.evaluations = r.evaluations;
-  record_status(out, r.status, r.message);
+  detail::take_sgd_record(out, r);
   if (r.stopped)
     record_status(out, status::numerical_issue,
                   detail::message(fn, "the test or train loss became non-finite at SGD step ", r.burn_in + r.steps));
