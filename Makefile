@@ -28,10 +28,21 @@ GENERATOR = $(if $(wildcard $(1)/CMakeCache.txt),,$(if $(shell command -v ninja 
 BUILD_PACKAGES := cmake g++ make ninja-build libeigen3-dev libboost-dev doctest-dev libbenchmark-dev \
                   libcli11-dev librandom123-dev libspectra-dev zlib1g-dev \
                   libopenmpi-dev openmpi-bin liblbfgspp-dev
+# The Python package (python/, issue 20): Debian's Python, NumPy, SciPy, pytest and PyTorch; nanobind
+# and scikit-build-core come from PyPI into a virtual environment under the build directory
+# that also sees Debian's packages (VENV; `make test` builds the extension in the same CMake
+# build and runs pytest as the ctest entry `python`).
+PYTHON_PACKAGES := python3-dev python3-venv python3-numpy python3-scipy python3-pytest python3-torch
+SYSTEM_PYTHON ?= /usr/bin/python3
+VENV ?= $(BUILD)/venv
+PY_PIP_PACKAGES := nanobind==3.1.0 scikit-build-core==1.1.2
+# Set when the virtual environment exists (configure then builds the extension and its test).
+PY_CONFIG = $(if $(wildcard $(VENV)/bin/python),-DSHIFTCURV_PYTHON=ON -DPython_EXECUTABLE=$(CURDIR)/$(VENV)/bin/python \
+            -Dnanobind_DIR=$(shell $(VENV)/bin/python -m nanobind --cmake_dir 2>/dev/null))
 # Extra packages for the demo's figures (the demo still runs without them).
 DEMO_PACKAGES  := python3 python3-matplotlib
 
-.PHONY: demo test check test-box bench deps demo-deps configure build build-demo build-tests asan asan-configure host-emulation clean
+.PHONY: demo test check test-box bench deps python-env demo-deps configure build build-demo build-tests asan asan-configure host-emulation clean
 
 # The paper's Figure 4 (left) over a log-spaced T grid: table on stdout, CSVs and the figure in
 # $(BUILD)/demo/fig4-left; Figure 4 (right) and Figure 6 (one and three basins) beside it.
@@ -44,7 +55,7 @@ demo: demo-deps build-demo
 # One build, every test: the library suites and their slow suites (test code at -O1 with Eigen's
 # assertions live), the command-line contracts on the example programs as users build them
 # (-O3), the MPI tests, the install test and the layers check (tests/CMakeLists.txt).
-test: deps build-tests
+test: deps python-env build-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # What CI runs: `make test`, then every library suite (slow ones included) under ASan + UBSan in
@@ -64,13 +75,22 @@ bench: deps configure
 deps:
 	@sh tools/install-deps.sh $(BUILD_PACKAGES)
 
+# The virtual environment of the Python package (system site packages: Debian's numpy/torch).
+python-env:
+	@sh tools/install-deps.sh $(PYTHON_PACKAGES)
+	@if [ ! -x $(VENV)/bin/python ]; then \
+	  echo "shiftcurv: creating $(VENV) (nanobind, scikit-build-core from PyPI)"; \
+	  $(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV) && \
+	  $(VENV)/bin/pip install -q --disable-pip-version-check $(PY_PIP_PACKAGES) || { rm -rf $(VENV); exit 1; }; \
+	fi
+
 demo-deps:
 	@sh tools/install-deps.sh $(BUILD_PACKAGES)
 	@sh tools/install-deps.sh --optional $(DEMO_PACKAGES)
 
 configure:
 	cmake -S . -B $(BUILD) $(call GENERATOR,$(BUILD)) -DCMAKE_BUILD_TYPE=Release -DSHIFTCURV_WARNINGS_AS_ERRORS=$(WERROR) \
-	      $(CUDA_CONFIG)
+	      $(CUDA_CONFIG) $(PY_CONFIG)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
