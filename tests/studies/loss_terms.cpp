@@ -3,8 +3,10 @@
 // the linear recursion δ ← (I − λ(H+α))δ − λ ζ + √(λT) β w, whose stationary covariance is
 // known in closed form in H's eigenbasis (the discrete Lyapunov equation), and every term of
 // eq 4 follows; the predicted Σ solves the continuous Lyapunov equation (closed form likewise)
-// and the predicted bias (T/2)H⁻¹∇·D has a closed form when the noise scales with θ (κ ≠ 0).
-// Bad input throws, naming the function.
+// and the predicted bias (T/2)H⁻¹∇·D has a closed form when the noise scales with θ (κ ≠ 0):
+// with α > 0 and k < p against the dense top-k solve, and (k = p) against the exact zero of the
+// effective force ∇U_tr + αθ + (T/2)∇·D, which pins its sign.  The fixture: loss_terms_cases.hpp
+// (the mean-versus-mode run: loss_terms_slow.cpp).  Bad input throws, naming the function.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,103 +16,12 @@
 
 #include <Eigen/Dense>
 
+#include "loss_terms_cases.hpp"
 #include "shiftcurv/studies/loss_terms.hpp"
 
 namespace sc = shiftcurv;
 
-namespace {
-// U(x_i, θ) = ½ δᵀHδ + z_iᵀδ + ½ κ (z_iᵀδ)²,  δ = θ − m,  Σ_i z_i = 0.
-struct tlt_train {
-  sc::matrix H, Z;
-  sc::vector m;
-  double kappa = 0;
-  sc::index num_samples() const { return Z.rows(); }
-  sc::index dimension() const { return H.rows(); }
-  double value(const sc::vector& th, sc::index i) const {
-    const sc::vector d = th - m;
-    const double u = Z.row(i).dot(d);
-    return 0.5 * d.dot(H * d) + u + 0.5 * kappa * u * u;
-  }
-  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
-    const sc::vector d = th - m;
-    g = H * d + Z.row(i).transpose() * (1 + kappa * Z.row(i).dot(d));
-  }
-  void hessian(const sc::vector&, sc::index i, sc::matrix& out) const {
-    out = H + kappa * Z.row(i).transpose() * Z.row(i);
-  }
-};
-// U_test(x_i, θ) = u0 + ½ δᵀCδ + w_iᵀδ,  δ = θ − m',  Σ_i w_i = 0.
-struct tlt_test {
-  sc::matrix C, W;
-  sc::vector m;
-  double u0 = 0;
-  sc::index num_samples() const { return W.rows(); }
-  sc::index dimension() const { return C.rows(); }
-  double value(const sc::vector& th, sc::index i) const {
-    const sc::vector d = th - m;
-    return u0 + 0.5 * d.dot(C * d) + W.row(i).dot(d);
-  }
-  void gradient(const sc::vector& th, sc::index i, sc::vector& g) const {
-    g = C * (th - m) + W.row(i).transpose();
-  }
-  void hessian(const sc::vector&, sc::index, sc::matrix& out) const { out = C; }
-};
-
-sc::matrix tlt_spd(sc::index p, double lo, double hi, unsigned seed) {
-  std::srand(seed);
-  Eigen::HouseholderQR<sc::matrix> qr(sc::matrix::Random(p, p));
-  const sc::matrix V = qr.householderQ();
-  sc::vector ev = sc::vector::LinSpaced(p, lo, hi);
-  return V * ev.asDiagonal() * V.transpose();
-}
-sc::matrix tlt_centred_normals(sc::index n, sc::index p, double scale, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<double> nd;
-  sc::matrix Z(n, p);
-  for (sc::index i = 0; i < n; ++i)
-    for (sc::index j = 0; j < p; ++j) Z(i, j) = scale * nd(gen);
-  Z.rowwise() -= Z.colwise().mean();
-  return Z;
-}
-
-struct tlt_problem {
-  sc::index p = 4;
-  tlt_train tr;
-  tlt_test te;
-  sc::sgd_options o;
-  sc::vector theta_tr, theta_test;
-  explicit tlt_problem(double kappa = 0, double alpha = 0.2) {
-    tr.H = tlt_spd(p, 0.5, 3.0, 11);
-    tr.Z = tlt_centred_normals(40, p, 0.7, 12);
-    tr.m = sc::vector::LinSpaced(p, -0.5, 0.5);
-    tr.kappa = kappa;
-    te.C = tlt_spd(p, 0.3, 2.0, 13);
-    te.W = tlt_centred_normals(3, p, 0.5, 14);  // N_test = 3 < p: eq 12 projects
-    te.m = tr.m + sc::vector::LinSpaced(p, 0.1, -0.2);
-    te.u0 = 0.25;
-    o.learning_rate = 0.1;
-    o.batch_size = 4;  // T = 0.025
-    o.alpha = alpha;
-    o.beta = 0.3;
-    // the minimum of U_tr + (α/2)|θ|² (U_tr = ½δᵀ(H + κD0)δ, D0 = ZᵀZ/N, since Σ z_i = 0)
-    const sc::matrix Htr = tr.H + kappa * D0();
-    theta_tr = (Htr + alpha * sc::matrix::Identity(p, p)).ldlt().solve(Htr * tr.m);
-    theta_test = te.m;
-  }
-  sc::matrix D0() const { return tr.Z.transpose() * tr.Z / static_cast<double>(tr.Z.rows()); }
-  /// Σ of HΣ + ΣH − c·HΣH = T(D + β²I) (c = λ: the SGD recursion; c = 0: the SDE).
-  sc::matrix covariance(double c, const sc::matrix& H) const {
-    Eigen::SelfAdjointEigenSolver<sc::matrix> es(H);
-    const sc::matrix& V = es.eigenvectors();
-    const sc::vector& h = es.eigenvalues();
-    const sc::matrix E = V.transpose() * (D0() + o.beta * o.beta * sc::matrix::Identity(p, p)) * V;
-    sc::matrix S(p, p);
-    for (sc::index i = 0; i < p; ++i)
-      for (sc::index j = 0; j < p; ++j) S(i, j) = o.temperature() * E(i, j) / (h(i) + h(j) - c * h(i) * h(j));
-    return V * S * V.transpose();
-  }
-};
-}  // namespace
+using loss_terms_cases::tlt_problem;
 
 TEST_SUITE("generalization") {
 TEST_CASE("test_loss_terms: quadratic losses, measured terms against the exact SGD covariance, predicted against the Lyapunov closed form") {
@@ -217,6 +128,81 @@ TEST_CASE("test_loss_terms: the predicted bias (T/2)H⁻¹∇·D against its clo
   CHECK(std::abs(r.predicted.bias_curvature - bc) < 1e-10 * std::abs(bc));
   // D(θ_tr) = D0 at δ = 0: the Lyapunov solution with ∇²U_tr = H + κ D0
   CHECK((r.predicted_covariance.dense() - P.covariance(0.0, Htr)).norm() < 1e-10 * P.covariance(0.0, Htr).norm());
+}
+
+TEST_CASE("test_loss_terms: the predicted bias with alpha > 0 and k < p against a dense solve, and the exact shift of the zero of the effective force") {
+  const double kappa = 0.8, alpha = 0.5;
+  const tlt_problem P(kappa, alpha);  // θ_tr ≠ m: ∇·D is taken where δ ≠ 0
+  const double T = P.o.temperature();
+  const sc::matrix I = sc::matrix::Identity(P.p, P.p);
+  // ∇·D(θ_tr): the closed form, against central differences of the dense D of the per-sample
+  // gradients (D is quadratic in θ: the differences are exact up to rounding, ≈ ε|D|/h)
+  const sc::vector div = P.divergence(P.theta_tr);
+  sc::vector div_fd = sc::vector::Zero(P.p);
+  const double h = 1e-3;
+  for (sc::index j = 0; j < P.p; ++j) {
+    sc::vector a = P.theta_tr, b = P.theta_tr;
+    a(j) += h;
+    b(j) -= h;
+    div_fd += (P.sample_covariance(a).col(j) - P.sample_covariance(b).col(j)) / (2 * h);
+  }
+  CHECK((div - div_fd).norm() < 1e-10 * div.norm());
+  // the dense Hessian of U_tr (H + κD0) and its top-2 eigenpairs; SGD's H adds αI
+  const sc::matrix Htr = P.tr.H + kappa * P.D0();
+  Eigen::SelfAdjointEigenSolver<sc::matrix> es(Htr);
+  const sc::index k = 2;
+  const sc::matrix V = es.eigenvectors().rightCols(k);
+  const sc::vector lam = es.eigenvalues().tail(k);
+  const double gap = (lam(0) - es.eigenvalues()(P.p - k - 1)) / es.eigenvalues()(P.p - 1);
+  REQUIRE(gap > 0.1);  // the top-2 space is well defined
+  const sc::vector b_ref = 0.5 * T * V * (V.transpose() * div).cwiseQuotient((lam.array() + alpha).matrix());
+  const sc::vector b_full = 0.5 * T * (Htr + alpha * I).ldlt().solve(div);
+
+  sc::test_loss_terms_options opt;
+  opt.samples = 8;
+  opt.thinning = 1;
+  opt.burn_in = 0;
+  opt.k = k;
+  const auto r = sc::test_loss_terms(P.tr, P.te, P.theta_tr, P.theta_test, P.o, opt);
+  CAPTURE(r.message);
+  REQUIRE(!sc::is_failure(r.status));
+  REQUIRE(r.k == k);
+  REQUIRE(r.divergence.size() == P.p);
+  CHECK((r.divergence - div).norm() < 1e-12 * div.norm());
+  // Lanczos' Ritz vectors (residual < 1e-10·λ) against the dense eigenvectors: O(1e-10/gap)
+  CAPTURE(b_ref.transpose());
+  CAPTURE(r.predicted_bias.transpose());
+  CHECK((r.predicted_bias - b_ref).norm() < 1e-8 * b_ref.norm());
+  const sc::vector s = P.theta_test - P.theta_tr;
+  const double bc = 0.5 * b_ref.dot(P.te.C * b_ref) + s.dot(P.te.C * b_ref);
+  CHECK(std::abs(r.predicted.bias_curvature - bc) < 1e-8 * std::abs(bc));
+  // the check has teeth: the span drops a visible part of H⁻¹∇·D, and α moves the 1/λ weights
+  CHECK((b_ref - b_full).norm() > 0.05 * b_full.norm());
+  const sc::vector b_no_alpha = 0.5 * T * V * (V.transpose() * div).cwiseQuotient(lam);
+  CHECK((b_ref - b_no_alpha).norm() > 0.05 * b_ref.norm());
+
+  // k = p: the full (T/2)(H + αI)⁻¹∇·D ...
+  opt.k = P.p;
+  const auto rf = sc::test_loss_terms(P.tr, P.te, P.theta_tr, P.theta_test, P.o, opt);
+  REQUIRE(!sc::is_failure(rf.status));
+  CHECK((rf.predicted_bias - b_full).norm() < 1e-10 * b_full.norm());
+  // ... and its sign and convention (b = θ_tr − µ) against µ, the exact zero of the effective
+  // force ∇U_tr + αθ + (T/2)∇·D (where ∇log ρ = 0; ∇·(β²I) = 0).  Here ∇U_tr + αθ = (H_tr + αI)(θ − θ_tr)
+  // and ∇·D is affine with Jacobian J, so b = (T/2)(H_tr + αI + (T/2)J)⁻¹∇·D(θ_tr) exactly, and
+  // the first-order b differs from it by at most ‖E‖/(1 − ‖E‖)·|b|, E = (T/2)(H_tr + αI)⁻¹J.
+  sc::matrix J(P.p, P.p);
+  for (sc::index j = 0; j < P.p; ++j) {
+    sc::vector a = P.theta_tr;
+    a(j) += 1.0;
+    J.col(j) = P.divergence(a) - div;  // affine: exact
+  }
+  const sc::vector b_exact = 0.5 * T * (Htr + alpha * I + 0.5 * T * J).partialPivLu().solve(div);
+  const double e = (0.5 * T * (Htr + alpha * I).ldlt().solve(J)).operatorNorm();
+  CAPTURE(e);
+  REQUIRE(e < 0.2);
+  CAPTURE(b_exact.transpose());
+  CHECK((rf.predicted_bias - b_exact).norm() <= e / (1 - e) * rf.predicted_bias.norm());
+  CHECK(b_exact.norm() > 1e-3);
 }
 
 TEST_CASE("test_loss_terms: bad input throws, naming the function") {

@@ -25,9 +25,11 @@
 // minimum — evaluate near it, e.g. at the minimum of U_tr + (α/2)|θ|²); numerical_issue when an
 // iterate becomes non-finite (the fields then hold what was measured before, steps says when).
 // Throws shiftcurv::invalid_argument (θ* empty, NaN/Inf or of a size other than the loss's
-// dimension(); batch_size < 1 or > N; p ≤ N — not over-parametrized; thinning, batches, or
-// directions out of range; β not finite) or shiftcurv::domain_error (learning_rate ≤ 0, α ≤ 0,
-// β = 0, λα ≥ 2 — the recursion diverges), naming flat_direction_variance.
+// dimension(); batch_size < 1 or > N; p ≤ N — not over-parametrized; thinning, batches,
+// directions, steps, sample_relaxations or burn_in_relaxations out of range, fewer than 4
+// records; β or rank_tolerance not finite) or shiftcurv::domain_error (learning_rate ≤ 0, α ≤ 0,
+// β = 0, λα ≥ 2 — the recursion diverges; rank_tolerance outside [0, 1)), naming
+// flat_direction_variance.
 #pragma once
 
 #include <algorithm>
@@ -114,8 +116,10 @@ void validate(std::string_view fn, const F& loss, const vector& theta_star, cons
   require_finite(fn, "options.rank_tolerance", options.rank_tolerance);
   if (!(options.rank_tolerance >= 0 && options.rank_tolerance < 1))
     detail::throw_domain(fn, "options.rank_tolerance must be in [0, 1), got ", options.rank_tolerance);
-  if (!(options.sample_relaxations > 0) || !(options.burn_in_relaxations >= 0))
-    detail::throw_invalid(fn, "options.sample_relaxations must be > 0 and burn_in_relaxations >= 0");
+  if (!(options.sample_relaxations > 0))
+    detail::throw_invalid(fn, "options.sample_relaxations must be > 0, got ", options.sample_relaxations);
+  if (!(options.burn_in_relaxations >= 0))
+    detail::throw_invalid(fn, "options.burn_in_relaxations must be >= 0, got ", options.burn_in_relaxations);
 }
 
 /// The span of the per-sample gradients at θ*: the thin Q (p×r) of a column-pivoted QR of Gᵀ;
