@@ -33,6 +33,7 @@ Uses torch.func where the installed torch has it, functorch otherwise (torch 1.1
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -46,6 +47,10 @@ except ImportError:  # torch 1.13 (Debian 12): functorch
 from . import _shiftcurv
 
 __all__ = ["TorchLoss"]
+
+# θ and v arrive from the C++ algorithms as read-only NumPy views (no copy); torch warns that it
+# cannot mark a tensor read-only.  These tensors are only read here.
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable", module=__name__)
 
 
 def _fail(fn, msg):

@@ -234,3 +234,43 @@ def test_gil_is_released_and_python_errors_propagate(small):
     B = Broken(L.model, L.loss_fn, L.inputs, L.targets)
     with pytest.raises(RuntimeError, match="boom from Python"):
         sc.top_eigenpairs(B, th, 2)
+
+
+def test_test_loss_terms_predicted_sigma_against_scipy():
+    tr, Xa, ya = linear_regression(5)
+    te, Xb, yb = linear_regression(6)
+    a = np.linalg.solve(Xa.T @ Xa, Xa.T @ ya)
+    b = np.linalg.solve(Xb.T @ Xb, Xb.T @ yb)
+    sgd = dict(learning_rate=0.02, batch_size=4)
+    T = 0.02 / 4
+    r = sc.test_loss_terms(tr, te, a, b, sgd, k=5, samples=100, thinning=5, burn_in=200, seed=3)
+    assert not sc.is_failure(r.status), r.message
+    H, C = Xa.T @ Xa / 60, Xb.T @ Xb / 60
+    G = Xa * (Xa @ a - ya)[:, None]                      # per-sample gradients at θ_tr
+    D = np.cov(G.T, bias=True)
+    Sigma = scipy.linalg.solve_continuous_lyapunov(H, T * D)   # HΣ + ΣH = T·D
+    ref = 0.5 * np.trace(C @ Sigma)
+    assert abs(r.predicted.covariance_curvature - ref) <= 1e-8 * ref
+    s = b - a
+    assert abs(r.shift_curvature - 0.5 * s @ C @ s) <= 1e-10 * (s @ C @ s)
+    assert abs(r.test_depth - te.mean_value(b)) <= 1e-12 * abs(te.mean_value(b))
+    assert abs(r.temperature - T) <= 1e-15
+
+
+def test_flat_direction_variance_of_a_linear_model():
+    # p = 10 > N = 6: the flat directions see only the eq-13 terms, so the discrete prediction
+    # Tβ²/(α(2 − λα)) is exact for this linear model (the header's contract); 4 s.e.
+    g = torch.Generator().manual_seed(8)
+    X = torch.randn(6, 10, generator=g)
+    y = torch.randn(6, generator=g)
+    net = torch.nn.Linear(10, 1, bias=False)
+    mse = lambda out, t: 0.5 * ((out.squeeze(-1) - t) ** 2).sum()
+    L = TorchLoss(net, mse, X, y)
+    Xn, yn, alpha = X.numpy(), y.numpy(), 0.5
+    theta = np.linalg.solve(Xn.T @ Xn / 6 + alpha * np.eye(10), Xn.T @ yn / 6)   # min of U + α/2|θ|²
+    sgd = dict(learning_rate=0.05, batch_size=2, alpha=alpha, beta=1.0)
+    r = sc.flat_direction_variance(L, theta, sgd, sample_relaxations=100, seed=4)
+    assert r.rank == 6, r.message
+    assert abs(r.variance - r.prediction_discrete) <= 4 * r.standard_error, (r.variance, r.prediction_discrete, r.standard_error)
+    lam, T = 0.05, 0.05 / 2
+    assert abs(r.prediction_discrete - T / (alpha * (2 - lam * alpha))) <= 1e-14
