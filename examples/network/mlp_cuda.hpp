@@ -92,7 +92,7 @@ class mlp_cuda {
   double covariance_trace(const double* theta);
   double accuracy(const double* theta);
 
-  // ---- device-resident interface, for benchmarks: no result is copied back (but by download)
+  // ---- device-resident interface, for benchmarks: results stay on the device (download) ----
   /// Copies θ (and v, unless null) into the device buffers the ops read.
   void upload(const double* theta, const double* v = nullptr);
   /// Enqueues op on the object's stream (a CUDA Graph replay, captured on the op's first
