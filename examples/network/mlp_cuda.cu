@@ -162,6 +162,29 @@ void mlp_cuda::run(cuda_op op) {
   if (static_cast<int>(op) < 0 || static_cast<int>(op) >= detail::kOps)
     invalid("unknown op ", static_cast<int>(op));
   self().run(op);
+  self().last_op = static_cast<int>(op);
+}
+
+void mlp_cuda::download(double* out) {
+  if (!out) invalid("download: out is null");
+  auto& e = self();
+  switch (e.last_op) {
+    case static_cast<int>(cuda_op::value):
+    case static_cast<int>(cuda_op::covariance_trace):
+    case static_cast<int>(cuda_op::accuracy):
+      *out = e.scalar_result();
+      return;
+    case static_cast<int>(cuda_op::gradient):
+    case static_cast<int>(cuda_op::hvp):
+    case static_cast<int>(cuda_op::covariance_apply):
+      e.vector_result(out);
+      return;
+    case static_cast<int>(cuda_op::sample_gradients):
+      e.matrix_result(out);
+      return;
+    default:
+      throw std::logic_error("mlp_cuda::download: no op has run yet");
+  }
 }
 
 void mlp_cuda::synchronize() { self().synchronize(); }

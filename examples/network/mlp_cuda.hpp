@@ -92,7 +92,7 @@ class mlp_cuda {
   double covariance_trace(const double* theta);
   double accuracy(const double* theta);
 
-  // ---- device-resident interface, for benchmarks: no result is copied back ----------------
+  // ---- device-resident interface, for benchmarks: results stay on the device (download) ----
   /// Copies θ (and v, unless null) into the device buffers the ops read.
   void upload(const double* theta, const double* v = nullptr);
   /// Enqueues op on the object's stream (a CUDA Graph replay, captured on the op's first
@@ -100,6 +100,11 @@ class mlp_cuda {
   void run(cuda_op op);
   /// Waits for everything enqueued.
   void synchronize();
+  /// Copies the result of the last `run` (of this interface or of a host-interface call) to
+  /// out, after waiting for it: 1 value (value, covariance_trace, accuracy), p (gradient, hvp,
+  /// covariance_apply) or N × p column-major (sample_gradients).  Throws std::logic_error
+  /// naming `mlp_cuda::download` when nothing has run yet.
+  void download(double* out);
   /// Graphs on (default) or off (every run enqueues the kernels one by one): for measuring
   /// what the graphs save, and for telling a capture problem from a kernel problem.
   void use_graphs(bool on);

@@ -20,6 +20,7 @@ class mlp_cuda_impl {
   double alpha = 0;
   cuda_precision precision = cuda_precision::float64;
   bool graphs = true;
+  int last_op = -1;  // the cuda_op of the last run (mlp_cuda::download), -1 before any
 
   virtual ~mlp_cuda_impl() = default;
   virtual void upload(const double* theta, const double* v) = 0;

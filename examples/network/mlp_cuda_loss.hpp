@@ -8,14 +8,17 @@
 // Members as mlp_loss: num_samples, dimension, mean_value, mean_gradient (ℓ2 included),
 // sample_gradients (N × p, row i = g_iᵀ, cross-entropy + αθ), minibatch_gradient, mean_hvp, covariance_apply (D·v),
 // covariance_trace; plus accuracy and backend() (the mlp_cuda, for the device-resident
-// interface).  The members are const, as the CPU backend's, but they use the device buffers
-// of one mlp_cuda: one object must not be used from two threads at once.
+// interface).  θ or v of another size than dimension(), or with a non-finite entry, throws
+// std::invalid_argument naming the member (`mlp_cuda_loss::mean_gradient: theta[3] ...`).
+// The members are const, as the CPU backend's, but they use the device buffers of one
+// mlp_cuda: one object must not be used from two threads at once.
 //
 // Only Eigen/Core and mlp_cuda.hpp are included (no CUDA header); link shiftcurv_mlp_cuda.
 #pragma once
 
 #include <Eigen/Core>
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -52,19 +55,19 @@ class mlp_cuda_loss {
   Eigen::Index dimension() const { return backend_.dimension(); }
 
   double mean_value(const Eigen::VectorXd& theta) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::mean_value", theta, "theta");
     return backend_.mean_value(theta.data());
   }
 
   Eigen::VectorXd mean_gradient(const Eigen::VectorXd& theta) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::mean_gradient", theta, "theta");
     Eigen::VectorXd out(dimension());
     backend_.mean_gradient(theta.data(), out.data());
     return out;
   }
 
   Eigen::MatrixXd sample_gradients(const Eigen::VectorXd& theta) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::sample_gradients", theta, "theta");
     Eigen::MatrixXd G(num_samples(), dimension());
     backend_.sample_gradients(theta.data(), G.data());
     return G;
@@ -74,7 +77,7 @@ class mlp_cuda_loss {
   /// by sample_gradient_rows, summed on the host (B × p copied back per call).
   void minibatch_gradient(const Eigen::VectorXd& theta, const std::vector<Eigen::Index>& rows,
                           Eigen::VectorXd& g) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::minibatch_gradient", theta, "theta");
     if (rows.empty()) throw std::invalid_argument("mlp_cuda_loss::minibatch_gradient: the minibatch is empty");
     std::vector<long> r(rows.begin(), rows.end());
     for (long i : r)
@@ -89,28 +92,28 @@ class mlp_cuda_loss {
   }
 
   Eigen::VectorXd mean_hvp(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const {
-    check(theta, "theta");
-    check(v, "v");
+    check("mlp_cuda_loss::mean_hvp", theta, "theta");
+    check("mlp_cuda_loss::mean_hvp", v, "v");
     Eigen::VectorXd out(dimension());
     backend_.mean_hvp(theta.data(), v.data(), out.data());
     return out;
   }
 
   Eigen::VectorXd covariance_apply(const Eigen::VectorXd& theta, const Eigen::VectorXd& v) const {
-    check(theta, "theta");
-    check(v, "v");
+    check("mlp_cuda_loss::covariance_apply", theta, "theta");
+    check("mlp_cuda_loss::covariance_apply", v, "v");
     Eigen::VectorXd out(dimension());
     backend_.covariance_apply(theta.data(), v.data(), out.data());
     return out;
   }
 
   double covariance_trace(const Eigen::VectorXd& theta) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::covariance_trace", theta, "theta");
     return backend_.covariance_trace(theta.data());
   }
 
   double accuracy(const Eigen::VectorXd& theta) const {
-    check(theta, "theta");
+    check("mlp_cuda_loss::accuracy", theta, "theta");
     return backend_.accuracy(theta.data());
   }
 
@@ -134,13 +137,19 @@ class mlp_cuda_loss {
     return std::vector<long>(widths.begin(), widths.end());
   }
 
-  void check(const Eigen::VectorXd& x, const char* name) const {
+  /// θ and v as the CPU backend takes them: dimension() entries, all finite (a NaN would
+  /// reach the device and come back as a NaN result far from its cause).
+  void check(const char* fn, const Eigen::VectorXd& x, const char* name) const {
+    std::ostringstream s;
     if (x.size() != dimension()) {
-      std::ostringstream s;
-      s << "mlp_cuda_loss: " << name << " must have dimension() = " << dimension()
-        << " entries, got " << x.size();
+      s << fn << ": " << name << " must have dimension() = " << dimension() << " entries, got " << x.size();
       throw std::invalid_argument(s.str());
     }
+    for (Eigen::Index k = 0; k < x.size(); ++k)
+      if (!std::isfinite(x[k])) {
+        s << fn << ": " << name << "[" << k << "] is not finite, got " << x[k];
+        throw std::invalid_argument(s.str());
+      }
   }
 };
 

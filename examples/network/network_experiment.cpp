@@ -5,6 +5,8 @@
 //
 //   network_experiment --out=DIR [--parts=1,2,3,4,5] [--backend=cpu|cuda] [--config=FILE] [flags]
 //
+// --backend=cuda runs parts 1-3 only (its default --parts is 1,2,3; --parts naming 4 or 5 exits 2).
+//
 // With --out alone every part runs with the defaults (a few minutes on 2 cores) and writes
 // DIR/<table>.csv and DIR/*.png (matplotlib, /usr/bin/python3).  The flags, their defaults and
 // the CSV columns: examples/network/README.md, "network_experiment"; `--help` lists the flags.
@@ -288,7 +290,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read flags from an INI/TOML file (key = value, keys as the long flags)");
   raw_flags f;
   app.add_option("--out", f.out, "output directory (CSVs, figures, .partial files while running)")->required();
-  app.add_option("--parts", f.parts, "parts: 1 temperature sweep, 2 Figure 5, 3 shift experiments, 4 Appendix D.1, 5 eq-4 terms")->capture_default_str();
+  app.add_option("--parts", f.parts, "parts: 1 temperature sweep, 2 Figure 5, 3 shift experiments, 4 Appendix D.1, 5 eq-4 terms "
+                 "(--backend=cuda: parts 1-3 only, default 1,2,3)")->capture_default_str();
   app.add_option("--backend", f.backend, "cpu | cuda")->capture_default_str();
   app.add_option("--data", f.data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
   app.add_option("--hidden", f.hidden, "hidden widths h1,h2,... (net 64-h1-...-10, tanh)")->capture_default_str();
@@ -346,10 +349,22 @@ int main(int argc, char** argv) {
     procs.require_same_command_line();  // ranks started with other flags: exit 2
     const auto start = std::chrono::steady_clock::now();
     if (cli::trim(f.out).empty()) cli::fail("--out", "expected a directory", f.out);
+    // --backend=cuda runs parts 1-3 only: parts 4 and 5 need the per-sample members value(θ, i)
+    // and gradient(θ, i, g), which the CUDA adapter lacks.  Without --parts it runs 1,2,3; a
+    // --parts naming 4 or 5 is refused (exit 2) rather than run with tables missing.
+    const bool cuda = cli::trim(f.backend) == "cuda";
+    const std::string parts = cuda && app.count("--parts") == 0 ? std::string("1,2,3") : f.parts;
     std::set<int> selected;
-    for (long p : parse_int_list("--parts", f.parts, 1, 5)) selected.insert(static_cast<int>(p));
+    for (long p : parse_int_list("--parts", parts, 1, 5)) selected.insert(static_cast<int>(p));
+    if (cuda && (selected.count(4) || selected.count(5)))
+      cli::fail("--parts", "parts 4 and 5 need the CPU backend; with --backend=cuda pass --parts=1,2,3 or a subset",
+                f.parts);
     const long stop_after = f.stop_after;  // 0: no --stop-after
     const cli::experiment_settings s = build_settings(f);
+#if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
+    // before reading the data or creating --out: a run that cannot start writes nothing
+    if (cuda && !net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
+#endif
     const net::digits_split data = net::load_digits(s.data);  // invalid_argument → exit 2
 
     std::error_code ec;
@@ -372,9 +387,6 @@ int main(int argc, char** argv) {
       finished = run_parts<net::mlp_loss<double>>(procs, e.parts(), selected, f.out, s.config(), stop_after, start);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
-      if (!net::mlp_cuda::device_available()) throw std::runtime_error("--backend=cuda: no CUDA device found");
-      if (selected.count(4) || selected.count(5))
-        std::cerr << "network_experiment: parts 4 and 5 need per-sample members: run them with --backend=cpu\n";
       cli::experiment<net::mlp_cuda_loss> e(
           s, data,
           [&](const net::labeled_data& d) { return std::make_unique<net::mlp_cuda_loss>(net::mlp_shape{s.widths}, d, s.alpha); },

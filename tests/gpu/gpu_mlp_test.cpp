@@ -16,7 +16,12 @@
 // Nets 64-24-16-10, 64-128-128-10, 64-1024-1024-10 on the first 1000 digits, α = 1e-3, θ from
 // a fixed seed (LeCun N(0, 1/in) weights, N(0, 0.1²) biases), v ~ N(0, 1).  float64 must agree
 // with the reference to 1e-10 relative (‖a−b‖/‖b‖), float32 to 1e-4 (value, gradient,
-// per-sample gradients) or 1e-3 (HVP, D·v, trace: products of more rounded factors).
+// per-sample gradients) or 1e-3 (HVP, D·v, trace: products of more rounded factors).  Also:
+// the device-resident interface's results (upload + run + download, bitwise the host
+// interface's); on the two small nets the Eigen adapter mlp_cuda_loss (minibatch_gradient with
+// repeated rows against the mean of the reference's rows, float32 against float64, its size and
+// NaN checks naming the member) and, where Boost's and Random123's headers are found, 20 steps of
+// the library's sgd_iterates on the CUDA loss against the CPU backend with the same seed.
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -28,6 +33,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -50,6 +56,17 @@
 #define SC_HAVE_CPU_BACKEND 1
 #else
 #define SC_HAVE_CPU_BACKEND 0
+#endif
+
+// The SGD trajectory check runs the library's sgd_iterates (shiftcurv/dynamics/sgd.hpp) on both
+// backends: it needs Boost's odeint tag header and Random123, compiled in where they are found
+// (the top-level build; tests/gpu/run.sh when third_party/ holds them: prepare_third_party.sh).
+#if SC_HAVE_CPU_BACKEND && __has_include(<boost/numeric/odeint/stepper/stepper_categories.hpp>) && \
+    __has_include(<Random123/philox.h>)
+#include "shiftcurv/dynamics/sgd.hpp"
+#define SC_HAVE_SGD 1
+#else
+#define SC_HAVE_SGD 0
 #endif
 
 #if defined(SHIFTCURV_HAVE_ZLIB) && SHIFTCURV_HAVE_ZLIB
@@ -115,12 +132,12 @@ void check_rel(const std::string& what, double a, double b, double tol) {
   check_rel(what, &a, &b, 1, tol);
 }
 
-template <class F>
+template <class E = std::invalid_argument, class F>
 void check_throws_naming(const std::string& what, F&& f, const std::string& needle) {
   ++checks;
   try {
     f();
-  } catch (const std::invalid_argument& e) {
+  } catch (const E& e) {
     if (std::string(e.what()).find(needle) != std::string::npos) {
       std::printf("  ok   %-52s (%s)\n", what.c_str(), e.what());
       return;
@@ -608,6 +625,140 @@ bool bitwise_equal(const Eigen::VectorXd& a, const vec& b) {
   return true;
 }
 
+// ---- the Eigen adapter mlp_cuda_loss: minibatches, float32, its argument checks --------------
+
+// G (N × p column-major, the reference's): the mean of the rows `rows` (repetitions counted).
+vec mean_of_rows(const vec& G, long N, size_t p, const std::vector<long>& rows) {
+  vec m(p, 0.0);
+  for (size_t k = 0; k < p; ++k) {
+    for (long i : rows) m[k] += G[static_cast<size_t>(i) + static_cast<size_t>(N) * k];
+    m[k] /= static_cast<double>(rows.size());
+  }
+  return m;
+}
+
+void check_adapter(const std::vector<long>& widths, const dataset& train, const vec& th, const vec& v,
+                   const reference& ref, double alpha) {
+  using shiftcurv_examples::network::mlp_cuda_loss;
+  const long N = train.N;
+  const auto p = static_cast<Eigen::Index>(th.size());
+  std::printf(" mlp_cuda_loss: minibatches, float32 against float64, argument checks\n");
+  const Eigen::MatrixXd F = Eigen::Map<const Eigen::MatrixXd>(train.X.data(), train.n0, N);
+  const std::vector<Eigen::Index> w(widths.begin(), widths.end());
+  const mlp_cuda_loss f64(w, F, train.y, alpha, cuda_precision::float64);
+  const mlp_cuda_loss f32(w, F, train.y, alpha, cuda_precision::float32);
+  const Eigen::VectorXd eth = Eigen::Map<const Eigen::VectorXd>(th.data(), p);
+  const Eigen::VectorXd ev = Eigen::Map<const Eigen::VectorXd>(v.data(), p);
+
+  // A minibatch with repeated rows is the mean of the reference's rows, each counted as often
+  // as it is drawn (SGD with replacement); float64 to the per-sample gradients' 1e-10.
+  const std::vector<long> rows{3, 3, 0, N - 1, 3, N / 2, 0};
+  const std::vector<Eigen::Index> erows(rows.begin(), rows.end());
+  const vec want = mean_of_rows(ref.G, N, th.size(), rows);
+  Eigen::VectorXd g;
+  f64.minibatch_gradient(eth, erows, g);
+  check_rel("minibatch_gradient, rows 3 3 0 N-1 3 N/2 0 (float64)", to_vec(g), want, 1e-10);
+  Eigen::VectorXd g1;
+  f64.minibatch_gradient(eth, {N - 1}, g1);
+  check_rel("minibatch_gradient, one row N-1 (float64)", to_vec(g1), mean_of_rows(ref.G, N, th.size(), {N - 1}), 1e-10);
+  Eigen::VectorXd g32;
+  f32.minibatch_gradient(eth, erows, g32);
+  check_rel("minibatch_gradient, the same rows (float32)", to_vec(g32), want, 1e-4);
+
+  // float32 against float64 through the adapter: the float tolerances of the raw interface
+  // (1e-4 value and gradient: a few float roundings of O(1) sums; 1e-3 for the products HVP,
+  // D·v, trace of more rounded factors).
+  check_rel("float32 vs float64: value", f32.mean_value(eth), f64.mean_value(eth), 1e-4);
+  check_rel("float32 vs float64: gradient", to_vec(f32.mean_gradient(eth)), to_vec(f64.mean_gradient(eth)), 1e-4);
+  check_rel("float32 vs float64: HVP", to_vec(f32.mean_hvp(eth, ev)), to_vec(f64.mean_hvp(eth, ev)), 1e-3);
+  check_rel("float32 vs float64: D·v", to_vec(f32.covariance_apply(eth, ev)), to_vec(f64.covariance_apply(eth, ev)), 1e-3);
+  check_rel("float32 vs float64: trace(D)", f32.covariance_trace(eth), f64.covariance_trace(eth), 1e-3);
+
+  // Bad θ, v or rows: invalid_argument naming the member, before any device work.
+  const Eigen::VectorXd shorter = eth.head(p - 1);
+  Eigen::VectorXd nan_theta = eth, inf_v = ev;
+  nan_theta[p / 2] = std::numeric_limits<double>::quiet_NaN();
+  inf_v[1] = std::numeric_limits<double>::infinity();
+  check_throws_naming("mean_value: θ of p-1 entries", [&] { (void)f64.mean_value(shorter); },
+                      "mlp_cuda_loss::mean_value: theta must have dimension() = " + std::to_string(p));
+  check_throws_naming("mean_gradient: a NaN in θ", [&] { (void)f64.mean_gradient(nan_theta); },
+                      "mlp_cuda_loss::mean_gradient: theta[" + std::to_string(p / 2) + "] is not finite");
+  check_throws_naming("sample_gradients: a NaN in θ", [&] { (void)f64.sample_gradients(nan_theta); },
+                      "mlp_cuda_loss::sample_gradients");
+  check_throws_naming("mean_hvp: an inf in v", [&] { (void)f64.mean_hvp(eth, inf_v); },
+                      "mlp_cuda_loss::mean_hvp: v[1] is not finite");
+  check_throws_naming("covariance_apply: v of p-1 entries", [&] { (void)f64.covariance_apply(eth, shorter); },
+                      "mlp_cuda_loss::covariance_apply: v must have");
+  check_throws_naming("covariance_trace: a NaN in θ (float32)", [&] { (void)f32.covariance_trace(nan_theta); },
+                      "mlp_cuda_loss::covariance_trace");
+  check_throws_naming("accuracy: θ of p-1 entries", [&] { (void)f64.accuracy(shorter); }, "mlp_cuda_loss::accuracy");
+  Eigen::VectorXd out;
+  check_throws_naming("minibatch_gradient: a NaN in θ", [&] { f64.minibatch_gradient(nan_theta, erows, out); },
+                      "mlp_cuda_loss::minibatch_gradient: theta[");
+  check_throws_naming("minibatch_gradient: no rows", [&] { f64.minibatch_gradient(eth, {}, out); },
+                      "mlp_cuda_loss::minibatch_gradient: the minibatch is empty");
+  check_throws_naming("minibatch_gradient: row N", [&] { f64.minibatch_gradient(eth, {0, N}, out); },
+                      "mlp_cuda_loss::minibatch_gradient: sample index " + std::to_string(N));
+  check_throws_naming("minibatch_gradient: row -1", [&] { f64.minibatch_gradient(eth, {-1}, out); },
+                      "sample index -1");
+  // and the adapter still works after the refusals
+  check_rel("minibatch_gradient after the refusals", to_vec([&] { Eigen::VectorXd x; f64.minibatch_gradient(eth, erows, x); return x; }()), want, 1e-10);
+}
+
+#if SC_HAVE_SGD
+// 20 steps of the library's SGD (sgd_iterates: B = 16 with replacement, λ = 0.2, seed 5) on the
+// CUDA loss and on the CPU backend mlp_loss<double>: the minibatch indices come from the
+// library's Philox streams, keyed by (seed, trajectory, step), not from the backend, so both
+// runs take the same steps and differ only by the rounding of their minibatch gradients.
+// Measured relative to each record's displacement |θ_t − θ_0| (stricter than to |θ_t|): a
+// per-step gradient difference ε|g| (ε ~ 1e-15 in float64, ~1e-7 in float32: the checks
+// above) is carried on by I − λH_B, which over 20 short steps from θ_0 amplifies it little
+// (the host emulation sees 1e-15 and 2e-7 for the worst record).  Tolerances 1e-8 (float64)
+// and 1e-3 (float32, the interface's own float tolerance) leave ≥ 1e3 for the device's other
+// summation orders and any growth along the run, and are far below what a wrong step gives: a
+// missing αθ alone moves a record by ~α|θ|/|g| ~ 1e-2 of its displacement, another minibatch
+// by O(1) (the different-seed check).
+void check_sgd_trajectory(const std::vector<long>& widths, const dataset& train, const vec& th, double alpha) {
+  using shiftcurv_examples::network::mlp_cuda_loss;
+  std::printf(" SGD: 20 steps of sgd_iterates on mlp_cuda_loss vs on mlp_loss<double> (same seed)\n");
+  const std::vector<Eigen::Index> w(widths.begin(), widths.end());
+  const cpu_backend cpu(widths, train, alpha);
+  const Eigen::MatrixXd F = Eigen::Map<const Eigen::MatrixXd>(train.X.data(), train.n0, train.N);
+  const Eigen::VectorXd theta0 = Eigen::Map<const Eigen::VectorXd>(th.data(), static_cast<Eigen::Index>(th.size()));
+  shiftcurv::sgd_options o;
+  o.learning_rate = 0.2;
+  o.batch_size = 16;
+  shiftcurv::sgd_record_options rec;
+  rec.records = 20;
+  rec.seed = 5;
+  const auto want = shiftcurv::sgd_iterates(cpu.loss, theta0, o, rec);
+  CHECK(want.status == shiftcurv::status::success && want.iterates.cols() == 20);
+  const double moved = (want.iterates.col(19) - theta0).norm();
+  CHECK(moved > 1e-3 * theta0.norm());  // the run goes somewhere
+  for (cuda_precision prec : {cuda_precision::float64, cuda_precision::float32}) {
+    const bool f64 = prec == cuda_precision::float64;
+    const mlp_cuda_loss gpu(w, F, train.y, alpha, prec);
+    const auto got = shiftcurv::sgd_iterates(gpu, theta0, o, rec);
+    CHECK(got.status == shiftcurv::status::success && got.iterates.cols() == 20);
+    if (got.iterates.cols() != 20) continue;
+    double worst = 0;
+    for (Eigen::Index t = 0; t < 20; ++t)
+      worst = std::max(worst, (got.iterates.col(t) - want.iterates.col(t)).norm() /
+                                  (want.iterates.col(t) - theta0).norm());
+    // one number per precision: the worst record's relative difference
+    check_rel(std::string("SGD records 1..20 vs the CPU backend, worst (") + (f64 ? "float64" : "float32") + ")",
+              worst, 0.0, f64 ? 1e-8 : 1e-3);
+    // and a different seed gives a different run (the indices do come from the seed)
+    if (f64) {
+      shiftcurv::sgd_record_options other = rec;
+      other.seed = 6;
+      const auto diff = shiftcurv::sgd_iterates(gpu, theta0, o, other);
+      CHECK((diff.iterates.col(19) - want.iterates.col(19)).norm() > 1e-6 * moved);
+    }
+  }
+}
+#endif
+
 // ---- one net ----------------------------------------------------------------------------------
 
 struct bench_row {
@@ -701,7 +852,69 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
       check_rel("gradient at a second θ", grad, ref2.grad, tol1);
       gpu.mean_hvp(th2.data(), v.data(), hvp2.data());
       check_rel("HVP at a second θ", hvp2, ref2.hvp, tol2);
+      // The device-resident interface at the second θ: upload, two runs enqueued back to back,
+      // then the last one's result.
+      vec r2(p);
+      gpu.upload(th2.data(), v.data());
+      gpu.run(cuda_op::value);
+      gpu.run(cuda_op::covariance_apply);
+      gpu.download(r2.data());
+      check_rel("upload + run + download: D·v at a second θ", r2, ref2.dv, tol2);
+      gpu.run(cuda_op::value);
+      gpu.download(r2.data());
+      check_rel("upload + run + download: value at a second θ", r2[0], ref2.value, tol1);
       gpu.mean_gradient(th.data(), grad.data());  // back, for the adapter check
+    }
+    {
+      // The device-resident interface: upload + run + download give the reference's numbers,
+      // and bitwise the host interface's (the same graph replays).
+      const double trace = gpu.covariance_trace(th.data());
+      vec out(full_G ? static_cast<size_t>(N) * p : p);
+      gpu.upload(th.data(), v.data());
+      gpu.run(cuda_op::value);
+      gpu.download(out.data());
+      check_rel("upload + run + download: value", out[0], ref.value, tol1);
+      CHECK(out[0] == value);
+      gpu.run(cuda_op::gradient);
+      gpu.download(out.data());
+      check_rel("upload + run + download: gradient", out.data(), ref.grad.data(), p, tol1);
+      CHECK(std::equal(grad.begin(), grad.end(), out.begin()));
+      gpu.run(cuda_op::hvp);
+      gpu.download(out.data());
+      check_rel("upload + run + download: HVP", out.data(), ref.hvp.data(), p, tol2);
+      CHECK(std::equal(hvp.begin(), hvp.end(), out.begin()));
+      gpu.run(cuda_op::covariance_apply);
+      gpu.download(out.data());
+      check_rel("upload + run + download: D·v", out.data(), ref.dv.data(), p, tol2);
+      CHECK(std::equal(dv.begin(), dv.end(), out.begin()));
+      gpu.run(cuda_op::covariance_trace);
+      gpu.download(out.data());
+      check_rel("upload + run + download: trace(D)", out[0], ref.trace, tol2);
+      CHECK(out[0] == trace);
+      gpu.run(cuda_op::accuracy);
+      gpu.download(out.data());
+      CHECK(out[0] == acc);
+      if (full_G) {
+        gpu.run(cuda_op::sample_gradients);
+        gpu.download(out.data());
+        check_rel("upload + run + download: per-sample gradients (N × p)", out, ref.G, tol1);
+      }
+      // A new θ uploaded is what the next run reads (v stays).
+      vec th3(th), want(p);
+      for (size_t k = 0; k < p; ++k) th3[k] -= 0.03 * v[k];
+      gpu.mean_hvp(th3.data(), v.data(), want.data());
+      gpu.upload(th.data(), v.data());
+      gpu.run(cuda_op::gradient);
+      gpu.upload(th3.data());
+      gpu.run(cuda_op::hvp);
+      gpu.download(out.data());
+      CHECK(std::equal(want.begin(), want.end(), out.begin()));
+    }
+    if (p < 100000) {
+      mlp_cuda fresh(widths, train.X.data(), train.y.data(), N, alpha, prec);
+      double none = 0;
+      check_throws_naming<std::logic_error>("download before any run", [&] { fresh.download(&none); },
+                                            "mlp_cuda::download");
     }
     if (f64 && p < 100000) {
       // The Eigen adapter gives the raw interface's numbers.
@@ -747,6 +960,11 @@ void check_net(const std::vector<long>& widths, const dataset& train, bool quick
     }
     gpu.use_graphs(true);
   }
+
+  if (p < 100000) check_adapter(widths, train, th, v, ref, alpha);
+#if SC_HAVE_SGD
+  if (p < 100000) check_sgd_trajectory(widths, train, th, alpha);
+#endif
 
 #if SC_HAVE_CPU_BACKEND
   {

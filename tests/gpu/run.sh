@@ -5,10 +5,11 @@
 # (77: no CUDA device).
 #
 # The GPU machine has CUDA 13, CMake and PyTorch but no Eigen, no Boost and no network.  Eigen's
-# headers travel in the git-ignored folder third_party/ of the repository.  Before the device
-# call, on the development machine, in the repository root:
+# headers (and Random123 and the few Boost headers of the SGD check) travel in the git-ignored
+# folder third_party/ of the repository.  Before the device call, on the development machine:
 #
-#   mkdir -p third_party && cp -r /usr/include/eigen3 third_party/
+#   bash tests/gpu/prepare_third_party.sh     (or only: mkdir -p third_party && cp -r /usr/include/eigen3 third_party/,
+#                                              which builds the test without its SGD check)
 #
 # then run this script through the device tool with carry: ["third_party"], e.g.
 #
@@ -29,8 +30,7 @@ echo "== nvidia-smi"
 nvidia-smi || echo "(nvidia-smi failed)"
 
 if [ ! -f "$eigen/Eigen/Core" ]; then
-  echo "run.sh: no Eigen at $eigen (mkdir -p third_party && cp -r /usr/include/eigen3 third_party/," \
-       "then carry third_party)" >&2
+  echo "run.sh: no Eigen at $eigen (bash tests/gpu/prepare_third_party.sh, then carry third_party)" >&2
   exit 2
 fi
 
