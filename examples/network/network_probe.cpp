@@ -2,7 +2,7 @@
 // numbers an outside script checks against its own implementation (e.g. PyTorch).
 //
 //   network_probe --hidden=h1,h2,... --seed=S --out=DIR [--alpha=a] [--backend=cpu|cuda]
-//                 [--data=PATH]
+//                 [--data=PATH] [--sample-rows=K]
 //
 // The net is 64-h1-h2-…-10 (tanh hidden layers, softmax cross-entropy), trained on the first
 // 1000 digits and tested on the other 797 (examples/data/digits.csv.gz, features / 16).
@@ -15,10 +15,14 @@
 //   hvp.txt         ∇²U_tr(θ)·v (incl. α v)      dv.txt        D_tr(θ)·v, D of the per-sample
 //   trace_d.txt     tr D_tr(θ)                                  cross-entropy gradients (1/N)
 //   test_loss.txt   U_test(θ), no ℓ2 term
+//   sample_gradients.txt  only with --sample-rows=K > 0: the per-sample gradients ∇U(x_i, θ)
+//                   (ℓ2 term included, αθ) of training samples i = 0 … K−1, one row per line,
+//                   p numbers separated by commas (K ≤ 1000)
 // Every value is computed before anything is written; each file is written atomically and a
 // failed run removes the files it wrote.  Bad input (unknown flag, empty or non-numeric list,
 // negative or non-finite alpha, missing data file, unwritable DIR) exits 2 with one line on
 // stderr; other failures exit 1.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -45,10 +49,25 @@ std::string lines_of(const shiftcurv::vector& x) {
 }
 std::string line_of(double x) { return lines_of(shiftcurv::vector::Constant(1, x)); }
 
+std::string rows_of(const shiftcurv::matrix& G, shiftcurv::index k) {
+  std::string s;
+  char buf[40];
+  for (shiftcurv::index i = 0; i < k; ++i) {
+    for (shiftcurv::index j = 0; j < G.cols(); ++j) {
+      std::snprintf(buf, sizeof buf, j + 1 < G.cols() ? "%.17g," : "%.17g\n", G(i, j));
+      s += buf;
+    }
+  }
+  return s;
+}
+
 template <class Loss>
 std::vector<std::pair<std::string, std::string>> probe(const Loss& train, const Loss& test,
-                                                       const shiftcurv::vector& theta, const shiftcurv::vector& v) {
-  return {{"theta.txt", lines_of(theta)},
+                                                       const shiftcurv::vector& theta, const shiftcurv::vector& v,
+                                                       shiftcurv::index sample_rows) {
+  std::vector<std::pair<std::string, std::string>> files;
+  if (sample_rows > 0) files.emplace_back("sample_gradients.txt", rows_of(train.sample_gradients(theta), sample_rows));
+  std::vector<std::pair<std::string, std::string>> main_files = {{"theta.txt", lines_of(theta)},
           {"v.txt", lines_of(v)},
           {"train_loss.txt", line_of(train.mean_value(theta))},
           {"grad.txt", lines_of(train.mean_gradient(theta))},
@@ -56,6 +75,8 @@ std::vector<std::pair<std::string, std::string>> probe(const Loss& train, const 
           {"dv.txt", lines_of(train.covariance_apply(theta, v))},
           {"trace_d.txt", line_of(train.covariance_trace(theta))},
           {"test_loss.txt", line_of(test.mean_value(theta))}};
+  files.insert(files.begin(), main_files.begin(), main_files.end());
+  return files;
 }
 
 }  // namespace
@@ -71,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--alpha", alpha, "l2 weight α >= 0 (train loss only)")->capture_default_str();
   app.add_option("--backend", backend, "cpu | cuda")->capture_default_str();
   app.add_option("--data", data, "digits CSV (.csv or .csv.gz)")->capture_default_str();
+  std::string sample_rows = "0";
+  app.add_option("--sample-rows", sample_rows, "also write the first K per-sample gradients (0..1000)")->capture_default_str();
 
   return cli::run("network_probe", app, argc, argv, [&] {
     namespace net = shiftcurv_examples::network;
@@ -80,6 +103,10 @@ int main(int argc, char** argv) {
     if (a < 0) cli::fail("--alpha", "must be >= 0", alpha);
     const std::string be = cli::parse_backend(backend);
     if (cli::trim(out).empty()) cli::fail("--out", "expected a directory", out);
+    const double k_rows = cli::parse_number("--sample-rows", sample_rows, sample_rows);
+    if (!(k_rows >= 0 && k_rows <= 1000 && k_rows == std::floor(k_rows)))
+      cli::fail("--sample-rows", "expected an integer in [0, 1000]", sample_rows);
+    const auto K = static_cast<shiftcurv::index>(k_rows);
 
     const net::digits_split d = net::load_digits(data);  // invalid_argument → exit 2
 
@@ -100,10 +127,10 @@ int main(int argc, char** argv) {
 
     std::vector<std::pair<std::string, std::string>> files;
     if (be == "cpu") {
-      files = probe(net::mlp_loss<double>(shape, d.train, a), net::mlp_loss<double>(shape, d.test, 0.0), theta, v);
+      files = probe(net::mlp_loss<double>(shape, d.train, a), net::mlp_loss<double>(shape, d.test, 0.0), theta, v, K);
     } else {
 #if defined(SHIFTCURV_HAVE_CUDA_BACKEND)
-      files = probe(net::mlp_cuda_loss(shape, d.train, a), net::mlp_cuda_loss(shape, d.test, 0.0), theta, v);
+      files = probe(net::mlp_cuda_loss(shape, d.train, a), net::mlp_cuda_loss(shape, d.test, 0.0), theta, v, K);
 #endif
     }
 

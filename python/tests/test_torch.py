@@ -34,9 +34,11 @@ def rel(a, b):
 def probe(tmp_path_factory):
     """network_probe's numbers for the 64-16-10 MLP at its seed-1 θ, α = 1e-3 (C++ adapter)."""
     out = tmp_path_factory.mktemp("probe")
-    run("network_probe", "--hidden=16", "--seed=1", f"--out={out}", "--alpha=1e-3")
+    run("network_probe", "--hidden=16", "--seed=1", f"--out={out}", "--alpha=1e-3", "--sample-rows=5")
     read = lambda n: np.loadtxt(out / f"{n}.txt", ndmin=1)
-    return {n: read(n) for n in ("theta", "v", "train_loss", "grad", "hvp", "dv", "trace_d", "test_loss")}
+    d = {n: read(n) for n in ("theta", "v", "train_loss", "grad", "hvp", "dv", "trace_d", "test_loss")}
+    d["sample_gradients"] = np.loadtxt(out / "sample_gradients.txt", delimiter=",", ndmin=2)
+    return d
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,8 @@ def test_per_sample_rows(probe, digits_loss):
     th, v = probe["theta"], probe["v"]
     G = tr.sample_gradients(th)                       # N × p, ℓ2 term included per row
     assert G.shape == (1000, th.size)
+    for i in range(5):                                # the C++ adapter's rows (network_probe)
+        assert rel(G[i], probe["sample_gradients"][i]) <= 1e-10
     for i in (0, 17, 999):                            # rows = the single-sample gradients
         assert rel(G[i], tr.gradient(th, i)) <= 1e-12
     # Their mean and their covariance applied to v are the C++ adapter's gradient and D·v.

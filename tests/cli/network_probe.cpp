@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <random>
 #include <zlib.h>
 
@@ -79,7 +80,7 @@ sc::vector documented_theta(const std::vector<long>& w, std::uint64_t seed) {
 TEST_SUITE("cli") {
 TEST_CASE("network_probe: files against an independent dual-number reference on the 1000 training digits") {
   const std::string dir = harness::temp_path("probe");
-  const auto r = harness::run("network/network_probe", "--hidden=3 --seed=17 --alpha=0.02 --out=" + dir);
+  const auto r = harness::run("network/network_probe", "--hidden=3 --seed=17 --alpha=0.02 --sample-rows=7 --out=" + dir);
   REQUIRE(r.code == 0);
   CHECK(r.err.empty());
   test_support::reference_mlp ref;
@@ -109,6 +110,21 @@ TEST_CASE("network_probe: files against an independent dual-number reference on 
   const sc::matrix D = C.transpose() * C / 1000.0;
   CHECK((as_vector(read_numbers(dir + "/dv.txt")) - D * v).norm() < tol * (D * v).norm());
   CHECK(std::abs(read_numbers(dir + "/trace_d.txt").at(0) - D.trace()) < tol * D.trace());
+  {  // --sample-rows=7: rows 0..6 of G, each with the ℓ2 term αθ
+    std::ifstream in(dir + "/sample_gradients.txt");
+    std::string line;
+    long rows = 0;
+    while (std::getline(in, line)) {
+      std::vector<double> x;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) x.push_back(std::stod(cell));
+      REQUIRE(static_cast<long>(x.size()) == p);
+      const sc::vector want = G.row(rows).transpose() + 0.02 * theta;
+      CHECK((as_vector(x) - want).norm() < tol * want.norm());
+      ++rows;
+    }
+    CHECK(rows == 7);
+  }
   test_support::reference_mlp test_ref{{64, 3, 10}, {}, {}, 0.0};
   read_digits(1000, 1797, test_ref.X, test_ref.y);
   REQUIRE(test_ref.X.cols() == 797);
@@ -124,7 +140,8 @@ TEST_CASE("network_probe: bad input exits 2 with one line on stderr and writes n
         "--hidden=4 --seed=1 --out=" + dir + " --alpha=-1", "--hidden=4 --seed=1 --out=" + dir + " --bogus=3",
         "--hidden=4 --seed=1 --out=" + dir + " --backend=tpu", "--hidden=0 --seed=1 --out=" + dir,
         "--hidden=4 --seed=1 --out=" + dir + " --data=/nonexistent.csv.gz", "--hidden=4 --seed=1",
-        "--hidden=4 --seed=1 --out=/proc/shiftcurv_not_writable"}) {
+        "--hidden=4 --seed=1 --out=/proc/shiftcurv_not_writable", "--hidden=4 --seed=1 --out=" + dir + " --sample-rows=-1",
+        "--hidden=4 --seed=1 --out=" + dir + " --sample-rows=1001", "--hidden=4 --seed=1 --out=" + dir + " --sample-rows=2.5"}) {
     CAPTURE(args);
     const auto r = harness::run("network/network_probe", args);
     CHECK(r.code == 2);
