@@ -262,6 +262,31 @@ TEST_CASE("non-library exceptions of a job on a rank other than 0: every rank th
   CHECK(out.size() == (comm.rank() == 0 ? 9u : 0u));
 }
 
+namespace {
+/// U = x² whose dimension() is `dim`: a model that may differ across ranks (models are not compared).
+struct dimension_loss {
+  int dim = 1;
+  template <class X>
+  X operator()(X x) const { return x * x; }
+  sc::index dimension() const { return dim; }
+};
+}  // namespace
+
+TEST_CASE("an ensemble check failing on one rank only: invalid_argument on every rank, no rank left waiting") {
+  const auto comm = world();
+  sc::langevin_1d_options lo;
+  lo.particles = 100;
+  lo.x0 = 0.0;
+  lo.seed = 3;
+  lo.progress = false;
+  if (comm.size() >= 2)
+    CHECK_THROWS_WITH_AS(sc::mpi::langevin_ensemble_1d(comm, dimension_loss{comm.rank() == 1 ? 2 : 1},
+                                                       sc::constant_diffusion(1.0, 1), 1.0, lo),
+                         doctest::Contains("its dimension() is 2"), sc::invalid_argument);
+  // The ranks are still in step: the same call with the same model on every rank runs.
+  CHECK(sc::mpi::langevin_ensemble_1d(comm, dimension_loss{1}, sc::constant_diffusion(1.0, 1), 1.0, lo).ok());
+}
+
 // A checkpoint written over some rank count and resumed over another (tests/mpi/CMakeLists.txt,
 // mpi_checkpoint_ranks: "write" under 2 ranks, "resume" under 1 and 3 ranks; skipped otherwise).
 // The checkpoint path comes from SHIFTCURV_MPI_CHECKPOINT.
