@@ -49,7 +49,10 @@ struct flags {
 
 std::string row(const std::vector<double>& fields) {
   std::string s;
-  for (std::size_t j = 0; j < fields.size(); ++j) s += (j ? "," : "") + shiftcurv::csv_number(fields[j]);
+  for (std::size_t j = 0; j < fields.size(); ++j) {
+    if (j) s += ',';
+    s += shiftcurv::csv_number(fields[j]);
+  }
   return s;
 }
 
