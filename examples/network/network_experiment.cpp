@@ -214,13 +214,15 @@ bool run_parts(const cli::processes& procs, std::vector<cli::part> parts, const 
 
     std::size_t k = total - pending.size();
     const std::size_t round = static_cast<std::size_t>(procs.size());
-    for (std::size_t first = 0; first < pending.size(); first += round) {
+    // A round of n units (fewer than `round` at the end, or where --stop-after ends the run: the
+    // next round then starts after those n, so no pending unit is skipped).
+    for (std::size_t first = 0, n = 0; first < pending.size(); first += n) {
       if (stop_after > 0 && computed >= stop_after) {
         std::cerr << "network_experiment: stopped after " << computed
                   << " units (--stop-after); rerun with the same flags to continue\n";
         return false;
       }
-      std::size_t n = std::min(round, pending.size() - first);
+      n = std::min(round, pending.size() - first);
       if (stop_after > 0) n = std::min(n, static_cast<std::size_t>(stop_after - computed));
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::vector<cli::rows_t>> results(n);

@@ -7,6 +7,15 @@
 #   MODE=network:  network_experiment ARGS --out=serial and under MPIEXEC NP ranks --out=ranks
 #                  (the second time in two sittings: --stop-after=1, then the rest): the same
 #                  CSV files, equal except the wall-clock `seconds` column.
+#   MODE=sittings: network_experiment ARGS --out=serial, then each run of RUNS ("np:stop,..."
+#                  sittings, runs separated by '|'; stop 0: no --stop-after) in its own --out:
+#                  every run's CSV files equal the serial run's but `seconds` (resumed with
+#                  another rank count than the one that stopped).
+#   MODE=failure:  network_experiment ARGS, whose last unit fails, over NP ranks (that unit on
+#                  rank NP-1) and plainly: exit 1 both, the one error line of the serial run,
+#                  the failed part left as .partial (the finished rounds' rows), no .csv.
+#   MODE=checkpoint: test_mpi's "checkpoint across rank counts" cases: written under 2 ranks,
+#                  resumed under 1 and under 3 ranks from copies of that checkpoint.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 separate_arguments(args UNIX_COMMAND "${ARGS}")
@@ -22,6 +31,129 @@ if(MODE STREQUAL "mismatch")
   if(EXISTS ${WORK}/x.csv)
     message(FATAL_ERROR "a failed run left ${WORK}/x.csv")
   endif()
+  return()
+endif()
+
+# The CSV files of directory `a` against those of `b`, equal but the `seconds` column.
+function(compare_tables a b)
+  file(GLOB tables RELATIVE ${a} ${a}/*.csv)
+  list(LENGTH tables n)
+  if(n EQUAL 0)
+    message(FATAL_ERROR "${a}: no CSV")
+  endif()
+  foreach(t IN LISTS tables)
+    if(NOT EXISTS ${b}/${t})
+      message(FATAL_ERROR "${b} has no complete ${t}")
+    endif()
+    foreach(which a b)
+      file(READ ${${which}}/${t} text)
+      if(text MATCHES ",seconds\n")  # drop the last field of every line
+        string(REGEX REPLACE ",[^,\n]*\n" "\n" text "${text}")
+      endif()
+      set(text_${which} "${text}")
+    endforeach()
+    if(NOT text_a STREQUAL text_b)
+      message(FATAL_ERROR "${b}/${t} differs from ${a}/${t}")
+    endif()
+  endforeach()
+endfunction()
+
+# The lines of `text` that network_experiment wrote (not the MPI runtime's notes).
+function(own_network_lines text out)
+  string(REPLACE ";" "\\;" text "${text}")
+  string(REPLACE "\n" ";" lines "${text}")
+  set(kept "")
+  foreach(l IN LISTS lines)
+    if(l MATCHES "^network_experiment:")
+      list(APPEND kept "${l}")
+    endif()
+  endforeach()
+  set(${out} "${kept}" PARENT_SCOPE)
+endfunction()
+
+if(MODE STREQUAL "sittings")
+  execute_process(COMMAND ${PROGRAM} ${args} --out=${WORK}/serial RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "serial run failed (${rc}): ${err}")
+  endif()
+  string(REPLACE "|" ";" runs "${RUNS}")
+  set(k 0)
+  foreach(run IN LISTS runs)
+    math(EXPR k "${k} + 1")
+    string(REPLACE "," ";" sittings "${run}")
+    foreach(sitting IN LISTS sittings)
+      string(REPLACE ":" ";" ns "${sitting}")
+      list(GET ns 0 np)
+      list(GET ns 1 stop)
+      set(more "")
+      if(stop GREATER 0)
+        set(more --stop-after=${stop})
+      endif()
+      execute_process(COMMAND ${MPIEXEC} ${NPFLAG} ${np} ${flags} ${PROGRAM} ${args} --out=${WORK}/run${k} ${more}
+                      RESULT_VARIABLE rc ERROR_VARIABLE err)
+      if(NOT rc EQUAL 0)
+        message(FATAL_ERROR "run ${run}, sitting ${sitting} failed (${rc}): ${err}")
+      endif()
+    endforeach()
+    compare_tables(${WORK}/serial ${WORK}/run${k})
+  endforeach()
+  file(REMOVE_RECURSE ${WORK})
+  return()
+endif()
+
+if(MODE STREQUAL "failure")
+  execute_process(COMMAND ${PROGRAM} ${args} --out=${WORK}/serial RESULT_VARIABLE rc1 ERROR_VARIABLE err1)
+  execute_process(COMMAND ${MPIEXEC} ${NPFLAG} ${NP} ${flags} ${PROGRAM} ${args} --out=${WORK}/ranks
+                  RESULT_VARIABLE rc2 ERROR_VARIABLE err2)
+  foreach(which 1 2)
+    own_network_lines("${err${which}}" own)
+    set(errors "")
+    foreach(l IN LISTS own)
+      if(NOT l MATCHES "^network_experiment: part [0-9]+ \\(")  # progress lines
+        list(APPEND errors "${l}")
+      endif()
+    endforeach()
+    list(LENGTH errors n)
+    if(NOT rc${which} EQUAL 1 OR NOT n EQUAL 1)
+      message(FATAL_ERROR "run ${which} (1 serial, 2 over ${NP} ranks): expected exit 1 and one error line, got exit "
+                          "${rc${which}} and ${n} lines:\n${err${which}}")
+    endif()
+    set(error${which} "${errors}")
+  endforeach()
+  if(NOT error1 STREQUAL error2)
+    message(FATAL_ERROR "the error over ${NP} ranks differs from the serial one:\n${error1}\n${error2}")
+  endif()
+  # No table of the failed part passes for complete; its .partial holds the rounds that finished.
+  file(GLOB complete ${WORK}/ranks/*.csv)
+  file(GLOB partial ${WORK}/ranks/*.csv.partial)
+  if(complete OR NOT partial)
+    message(FATAL_ERROR "a failed run left complete tables (${complete}) or no .partial")
+  endif()
+  file(STRINGS ${WORK}/ranks/${DONE_TABLE}.csv.partial lines)
+  list(LENGTH lines n)
+  math(EXPR rows "${n} - 2")
+  if(NOT rows EQUAL ${ROWS})
+    message(FATAL_ERROR "${DONE_TABLE}.csv.partial holds ${rows} rows, expected ${ROWS} (the finished rounds)")
+  endif()
+  file(REMOVE_RECURSE ${WORK})
+  return()
+endif()
+
+if(MODE STREQUAL "checkpoint")
+  function(phase np name ckpt)
+    execute_process(COMMAND ${CMAKE_COMMAND} -E env SHIFTCURV_MPI_CHECKPOINT=${ckpt}
+                            ${MPIEXEC} ${NPFLAG} ${np} ${flags} ${PROGRAM} --no-skip --no-colors
+                            "--test-case=checkpoint across rank counts: ${name}*"
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT out MATCHES "test cases: *1 \\| *1 passed")
+      message(FATAL_ERROR "${name} under ${np} ranks: exit ${rc}\n${out}${err}")
+    endif()
+  endfunction()
+  phase(2 write ${WORK}/a.ckpt)
+  file(COPY_FILE ${WORK}/a.ckpt ${WORK}/b.ckpt)
+  phase(1 resume ${WORK}/a.ckpt)
+  phase(3 resume ${WORK}/b.ckpt)
+  file(REMOVE_RECURSE ${WORK})
   return()
 endif()
 

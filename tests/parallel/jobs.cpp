@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -98,6 +99,42 @@ TEST_CASE("run_jobs: the error of the lowest-numbered failing job, its type kept
       "logic 5", std::runtime_error);
   CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 40, failing(9, 5, [](sc::index) { throw 42; }), options),
                        "an unknown exception", std::runtime_error);
+}
+
+struct foreign_error {};  // a type not derived from std::exception
+struct own_error : std::exception {
+  const char* what() const noexcept override { return "own_error of a job"; }
+};
+
+TEST_CASE("run_jobs: non-library exceptions of a job become runtime_error with their message; no job is lost") {
+  const sc::serial_communicator comm;
+  sc::run_jobs_options options;
+  options.threads = 2;
+  auto failing_at = [](sc::index bad, auto thrower) {
+    return [=](sc::index i) -> std::string {
+      if (i == bad) thrower();
+      return job_result(i);
+    };
+  };
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 10, failing_at(3, [] { throw std::runtime_error("runtime 3"); }), options),
+                       "runtime 3", std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 10, failing_at(3, [] { throw own_error(); }), options), "own_error of a job",
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 10, failing_at(3, [] { throw foreign_error(); }), options),
+                       "an unknown exception", std::runtime_error);
+  CHECK_THROWS_AS(sc::run_jobs(comm, 10, failing_at(3, [] { throw std::bad_alloc(); }), options), std::runtime_error);
+  // std::domain_error keeps its kind, as the library's own domain_error.
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 10, failing_at(3, [] { throw std::domain_error("domain 3"); }), options),
+                       "domain 3", sc::domain_error);
+  // A runtime_error does not pass for a stop: run_interrupted is thrown by a stop only.
+  try {
+    sc::run_jobs(comm, 10, failing_at(0, [] { throw sc::run_interrupted("from a job"); }), options);
+    FAIL("no exception");
+  } catch (const sc::run_interrupted&) {
+    FAIL("a job's run_interrupted passed for a stop of the run");
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) == "from a job");
+  }
 }
 
 TEST_CASE("run_jobs: a stop writes the checkpoint; the resume runs only the missing jobs") {

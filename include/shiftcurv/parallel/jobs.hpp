@@ -22,7 +22,8 @@
 // process throws the error of the lowest-numbered failing job (invalid_argument and
 // domain_error keep their type, anything else becomes std::runtime_error with the same
 // message), so the first error in job order is reported, as a serial loop would.  Options that
-// differ between processes (kind, config, job count) throw invalid_argument on every process.
+// differ between processes (kind, config, job count) throw invalid_argument on every process;
+// `threads` may differ (process 0 sizes the rounds).
 // Checkpoints (o.checkpoint non-empty; io/checkpoint.hpp): the completed jobs' results,
 // written atomically by process 0; without o.resume an existing file is an error (nothing is
 // overwritten); with o.resume the file is read (kind, config, format checked: a mismatch or a
@@ -195,6 +196,13 @@ class job_run {
     }
     agree_on_errors(comm_, e);
     comm_.broadcast(done_flags);
+    // Process 0's first round size for all: `threads` (0: this machine's cores) may differ
+    // between processes, and rounds of different sizes would leave a process waiting.
+    std::string first_round = root_ ? to_bytes(static_cast<std::int64_t>(round_)) : std::string();
+    comm_.broadcast(first_round);
+    std::int64_t r = 0;
+    from_bytes(first_round, r, fn);
+    round_ = static_cast<index>(r);
     std::vector<index> todo;
     for (index i = 0; i < n_; ++i)
       if (done_flags[static_cast<std::size_t>(i)] == '0') todo.push_back(i);
@@ -397,8 +405,10 @@ std::vector<std::string> run_jobs(const Comm& comm, index n, Job&& job, const ru
   constexpr const char* fn = "run_jobs";
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  if (n < 0) detail::throw_invalid(fn, "the number of jobs must be >= 0, got ", n);
+  // Compared first: a check that failed on one process only would leave the others waiting in
+  // the collective; with the same n everywhere, n < 0 throws on every process.
   require_same_on_all_processes(comm, fn, "options", options.kind + "\n" + options.config + "\njobs=" + std::to_string(n) + "\n");
+  if (n < 0) detail::throw_invalid(fn, "the number of jobs must be >= 0, got ", n);
   detail::job_run<Comm> run(comm, n, options, start);
   const std::vector<index> todo = run.restore_checkpoint();
   for (std::size_t pos = 0; pos < todo.size();) {

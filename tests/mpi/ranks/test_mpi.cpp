@@ -9,6 +9,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -190,6 +193,175 @@ TEST_CASE("options that differ across ranks: invalid_argument on every rank") {
   auto U = [](auto x) { return x * x; };
   CHECK_THROWS_WITH_AS(sc::mpi::langevin_ensemble_1d(comm, U, sc::constant_diffusion(1.0, 1), 1.0, lo),
                        doctest::Contains("different ensemble options"), sc::invalid_argument);
+}
+
+TEST_CASE("job counts that differ across ranks: invalid_argument on every rank, no rank left waiting") {
+  const auto comm = world();
+  auto job = [](sc::index i) { return sc::to_bytes(static_cast<double>(i)); };
+  if (comm.size() >= 2) {
+    CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 4 + comm.rank(), job, {}),
+                         doctest::Contains("rank 0 has 'jobs\n\njobs=4\n'"), sc::invalid_argument);
+    // A count that is invalid on one rank only is a difference too (not a throw on that rank
+    // alone, which would leave the others inside the comparison).
+    CHECK_THROWS_WITH_AS(sc::run_jobs(comm, comm.rank() == 1 ? -1 : 4, job, {}), doctest::Contains("different options"),
+                         sc::invalid_argument);
+  }
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, -1, job, {}), doctest::Contains("must be >= 0, got -1"), sc::invalid_argument);
+  // The ranks are still in step: the next call works.
+  const auto out = sc::run_jobs(comm, 5, job, {});
+  CHECK(out.size() == (comm.rank() == 0 ? 5u : 0u));
+}
+
+TEST_CASE("threads that differ across ranks: rank 0 sizes the rounds, results in job order") {
+  const auto comm = world();
+  sc::run_jobs_options o;
+  o.threads = 1 + 2 * static_cast<unsigned>(comm.rank());  // rounds of P·threads would differ per rank
+  auto job = [](sc::index i) { return sc::to_bytes(std::sqrt(static_cast<double>(i) + 0.5)); };
+  const auto out = sc::run_jobs(comm, 23, job, o);
+  if (comm.rank() == 0) {
+    REQUIRE(out.size() == 23);
+    for (sc::index i = 0; i < 23; ++i) CHECK(out[static_cast<std::size_t>(i)] == job(i));
+  }
+}
+
+namespace {
+struct foreign_error {};  // not derived from std::exception
+struct own_error : std::exception {
+  const char* what() const noexcept override { return "own_error on a job"; }
+};
+}  // namespace
+
+TEST_CASE("non-library exceptions of a job on a rank other than 0: every rank throws, in step") {
+  const auto comm = world();
+  sc::run_jobs_options o;  // one thread: job k of the first round runs on rank k mod P
+  const sc::index bad = comm.size() > 1 ? 1 : 0;  // rank 1's first job (rank 0's with one rank)
+  auto failing = [&](auto thrower) {
+    return [=](sc::index i) -> std::string {
+      if (i == bad || i == 7) thrower(i);
+      return sc::to_bytes(static_cast<double>(i));
+    };
+  };
+  const std::string runtime_bad = "runtime " + std::to_string(bad), range_bad = "range " + std::to_string(bad);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 9, failing([](sc::index i) { throw std::runtime_error("runtime " + std::to_string(i)); }), o),
+                       runtime_bad.c_str(), std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 9, failing([](sc::index i) { throw std::out_of_range("range " + std::to_string(i)); }), o),
+                       range_bad.c_str(), std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 9, failing([](sc::index) { throw own_error(); }), o), "own_error on a job",
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 9, failing([](sc::index) { throw foreign_error(); }), o),
+                       "an unknown exception", std::runtime_error);
+  CHECK_THROWS_WITH_AS(sc::run_jobs(comm, 9, failing([](sc::index) { throw 42; }), o), "an unknown exception",
+                       std::runtime_error);
+  // std::invalid_argument and std::domain_error keep their kind (as the library's types).
+  CHECK_THROWS_AS(sc::run_jobs(comm, 9, failing([](sc::index) { throw std::invalid_argument("bad"); }), o),
+                  sc::invalid_argument);
+  CHECK_THROWS_AS(sc::run_jobs(comm, 9, failing([](sc::index) { throw std::domain_error("bad"); }), o),
+                  sc::domain_error);
+  // Every rank left each call at the same point: a run after the failures gathers normally.
+  const auto out = sc::run_jobs(comm, 9, [](sc::index i) { return sc::to_bytes(static_cast<double>(i)); }, o);
+  CHECK(out.size() == (comm.rank() == 0 ? 9u : 0u));
+}
+
+namespace {
+/// U = x² whose dimension() is `dim`: a model that may differ across ranks (models are not compared).
+struct dimension_loss {
+  int dim = 1;
+  template <class X>
+  X operator()(X x) const { return x * x; }
+  sc::index dimension() const { return dim; }
+};
+}  // namespace
+
+TEST_CASE("an ensemble check failing on one rank only: invalid_argument on every rank, no rank left waiting") {
+  const auto comm = world();
+  sc::langevin_1d_options lo;
+  lo.particles = 100;
+  lo.x0 = 0.0;
+  lo.seed = 3;
+  lo.progress = false;
+  if (comm.size() >= 2)
+    CHECK_THROWS_WITH_AS(sc::mpi::langevin_ensemble_1d(comm, dimension_loss{comm.rank() == 1 ? 2 : 1},
+                                                       sc::constant_diffusion(1.0, 1), 1.0, lo),
+                         doctest::Contains("its dimension() is 2"), sc::invalid_argument);
+  // The ranks are still in step: the same call with the same model on every rank runs.
+  CHECK(sc::mpi::langevin_ensemble_1d(comm, dimension_loss{1}, sc::constant_diffusion(1.0, 1), 1.0, lo).ok());
+}
+
+// A checkpoint written over some rank count and resumed over another (tests/mpi/CMakeLists.txt,
+// mpi_checkpoint_ranks: "write" under 2 ranks, "resume" under 1 and 3 ranks; skipped otherwise).
+// The checkpoint path comes from SHIFTCURV_MPI_CHECKPOINT.
+namespace {
+const sc::index ckpt_jobs = 25;
+std::string ckpt_job(sc::index i) { return sc::to_bytes(std::exp(-0.1 * static_cast<double>(i)) + static_cast<double>(i * i)); }
+sc::run_jobs_options ckpt_options() {
+  sc::run_jobs_options o;
+  const char* path = std::getenv("SHIFTCURV_MPI_CHECKPOINT");
+  REQUIRE(path != nullptr);
+  o.checkpoint = path;
+  o.checkpoint_every = 0;
+  o.kind = "test_mpi/ranks";
+  o.config = "n=25\n";
+  return o;
+}
+/// The job ids a checkpoint holds (read here, not through run_jobs).
+std::vector<std::uint64_t> ckpt_ids(const std::string& path) {
+  const auto c = sc::read_checkpoint(path, "test_mpi/ranks", "n=25\n");
+  std::uint64_t total = 0;
+  std::vector<std::uint64_t> ids;
+  std::vector<std::string> bytes;
+  sc::byte_reader(c.payload, "test")(total, ids, bytes);
+  CHECK(total == static_cast<std::uint64_t>(ckpt_jobs));
+  for (std::size_t k = 0; k < ids.size(); ++k) CHECK(bytes[k] == ckpt_job(static_cast<sc::index>(ids[k])));
+  return ids;
+}
+}  // namespace
+
+TEST_CASE("checkpoint across rank counts: write (stopped after the first round)" * doctest::skip()) {
+  const auto comm = world();
+  auto o = ckpt_options();
+  std::atomic<bool> stop{true};
+  o.stop = &stop;
+  CHECK_THROWS_AS(sc::run_jobs(comm, ckpt_jobs, ckpt_job, o), sc::run_interrupted);
+  if (comm.rank() == 0) {
+    const auto ids = ckpt_ids(o.checkpoint);  // the first round: one job per rank
+    REQUIRE(ids.size() == static_cast<std::size_t>(comm.size()));
+    for (std::size_t k = 0; k < ids.size(); ++k) CHECK(ids[k] == k);
+  }
+}
+
+TEST_CASE("checkpoint across rank counts: resume (the missing jobs only, the plain run's results)" * doctest::skip()) {
+  const auto comm = world();
+  const auto o = [] {
+    auto x = ckpt_options();
+    x.resume = true;
+    return x;
+  }();
+  // The jobs the checkpoint holds, read by rank 0 and told to all, so that every rank stops at
+  // the same REQUIRE (a rank leaving alone would leave the others waiting in run_jobs).
+  std::string held = "0";
+  if (comm.rank() == 0) {
+    try {
+      held = std::to_string(ckpt_ids(o.checkpoint).size());
+    } catch (const std::exception& e) {
+      FAIL_CHECK(e.what());
+    }
+  }
+  comm.broadcast(held);
+  const std::size_t before = std::stoul(held);
+  REQUIRE(before > 0);  // a partial checkpoint, else the resume would prove nothing
+  REQUIRE(before < static_cast<std::size_t>(ckpt_jobs));
+  std::atomic<int> calls{0};
+  const auto out = sc::run_jobs(comm, ckpt_jobs, [&](sc::index i) { ++calls; return ckpt_job(i); }, o);
+  // The calls of every rank, summed on rank 0: exactly the jobs the checkpoint lacked.
+  const auto counts = comm.gather(std::to_string(calls.load()));
+  if (comm.rank() == 0) {
+    std::size_t total = 0;
+    for (const auto& c : counts) total += std::stoul(c);
+    CHECK(total == static_cast<std::size_t>(ckpt_jobs) - before);
+    REQUIRE(out.size() == static_cast<std::size_t>(ckpt_jobs));
+    for (sc::index i = 0; i < ckpt_jobs; ++i) CHECK(out[static_cast<std::size_t>(i)] == ckpt_job(i));
+    CHECK(ckpt_ids(o.checkpoint).size() == static_cast<std::size_t>(ckpt_jobs));  // the final checkpoint: every job
+  }
 }
 
 int main(int argc, char** argv) {

@@ -24,11 +24,13 @@
 // Contract: the same arguments on every rank (the options are compared across ranks:
 // invalid_argument on every rank if they differ; the models themselves cannot be compared);
 // the observer must have `serialize` (observers.hpp).  An error on one rank (e.g. a non-finite
-// initial state) is thrown on every rank.  Progress lines come from rank 0 only.
+// initial state, or langevin_ensemble_1d's checks of a model that differs) is thrown on every
+// rank.  Progress lines come from rank 0 only.
 #pragma once
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -120,7 +122,6 @@ template <class Train, class Test, class Diffusion>
 langevin_1d_result langevin_ensemble_1d(const communicator& comm, const Train& U, const Test& U_test, const Diffusion& D,
                                         double T, const langevin_1d_options& options = {}) {
   constexpr const char* fn = "langevin_ensemble_1d";
-  const auto setup = shiftcurv::detail::check_langevin_1d(fn, U, U_test, D, T, options);
   std::string text = "T=" + detail::exact(T) + " particles=" + std::to_string(options.particles) + " dt=" + detail::exact(options.dt) +
                      " t_end=" + detail::exact(options.t_end) + " seed=" + std::to_string(options.seed) +
                      " scheme=" + std::to_string(static_cast<int>(options.scheme)) +
@@ -131,9 +132,19 @@ langevin_1d_result langevin_ensemble_1d(const communicator& comm, const Train& U
   text += " boundaries=";
   for (double b : options.basin_boundaries) text += detail::exact(b) + ",";
   require_same_on_all_processes(comm, fn, "ensemble options", text);
+  // The checks after the comparison, and agreed on: a check that failed on one rank only (a
+  // diffusion that differs across ranks) must not leave the others waiting in a collective.
+  std::optional<decltype(shiftcurv::detail::check_langevin_1d(fn, U, U_test, D, T, options))> setup;
+  std::exception_ptr error;
+  try {
+    setup.emplace(shiftcurv::detail::check_langevin_1d(fn, U, U_test, D, T, options));
+  } catch (...) {
+    error = std::current_exception();
+  }
+  shiftcurv::detail::agree_on_errors(comm, error);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto acc = shiftcurv::detail::dispatch_langevin_1d(detail::rank_executor{comm}, U, U_test, setup, T, options);
-  langevin_1d_result r = shiftcurv::detail::make_langevin_1d_result(fn, acc, setup.plan, options);
+  const auto acc = shiftcurv::detail::dispatch_langevin_1d(detail::rank_executor{comm}, U, U_test, *setup, T, options);
+  langevin_1d_result r = shiftcurv::detail::make_langevin_1d_result(fn, acc, setup->plan, options);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
