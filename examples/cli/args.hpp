@@ -174,7 +174,8 @@ inline CLI::Validator positive_number(std::string why = {}) {
 }
 
 /// Runs `body` with the exit-code contract: 0 on success, 2 and one stderr line on a usage
-/// error (CLI11's or ours, or a shiftcurv invalid_argument/domain_error), 1 on a runtime failure.
+/// error (CLI11's or ours, or a shiftcurv invalid_argument/domain_error), 1 on a runtime failure
+/// (any other exception, of any type).
 template <class Body>
 int run(std::string_view program, CLI::App& app, int argc, char** argv, Body&& body) {
   try {
@@ -204,6 +205,9 @@ int run(std::string_view program, CLI::App& app, int argc, char** argv, Body&& b
     return 2;
   } catch (const std::exception& e) {
     std::cerr << program << ": error: " << e.what() << '\n';
+    return 1;
+  } catch (...) {  // a non-exception type thrown by user code: still one line and exit 1
+    std::cerr << program << ": error: an exception of unknown type\n";
     return 1;
   }
 }

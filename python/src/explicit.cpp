@@ -98,9 +98,9 @@ explicit_diffusion diffusion_from_callables(nb::object matrix_fn, index p, nb::o
   d.matrix_fn = [m, p, name](const vector& th) {
     nb::gil_scoped_acquire gil;
     nb::object r = (*m)(numpy_copy(th));
-    if (p == 1 && PyNumber_Check(r.ptr()) && !nb::hasattr(r, "shape"))
+    if (p == 1)  // a number (float, NumPy scalar, 1×1 or size-1 array)
       return shiftcurv::matrix::Constant(1, 1, to_double(r, "the diffusion '" + name + "' matrix(theta)")).eval();
-    return to_matrix(r.attr("__array__")() , p, p, "the diffusion '" + name + "' matrix(theta)");
+    return to_matrix(r, p, p, "the diffusion '" + name + "' matrix(theta)");
   };
   if (!divergence.is_none()) {
     auto g = hold(std::move(divergence));

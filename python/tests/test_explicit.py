@@ -168,3 +168,41 @@ def test_fokker_planck_1d_steady_state_matches_the_exact_steady_state():
     assert abs(masses[0] - ss.basins()[0].probability) < 1e-5
     assert abs(np.sum(fp.density() * np.diff(np.linspace(-4, 4, 4001))) - 1) < 1e-12
     assert x.shape == (4000,)
+
+
+def test_results_are_views_and_long_work_releases_the_gil():
+    import threading
+    r = sc.find_minimum(sc.double_well(2), [0.9, -0.8])
+    assert r and np.allclose(r.theta, [1.0, -1.0], atol=1e-10)
+    assert not r.theta.flags.owndata and r.theta.base is not None   # a view into the result
+    m = sc.SyntheticModel("fig4-left")
+    state = {"done": False, "ticks": 0}
+
+    def work():
+        m.langevin_ensemble(0.5, particles=40000, dt=0.01, time=2.0, threads=1)
+        state["done"] = True
+
+    t = threading.Thread(target=work)
+    t.start()
+    while not state["done"]:          # this loop runs only while the C++ ensemble has released the GIL
+        state["ticks"] += 1
+    t.join()
+    assert state["ticks"] > 1000
+
+
+def test_python_diffusion_callable_1d_and_2d():
+    # 1-D: D(θ) = 1 + 0.4θ (a float, a NumPy scalar or a size-1 array), no divergence given:
+    # differences; the steady state is the closed form ρ ∝ exp(−(2/T)v), v = ∫U'/D + (T/2) log D.
+    U = sc.double_well(1)
+    for ret in (lambda th: 1.0 + 0.4 * float(th[0]), lambda th: np.float64(1.0 + 0.4 * th[0]), lambda th: 1.0 + 0.4 * th):
+        D = sc.Diffusion(ret, dimension=1)
+        assert abs(D.divergence(np.array([0.3]))[0] - 0.4) < 1e-8
+        ss = sc.SteadyState1d(U, D, 0.5, -2.0, 2.0)
+        T = 0.5
+        v = lambda x: integrate.quad(lambda t: (t**3 - t) / (1 + 0.4 * t), -2.0, x, epsabs=0, epsrel=1e-13)[0] + T / 2 * math.log(1 + 0.4 * x)
+        f = lambda x: math.exp(-2 / T * v(x))
+        z = integrate.quad(f, -2.0, 2.0, epsabs=0, epsrel=1e-12, limit=200)[0]
+        assert abs(ss.density(0.7) - f(0.7) / z) <= 1e-7 * f(0.7) / z
+    # 2-D: D(θ) = diag(1 + θ_0², 2): ∇·D = (2θ_0, 0) by differences
+    D2 = sc.Diffusion(lambda th: np.diag([1 + th[0] ** 2, 2.0]), dimension=2)
+    assert np.allclose(D2.divergence(np.array([0.5, 1.0])), [1.0, 0.0], atol=1e-8)
