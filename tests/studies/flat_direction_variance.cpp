@@ -12,6 +12,7 @@
 #include <Eigen/Dense>
 
 #include "shiftcurv/studies/flat_direction_variance.hpp"
+#include "random_matrices.hpp"
 
 namespace sc = shiftcurv;
 
@@ -37,9 +38,9 @@ struct flatdir_problem {
   sc::sgd_options o;
   sc::vector theta_star;
   flatdir_problem() {
-    std::srand(3);
-    f.A = sc::matrix::Random(N, p);
-    f.y = 0.3 * sc::vector::Random(N);
+    test_support::fixture_rng rng(3);
+    f.A = test_support::uniform_matrix(N, p, rng);
+    f.y = 0.3 * test_support::uniform_vector(N, rng);
     o.learning_rate = 0.2;
     o.batch_size = 2;
     o.alpha = 1.0;  // λα = 0.2: the discrete and SDE predictions differ by 11 %
@@ -172,7 +173,8 @@ TEST_CASE("flat_direction_variance: short runs are flagged, bad input throws nam
   throws(P.o, bad, "theta");
   throws(P.o, sc::vector::Zero(5), "theta");
   // not over-parametrized: p = 12 ≤ N = 13
-  flatdir_least_squares g{sc::matrix::Random(13, 12), sc::vector::Random(13)};
+  test_support::fixture_rng rng(4);
+  flatdir_least_squares g{test_support::uniform_matrix(13, 12, rng), test_support::uniform_vector(13, rng)};
   CHECK_THROWS_AS(sc::flat_direction_variance(g, P.theta_star, P.o), sc::invalid_argument);
 }
 }
