@@ -20,6 +20,7 @@
 #include "shiftcurv/noise/scalar_field.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
 #include "shiftcurv/synthetic/quadratic.hpp"
+#include "random_matrices.hpp"
 
 namespace sc = shiftcurv;
 using Eigen::MatrixXd;
@@ -75,8 +76,8 @@ struct dense_double_well {
   }
 };
 MatrixXd random_spd(int n, unsigned seed) {
-  std::srand(seed);
-  const MatrixXd B = MatrixXd::Random(n, n);
+  test_support::fixture_rng rng(seed);
+  const MatrixXd B = test_support::uniform_matrix(n, n, rng);
   return B * B.transpose() / n + MatrixXd::Identity(n, n);
 }
 }  // namespace

@@ -18,11 +18,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "cli/harness.hpp"
+#include "random_matrices.hpp"
 
 namespace {
 
@@ -30,14 +30,14 @@ namespace fs = std::filesystem;
 
 // ---- the generator ---------------------------------------------------------------------------
 struct generator {
-  std::mt19937_64 rng;
+  test_support::fixture_rng rng;
   double edge = 0.3;  ///< probability that a number is an edge case (set per run)
 
   explicit generator(std::uint64_t seed) : rng(seed) {}
 
-  double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
+  double uniform(double a, double b) { return rng.uniform(a, b); }
   bool chance(double p) { return uniform(0, 1) < p; }
-  int integer(int a, int b) { return std::uniform_int_distribution<int>(a, b)(rng); }
+  int integer(int a, int b) { return rng.integer(a, b); }
   template <class T>
   const T& pick(const std::vector<T>& v) { return v[static_cast<std::size_t>(integer(0, int(v.size()) - 1))]; }
 
@@ -135,7 +135,7 @@ fuzz_case generate(generator& g) {
       fl.insert(fl.end(), {"--steady", "--time=1"});
     if (g.chance(0.3)) fl.push_back("--init=" + g.pick(std::vector<std::string>{"uniform", "0", "-1", "100"}));
   }
-  std::shuffle(fl.begin(), fl.end(), g.rng);
+  g.rng.shuffle(fl.begin(), fl.end());
   return c;
 }
 

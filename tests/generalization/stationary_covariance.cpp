@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -31,7 +30,7 @@ struct spd_problem {
   sc::matrix H;
 };
 
-spd_problem make_spd(sc::index p, std::mt19937_64& rng) {
+spd_problem make_spd(sc::index p, test_support::fixture_rng& rng) {
   spd_problem s;
   s.U = orthogonal(p, rng);
   s.lambda.resize(p);
@@ -44,7 +43,7 @@ double rel_fro(const sc::matrix& A, const sc::matrix& B) { return (A - B).norm()
 
 
 TEST_CASE("dense_lyapunov: the Kronecker system by LU (p = 8) and the commuting case (T/2)H^-1 D") {
-  std::mt19937_64 rng(11);
+  test_support::fixture_rng rng(11);
   const sc::index p = 8;
   const double T = 0.37;
   const sc::matrix A = gaussian(p, p, rng);
@@ -76,7 +75,7 @@ TEST_CASE("dense_lyapunov: the Kronecker system by LU (p = 8) and the commuting 
 }
 
 TEST_CASE("lyapunov_covariance against dense_lyapunov (p = 40, D PSD of rank 10)") {
-  std::mt19937_64 rng(2026);
+  test_support::fixture_rng rng(2026);
   const sc::index p = 40;
   const double T = 0.05;
   const auto s = make_spd(p, rng);

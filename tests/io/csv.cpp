@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +30,7 @@
 #include "shiftcurv/potential/effective_potential.hpp"
 #include "shiftcurv/studies/expected_test_loss.hpp"
 #include "shiftcurv/synthetic/gaussian_wells.hpp"
+#include "random_matrices.hpp"
 
 namespace sc = shiftcurv;
 namespace fs = std::filesystem;
@@ -121,10 +121,10 @@ TEST_CASE("csv: doubles round-trip bit for bit, non-finite as nan/inf") {
   // Edge values plus 2000 random bit patterns (every exponent, subnormals included).
   std::vector<double> xs{0.0, -0.0, 1.0, -1.0, 0.1, 1.0 / 3, 5e-324, -5e-324, 2.2250738585072014e-308,
                          1.7976931348623157e308, -1.7976931348623157e308, 1e-300, 4.3e9, 123456789012345678.0};
-  std::mt19937_64 rng(12345);
+  test_support::fixture_rng rng(12345);
   while (xs.size() < 2014) {
     double x;
-    const std::uint64_t u = rng();
+    const std::uint64_t u = rng.bits();
     std::memcpy(&x, &u, sizeof x);
     if (std::isfinite(x)) xs.push_back(x);
   }

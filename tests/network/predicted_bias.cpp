@@ -6,12 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <random>
 
 #include <Eigen/Dense>
 
 #include "network/mlp.hpp"
 #include "network_reference.hpp"
+#include "random_matrices.hpp"
 #include "shiftcurv/studies/loss_terms.hpp"
 
 namespace sc = shiftcurv;
@@ -20,14 +20,13 @@ namespace net = shiftcurv_examples::network;
 namespace {
 /// n samples of `in` standard-normal features, labels of a noisy linear rule over `classes`.
 net::labeled_data bias_synthetic_data(sc::index in, sc::index n, int classes, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<double> nd;
+  test_support::fixture_rng rng(seed);
   net::labeled_data d;
   d.features.resize(in, n);
   d.labels.resize(static_cast<std::size_t>(n));
   for (sc::index i = 0; i < n; ++i) {
-    for (sc::index j = 0; j < in; ++j) d.features(j, i) = nd(gen);
-    const double score = d.features(0, i) - 0.5 * d.features(1, i) + 0.7 * nd(gen);
+    for (sc::index j = 0; j < in; ++j) d.features(j, i) = rng.normal();
+    const double score = d.features(0, i) - 0.5 * d.features(1, i) + 0.7 * rng.normal();
     d.labels[static_cast<std::size_t>(i)] = score < -0.4 ? 0 : (score < 0.4 ? 1 : classes - 1);
   }
   return d;

@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -32,7 +31,7 @@ struct ou_problem {
 };
 
 ou_problem make_ou() {
-  std::mt19937_64 rng(5);
+  test_support::fixture_rng rng(5);
   const sc::index p = 5;
   ou_problem o;
   const sc::matrix U = orthogonal(p, rng);
@@ -55,16 +54,15 @@ ou_problem make_ou() {
 }
 
 sc::matrix simulate(const ou_problem& o, sc::index n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> N(0.0, 1.0);
+  test_support::fixture_rng rng(seed);
   const sc::index p = o.H.rows();
   sc::matrix X(p, n);
   sc::vector z(p);
-  for (sc::index i = 0; i < p; ++i) z(i) = N(rng);
+  for (sc::index i = 0; i < p; ++i) z(i) = rng.normal();
   sc::vector th = o.Lsig * z;
   for (sc::index t = 0; t < n; ++t) {
     X.col(t) = th;
-    for (sc::index i = 0; i < p; ++i) z(i) = N(rng);
+    for (sc::index i = 0; i < p; ++i) z(i) = rng.normal();
     th = o.A * th + o.Lxi * z;
   }
   return X;
@@ -133,7 +131,8 @@ TEST_CASE("covariance_curvature_estimate: bad input throws naming the function")
   const sc::matrix H = sc::matrix::Identity(4, 4);
   const sc::matrix_operator Hop(H), D3(sc::matrix::Identity(3, 3));
   const std::string ce = "covariance_curvature_estimate";
-  sc::matrix X = sc::matrix::Random(4, 50);
+  test_support::fixture_rng rng(1);
+  sc::matrix X = test_support::uniform_matrix(4, 50, rng);
   throws_naming([&] { (void)sc::covariance_curvature_estimate(Hop, sc::matrix(X.leftCols(1))); }, ce);
   throws_naming([&] { (void)sc::covariance_curvature_estimate(Hop, std::vector<sc::vector>{X.col(0)}); }, ce);
   throws_naming([&] { (void)sc::covariance_curvature_estimate(Hop, X, {.batches = 1}); }, ce);

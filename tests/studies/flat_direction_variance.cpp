@@ -17,6 +17,7 @@
 #include <Eigen/Dense>
 
 #include "shiftcurv/studies/flat_direction_variance.hpp"
+#include "random_matrices.hpp"
 
 namespace sc = shiftcurv;
 
@@ -112,9 +113,9 @@ struct flatdir_problem {
   sc::sgd_options o;
   sc::vector theta_star;
   flatdir_problem() {
-    std::srand(3);
-    f.A = sc::matrix::Random(N, p);
-    f.y = 0.3 * sc::vector::Random(N);
+    test_support::fixture_rng rng(3);
+    f.A = test_support::uniform_matrix(N, p, rng);
+    f.y = 0.3 * test_support::uniform_vector(N, rng);
     o.learning_rate = 0.2;
     o.batch_size = 2;
     o.alpha = 1.0;  // λα = 0.2: the discrete and SDE predictions differ by 11 %
@@ -217,7 +218,8 @@ TEST_CASE("flat_direction_variance: short runs are flagged, bad input throws nam
   throws(P.o, bad, "theta");
   throws(P.o, sc::vector::Zero(5), "theta");
   // not over-parametrized: p = 12 ≤ N = 13
-  flatdir_least_squares g{sc::matrix::Random(13, 12), sc::vector::Random(13)};
+  test_support::fixture_rng rng(4);
+  flatdir_least_squares g{test_support::uniform_matrix(13, 12, rng), test_support::uniform_vector(13, rng)};
   CHECK_THROWS_AS(sc::flat_direction_variance(g, P.theta_star, P.o), sc::invalid_argument);
 }
 }
@@ -245,11 +247,11 @@ TEST_CASE("flat_direction_variance: minibatches without replacement against the 
   o.sampling = sc::minibatch_sampling::without_replacement;
   o.alpha = 1.0;
   o.beta = 0.8;
-  std::srand(5);
-  sc::matrix A = sc::matrix::Random(5, 12);
+  test_support::fixture_rng rng(5);
+  sc::matrix A = test_support::uniform_matrix(5, 12, rng);
   // residuals O(1) at θ*: the span's gradient noise, which the sampling scheme scales by
   // (N − B)/(N − 1) = 3/4, outweighs its isotropic β² noise
-  sc::vector y = 3.0 * sc::vector::Random(5);
+  sc::vector y = 3.0 * test_support::uniform_vector(5, rng);
   const flatdir_problem P(A, y, o);
   const auto exact = flatdir_exact_split(P.f.A, flatdir_exact_covariance(P.f, o, flatdir_all_batches(5, 2, true)));
   sc::sgd_options ow = o;
@@ -282,10 +284,10 @@ TEST_CASE("flat_direction_variance: minibatches without replacement against the 
 
 TEST_CASE("flat_direction_variance: duplicate rows (rank r < N) against the exact covariance") {
   const flatdir_problem P0;
-  std::srand(9);
-  sc::matrix A = sc::matrix::Random(6, 12);
+  test_support::fixture_rng rng(9);
+  sc::matrix A = test_support::uniform_matrix(6, 12, rng);
   A.row(5) = A.row(0);  // sample 5 repeats sample 0's input with another target
-  sc::vector y = 0.3 * sc::vector::Random(6);
+  sc::vector y = 0.3 * test_support::uniform_vector(6, rng);
   y(5) = y(0) + 0.4;
   const flatdir_problem P(A, y, P0.o);
   // g_0 and g_5 are both multiples of a_0 (nonzero residuals): the span is that of the 5 distinct rows

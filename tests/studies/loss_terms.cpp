@@ -11,13 +11,13 @@
 
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 
 #include <Eigen/Dense>
 
 #include "loss_terms_cases.hpp"
 #include "shiftcurv/studies/loss_terms.hpp"
+#include "random_matrices.hpp"
 
 namespace sc = shiftcurv;
 

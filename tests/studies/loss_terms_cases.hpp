@@ -3,13 +3,12 @@
 // so SGD's stationary covariance, ∇·D and the first-order bias have closed forms.
 #pragma once
 
-#include <cstdlib>
-#include <random>
 
 #include <Eigen/Dense>
 
 #include "shiftcurv/core/types.hpp"
 #include "shiftcurv/dynamics/sgd.hpp"
+#include "random_matrices.hpp"
 
 namespace loss_terms_cases {
 namespace sc = shiftcurv;
@@ -52,18 +51,14 @@ struct tlt_test {
 };
 
 inline sc::matrix tlt_spd(sc::index p, double lo, double hi, unsigned seed) {
-  std::srand(seed);
-  Eigen::HouseholderQR<sc::matrix> qr(sc::matrix::Random(p, p));
-  const sc::matrix V = qr.householderQ();
-  sc::vector ev = sc::vector::LinSpaced(p, lo, hi);
-  return V * ev.asDiagonal() * V.transpose();
+  test_support::fixture_rng rng(seed);
+  return test_support::spd(p, lo, hi, rng);
 }
 inline sc::matrix tlt_centred_normals(sc::index n, sc::index p, double scale, unsigned seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<double> nd;
+  test_support::fixture_rng rng(seed);
   sc::matrix Z(n, p);
   for (sc::index i = 0; i < n; ++i)
-    for (sc::index j = 0; j < p; ++j) Z(i, j) = scale * nd(gen);
+    for (sc::index j = 0; j < p; ++j) Z(i, j) = scale * rng.normal();
   Z.rowwise() -= Z.colwise().mean();
   return Z;
 }
