@@ -76,10 +76,10 @@ inline double to_double(const nb::handle& h, const std::string& what) {
 /// A Python object convertible to a float64 vector (NumPy array, list, torch CPU tensor) of size n.
 inline vector to_vector(const nb::handle& h, index n, const std::string& what) {
   vector out;
-  try {
+  try {  // nanobind's cast throws std::bad_cast (or cast_error) when it cannot convert
     out = nb::cast<vector>(h);
-  } catch (const nb::cast_error&) {
-    nb::object arr = nb::module_::import_("numpy").attr("asarray")(h, "float64").attr("reshape")(-1);
+  } catch (const std::exception&) {
+    nb::object arr = nb::module_::import_("numpy").attr("ascontiguousarray")(h, "float64").attr("reshape")(-1);
     out = nb::cast<vector>(arr);
   }
   if (n >= 0 && out.size() != n)
@@ -92,8 +92,10 @@ inline matrix to_matrix(const nb::handle& h, index rows, index cols, const std::
   matrix out;
   try {
     out = nb::cast<matrix>(h);
-  } catch (const nb::cast_error&) {
-    nb::object arr = nb::module_::import_("numpy").attr("asarray")(h, "float64");
+  } catch (const std::exception&) {
+    nb::object arr = nb::module_::import_("numpy").attr("asfortranarray")(h, "float64");
+    if (nb::cast<int>(arr.attr("ndim")) != 2)
+      throw shiftcurv::invalid_argument("shiftcurv: " + what + " must return a 2-D array");
     out = nb::cast<matrix>(arr);
   }
   if ((rows >= 0 && out.rows() != rows) || (cols >= 0 && out.cols() != cols))

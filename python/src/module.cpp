@@ -85,6 +85,9 @@ void bind_structs(nb::module_& m) {
 NB_MODULE(_shiftcurv, m) {
   using namespace shiftcurv_python;
   m.doc() = "shiftcurv's C++ library (header-only C++20) from Python: see the package shiftcurv";
+  // Losses and diffusions hold the user's Python callables from C++, where Python's garbage
+  // collector cannot see them; what is still referenced at interpreter exit is not a leak.
+  nb::set_leak_warnings(false);
 
   // The library's exceptions: invalid_argument → InvalidArgument (ValueError); domain_error
   // (T ≤ 0, D not positive definite, …) → DomainError (ValueError and ArithmeticError); a

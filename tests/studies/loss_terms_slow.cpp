@@ -49,7 +49,10 @@ TEST_CASE("test_loss_terms: the measured bias of a quadratic U_tr is 0 within it
   CAPTURE(se);
   CAPTURE(b_pred.norm());
   CHECK(std::abs(measured) < 4 * se);
-  CHECK(b_pred.norm() > 20 * se);  // the run resolves the mode's shift: measured ≠ predicted
+  // The run resolves the mode's shift: b = 0 (within 4 s.e., above) and b = b_pred (it would be
+  // within 4 s.e. of b_pred) cannot both hold when |b_pred| > 8 s.e. (12.7 s.e. with this
+  // Philox fixture).
+  CHECK(b_pred.norm() > 8 * se);
   // and in every coordinate
   for (sc::index i = 0; i < P.p; ++i) {
     const sc::vector yi = P.theta_tr(i) - r.iterates.row(i).transpose().array();
