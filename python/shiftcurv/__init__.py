@@ -29,6 +29,7 @@ import enum as _enum
 import numpy as _np
 
 from . import _shiftcurv
+from . import _programs
 from ._shiftcurv import (  # noqa: F401
     B1Case1, B1Case2, B1Case3, BatchedLoss, Diffusion, DomainError, FokkerPlanck1d, FokkerPlanck2d,
     InvalidArgument, LineRule, Loss, MinibatchSampling, NumericalError, ProbeDistribution, SdeScheme,
@@ -146,7 +147,7 @@ class SyntheticModel:
         for k, v in dict(minima=minima, weights=weights, sigmas=sigmas, shift=shift).items():
             if v is not None:
                 base[k] = v
-        self._m = _shiftcurv._SyntheticModel(_csv_list(base["minima"]), _csv_list(base["weights"]),
+        self._m = _programs._SyntheticModel(_csv_list(base["minima"]), _csv_list(base["weights"]),
                                              _csv_list(base["sigmas"]), float(base["shift"]), str(diffusion),
                                              float(domain[0]), float(domain[1]), float(confine))
         self.minima = list(self._m.minima)

@@ -5,7 +5,7 @@
 //   explicit_loss / explicit_diffusion   a loss U(θ) (value, optional gradient and Hessian) and
 //       a diffusion model D(θ) (matrix, optional divergence) as std::functions: the library's
 //       ready families (their analytic members) or a user's Python callables (each call takes
-//       the GIL).  Missing derivatives are finite differences (the library's own rules).
+//       the GIL).  Missing derivatives are sixth-order central differences (Boost.Math).
 //   python_batched_loss   a per-sample loss whose members call a Python object (e.g.
 //       shiftcurv.torch.TorchLoss): num_samples, value(θ, i), gradient(θ, i) and the batched
 //       members mean_value, mean_gradient, sample_gradients, mean_hvp, covariance_apply,
@@ -35,13 +35,14 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <boost/math/differentiation/finite_difference.hpp>
+
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 #include <shiftcurv/core/concepts.hpp>
 #include <shiftcurv/core/errors.hpp>
 #include <shiftcurv/core/types.hpp>
-#include <shiftcurv/derivatives/derivatives.hpp>
 
 namespace shiftcurv_python {
 
@@ -107,39 +108,45 @@ inline matrix to_matrix(const nb::handle& h, index rows, index cols, const std::
 
 // ---- explicit losses and diffusions ---------------------------------------------------------
 
-/// Only a value (double → double functor): the library's derivative routes difference it.
-struct value_only {
-  const std::function<double(const vector&)>* f;
-  double operator()(const vector& th) const { return (*f)(th); }
-};
-/// A value and a gradient member: the library differences the gradient for the Hessian.
-struct value_and_gradient_only {
-  const std::function<double(const vector&)>* f;
-  const std::function<vector(const vector&)>* g;
-  double operator()(const vector& th) const { return (*f)(th); }
-  vector gradient(const vector& th) const { return (*g)(th); }
-};
+/// ∂f/∂θ_j at θ by Boost.Math's sixth-order central difference (error ~ε^{6/7}·scale: the
+/// adaptive quadratures of the steady state and the line integrals converge on such
+/// derivatives, not on second-order ones, whose ~1e-11 noise they keep refining).
+template <class F>
+auto partial(const F& f, const vector& th, index j) {
+  vector x = th;
+  auto along = [&](double t) {
+    x(j) = t;
+    return f(x);
+  };
+  return boost::math::differentiation::finite_difference_derivative<decltype(along), double, 6>(along, th(j));
+}
 
-/// U(θ) on R^p with analytic members the library uses as is (derivatives/derivatives.hpp picks
-/// the `gradient`/`hessian` members): the user's, else finite differences (the library's
-/// fd_gradient / fd_jacobian_of_gradient / fd_hessian_from_values).
+/// U(θ) on R^p with members the library uses as is (derivatives/derivatives.hpp picks the
+/// `gradient`/`hessian` members): the user's (or a ready family's analytic ones), else sixth-
+/// order central differences (of the value for ∇U, of ∇U for ∇²U, symmetrized).
 struct explicit_loss {
   index p = 0;
   std::string name;
   std::function<double(const vector&)> value_fn;
-  std::function<vector(const vector&)> gradient_fn;  ///< empty: finite differences of the value
+  std::function<vector(const vector&)> gradient_fn;  ///< empty: differences of the value
   std::function<matrix(const vector&)> hessian_fn;   ///< empty: differences of the gradient
 
   index dimension() const { return p; }
   double operator()(const vector& th) const { return value_fn(th); }
   vector gradient(const vector& th) const {
     if (gradient_fn) return gradient_fn(th);
-    return shiftcurv::gradient(value_only{&value_fn}, th);
+    vector g(p);
+    for (index j = 0; j < p; ++j) g(j) = partial(value_fn, th, j);
+    return g;
   }
   matrix hessian(const vector& th) const {
     if (hessian_fn) return hessian_fn(th);
-    if (gradient_fn) return shiftcurv::hessian(value_and_gradient_only{&value_fn, &gradient_fn}, th);
-    return shiftcurv::hessian(value_only{&value_fn}, th);
+    matrix H(p, p);
+    for (index j = 0; j < p; ++j) {
+      for (index i = 0; i < p; ++i)
+        H(i, j) = partial([this, i](const vector& y) { return gradient(y)(i); }, th, j);
+    }
+    return 0.5 * (H + H.transpose());
   }
 };
 static_assert(shiftcurv::loss_function<explicit_loss>);
@@ -156,16 +163,10 @@ struct explicit_diffusion {
   Eigen::MatrixXd matrix(const vector& th) const { return matrix_fn(th); }
   vector divergence(const vector& th) const {
     if (divergence_fn) return divergence_fn(th);
-    // (∇·D)_i = Σ_j ∂_j D_ij by central differences, step h_j = ε^{1/3}·max(1, |θ_j|).
+    // (∇·D)_i = Σ_j ∂_j D_ij, each by a sixth-order central difference (see partial).
     vector div = vector::Zero(p);
-    const double scale = std::cbrt(std::numeric_limits<double>::epsilon());
-    for (index j = 0; j < p; ++j) {
-      const double h = scale * std::max(1.0, std::abs(th(j)));
-      vector a = th, b = th;
-      a(j) += h;
-      b(j) -= h;
-      div += (matrix_fn(a).col(j) - matrix_fn(b).col(j)) / (a(j) - b(j));
-    }
+    for (index j = 0; j < p; ++j)
+      for (index i = 0; i < p; ++i) div(i) += partial([this, i, j](const vector& y) { return matrix_fn(y)(i, j); }, th, j);
     return div;
   }
   Eigen::MatrixXd noise_factor(const vector& th) const {

@@ -123,6 +123,5 @@ NB_MODULE(_shiftcurv, m) {
 
   bind_structs(m);
   bind_explicit(m);
-  bind_synthetic(m);
   bind_network(m);
 }

@@ -42,13 +42,27 @@ void check_theta(std::string_view fn, const loss_t& L, const vector& theta, std:
   shiftcurv::require_finite(fn, name, theta);
 }
 
-/// Runs body(op) with the operator named by `which`: "hessian" (∇²U, mean HVPs) or
-/// "diffusion" (D, the per-sample gradients' covariance, by covariance_apply).
-template <class Body>
-auto with_operator(std::string_view fn, const std::string& which, const loss_t& L, const vector& theta, Body&& body) {
+/// The operator named by `which`, type-erased so that each algorithm is compiled once:
+/// "hessian" (∇²U·x, mean HVPs) or "diffusion" (D·x, the per-sample gradients' covariance).
+struct any_operator {
+  index n = 0;
+  std::function<void(const vector&, vector&)> f;
+  index size() const { return n; }
+  void apply(const vector& x, vector& y) const { f(x, y); }
+};
+static_assert(shiftcurv::symmetric_operator<any_operator>);
+
+any_operator named_operator(std::string_view fn, const std::string& which, const loss_t& L, const vector& theta) {
   check_theta(fn, L, theta);
-  if (which == "hessian") return body(shiftcurv::hessian_operator(L, theta));
-  if (which == "diffusion") return body(shiftcurv::diffusion_operator(shiftcurv::gradient_covariance<loss_t>{L}, theta));
+  if (which == "hessian") {
+    auto op = std::make_shared<const shiftcurv::hessian_operator<loss_t>>(L, theta);
+    return {L.p, [op](const vector& x, vector& y) { op->apply(x, y); }};
+  }
+  if (which == "diffusion") {
+    auto op = std::make_shared<const shiftcurv::diffusion_operator<shiftcurv::gradient_covariance<loss_t>>>(
+        shiftcurv::gradient_covariance<loss_t>{L}, theta);
+    return {L.p, [op](const vector& x, vector& y) { op->apply(x, y); }};
+  }
   shiftcurv::detail::throw_invalid(fn, "operator must be 'hessian' or 'diffusion', got '", which, "'");
 }
 
@@ -68,31 +82,29 @@ void bind_network(nb::module_& m) {
         [](const loss_t& L, const vector& theta, index k, const std::string& op, const nb::kwargs& kw) {
           const auto o = options_from<shiftcurv::top_eigenpairs_options>("top_eigenpairs", kw);
           nb::gil_scoped_release nogil;
-          return with_operator("top_eigenpairs", op, L, theta, [&](const auto& A) { return shiftcurv::top_eigenpairs(A, k, o); });
+          return shiftcurv::top_eigenpairs(named_operator("top_eigenpairs", op, L, theta), k, o);
         },
         nb::arg("loss"), nb::arg("theta"), nb::arg("k"), nb::arg("operator") = "hessian", nb::arg("options"));
   m.def("hutchinson_trace",
         [](const loss_t& L, const vector& theta, const std::string& op, const nb::kwargs& kw) {
           const auto o = options_from<shiftcurv::hutchinson_trace_options>("hutchinson_trace", kw);
           nb::gil_scoped_release nogil;
-          return with_operator("hutchinson_trace", op, L, theta, [&](const auto& A) { return shiftcurv::hutchinson_trace(A, o); });
+          return shiftcurv::hutchinson_trace(named_operator("hutchinson_trace", op, L, theta), o);
         },
         nb::arg("loss"), nb::arg("theta"), nb::arg("operator") = "hessian", nb::arg("options"));
   m.def("spectral_density",
         [](const loss_t& L, const vector& theta, const std::string& op, const nb::kwargs& kw) {
           const auto o = options_from<shiftcurv::spectral_density_options>("spectral_density", kw);
           nb::gil_scoped_release nogil;
-          return with_operator("spectral_density", op, L, theta, [&](const auto& A) { return shiftcurv::spectral_density(A, o); });
+          return shiftcurv::spectral_density(named_operator("spectral_density", op, L, theta), o);
         },
         nb::arg("loss"), nb::arg("theta"), nb::arg("operator") = "hessian", nb::arg("options"));
   m.def("lyapunov_covariance",
         [](const loss_t& L, const vector& theta, double T, const nb::kwargs& kw) {
           const auto o = options_from<shiftcurv::lyapunov_covariance_options>("lyapunov_covariance", kw);
-          check_theta("lyapunov_covariance", L, theta);
           nb::gil_scoped_release nogil;
-          const shiftcurv::hessian_operator H(L, theta);
-          const shiftcurv::diffusion_operator D(shiftcurv::gradient_covariance<loss_t>{L}, theta);
-          return shiftcurv::lyapunov_covariance(H, D, T, o);
+          return shiftcurv::lyapunov_covariance(named_operator("lyapunov_covariance", "hessian", L, theta),
+                                                named_operator("lyapunov_covariance", "diffusion", L, theta), T, o);
         },
         nb::arg("loss"), nb::arg("theta"), nb::arg("T"), nb::arg("options"));
   m.def("dense_lyapunov", [](const matrix& H, const matrix& D, double T) { return shiftcurv::dense_lyapunov(H, D, T); },

@@ -140,3 +140,13 @@ void bind_synthetic(nb::module_& m) {
 }
 
 }  // namespace shiftcurv_python
+
+// A module of its own (shiftcurv._programs), compiled as the programs are (-O3, the same
+// instruction set): the inline functions it shares with the rest of the bindings (the wells,
+// steady_state_1d, Eigen's kernels) would otherwise be merged by the linker with copies compiled
+// at another optimization level, and the doubles would differ from the programs' in the last bits.
+NB_MODULE(_programs, m) {
+  m.doc() = "The synthetic command-line programs' own code (examples/cli), for shiftcurv.SyntheticModel";
+  nanobind::module_::import_("shiftcurv._shiftcurv");  // the result types and exceptions are registered there
+  shiftcurv_python::bind_synthetic(m);
+}

@@ -191,18 +191,39 @@ def test_results_are_views_and_long_work_releases_the_gil():
 
 
 def test_python_diffusion_callable_1d_and_2d():
-    # 1-D: D(θ) = 1 + 0.4θ (a float, a NumPy scalar or a size-1 array), no divergence given:
-    # differences; the steady state is the closed form ρ ∝ exp(−(2/T)v), v = ∫U'/D + (T/2) log D.
-    U = sc.double_well(1)
-    for ret in (lambda th: 1.0 + 0.4 * float(th[0]), lambda th: np.float64(1.0 + 0.4 * th[0]), lambda th: 1.0 + 0.4 * th):
+    # 1-D: D(θ) = 1 + 0.4θ returned as a float, a NumPy scalar or a size-1 array; without a
+    # divergence it is differenced (sixth order): D' = 0.4 to rounding.
+    forms = (lambda th: 1.0 + 0.4 * float(th[0]), lambda th: np.float64(1.0 + 0.4 * th[0]), lambda th: 1.0 + 0.4 * th)
+    for ret in forms:
         D = sc.Diffusion(ret, dimension=1)
-        assert abs(D.divergence(np.array([0.3]))[0] - 0.4) < 1e-8
-        ss = sc.SteadyState1d(U, D, 0.5, -2.0, 2.0)
-        T = 0.5
-        v = lambda x: integrate.quad(lambda t: (t**3 - t) / (1 + 0.4 * t), -2.0, x, epsabs=0, epsrel=1e-13)[0] + T / 2 * math.log(1 + 0.4 * x)
-        f = lambda x: math.exp(-2 / T * v(x))
-        z = integrate.quad(f, -2.0, 2.0, epsabs=0, epsrel=1e-12, limit=200)[0]
-        assert abs(ss.density(0.7) - f(0.7) / z) <= 1e-7 * f(0.7) / z
-    # 2-D: D(θ) = diag(1 + θ_0², 2): ∇·D = (2θ_0, 0) by differences
+        assert abs(D.matrix(np.array([0.3]))[0, 0] - 1.12) < 1e-15
+        assert abs(D.divergence(np.array([0.3]))[0] - 0.4) < 1e-12
+    # the steady state is the closed form ρ ∝ exp(−(2/T)v), v = ∫U'/D + (T/2) log D, with the
+    # divergence differenced and given
+    U, T = sc.double_well(1), 0.5
+    q, r = np.polydiv([1.0, 0.0, -1.0, 0.0], [0.4, 1.0])   # (t³ − t)/(1 + 0.4t) = q(t) + r/(1 + 0.4t)
+    Q = np.polyint(q)
+    prim = lambda x: np.polyval(Q, x) + r[-1] / 0.4 * math.log(1 + 0.4 * x)
+    v = lambda x: prim(x) - prim(-2.0) + T / 2 * math.log(1 + 0.4 * x)
+    f = lambda x: math.exp(-2 / T * v(x))
+    z = integrate.quad(f, -2.0, 2.0, epsabs=0, epsrel=1e-12, limit=200)[0]
+    for D in (sc.Diffusion(forms[0], dimension=1), sc.Diffusion(forms[0], dimension=1, divergence=lambda th: [0.4])):
+        ss = sc.SteadyState1d(U, D, T, -2.0, 2.0)
+        assert ss.status == sc.Status.success, ss.message
+        assert abs(ss.density(0.7) - f(0.7) / z) <= 1e-9 * f(0.7) / z
+    # 2-D: D(θ) = diag(1 + θ_0², 2): ∇·D = (2θ_0, 0)
     D2 = sc.Diffusion(lambda th: np.diag([1 + th[0] ** 2, 2.0]), dimension=2)
-    assert np.allclose(D2.divergence(np.array([0.5, 1.0])), [1.0, 0.0], atol=1e-8)
+    assert np.allclose(D2.divergence(np.array([0.5, 1.0])), [1.0, 0.0], atol=1e-12)
+
+
+def test_value_only_python_loss_in_the_1d_pipeline():
+    # U given by its value alone: differenced derivatives, yet the steady state converges and
+    # equals the ready family's.
+    mine = sc.Loss(lambda th: 0.25 * th[0] ** 4 - 0.5 * th[0] ** 2, dimension=1)
+    ready = sc.double_well(1)
+    D = sc.constant_diffusion(0.8)
+    a = sc.SteadyState1d(mine, D, 0.5, -2.0, 2.5)
+    b = sc.SteadyState1d(ready, D, 0.5, -2.0, 2.5)
+    assert a.status == sc.Status.success, a.message
+    assert abs(a.basins()[0].probability - b.basins()[0].probability) < 1e-9
+    assert abs(mine.hessian(np.array([0.3]))[0, 0] - (3 * 0.09 - 1)) < 1e-7
