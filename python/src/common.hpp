@@ -106,6 +106,19 @@ inline matrix to_matrix(const nb::handle& h, index rows, index cols, const std::
   return out;
 }
 
+/// Options built field by field from keyword arguments (an unknown name: TypeError naming fn).
+template <class Options>
+Options options_from(const char* fn, const nb::kwargs& kw) {
+  Options o{};
+  nb::object py = nb::cast(o);
+  for (auto [k, v] : kw) {
+    if (!nb::hasattr(py, k))
+      throw nb::type_error((std::string(fn) + "() got an unexpected option '" + nb::cast<std::string>(nb::str(k)) + "'").c_str());
+    nb::setattr(py, k, v);
+  }
+  return nb::cast<Options>(py);
+}
+
 // ---- explicit losses and diffusions ---------------------------------------------------------
 
 /// ∂f/∂θ_j at θ by Boost.Math's sixth-order central difference (error ~ε^{6/7}·scale: the

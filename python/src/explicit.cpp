@@ -118,19 +118,6 @@ void require_same_dimension(std::string_view fn, const explicit_loss& a, const F
     shiftcurv::detail::throw_invalid(fn, "the loss has dimension ", a.p, " but ", what, " has ", b.p);
 }
 
-/// options built field by field from the keyword arguments (unknown names: TypeError naming fn).
-template <class Options>
-Options options_from(const char* fn, const nb::kwargs& kw) {
-  Options o{};
-  nb::object py = nb::cast(o);
-  for (auto [k, v] : kw) {
-    if (!nb::hasattr(py, k))
-      throw nb::type_error((std::string(fn) + "() got an unexpected option '" + nb::cast<std::string>(nb::str(k)) + "'").c_str());
-    nb::setattr(py, k, v);
-  }
-  return nb::cast<Options>(py);
-}
-
 }  // namespace
 
 void bind_explicit(nb::module_& m) {

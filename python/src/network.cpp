@@ -25,18 +25,6 @@ namespace {
 
 using loss_t = python_batched_loss;
 
-template <class Options>
-Options options_from(const char* fn, const nb::kwargs& kw) {
-  Options o{};
-  nb::object py = nb::cast(o);
-  for (auto [k, v] : kw) {
-    if (!nb::hasattr(py, k))
-      throw nb::type_error((std::string(fn) + "() got an unexpected option '" + nb::cast<std::string>(nb::str(k)) + "'").c_str());
-    nb::setattr(py, k, v);
-  }
-  return nb::cast<Options>(py);
-}
-
 void check_theta(std::string_view fn, const loss_t& L, const vector& theta, std::string_view name = "theta") {
   shiftcurv::require_size(fn, name, theta.size(), L.p);
   shiftcurv::require_finite(fn, name, theta);

@@ -252,7 +252,7 @@ TEST_CASE("network_experiment: --backend=cuda with --parts naming 4 or 5 exits 2
   // Parts 4 and 5 need per-sample members the CUDA adapter lacks: refused before anything else
   // (the same line in a build with or without the CUDA backend, with or without a device).
   const std::string dir = harness::temp_path("nexp_cuda_parts"), cfg = harness::temp_path("nexp_cuda.ini");
-  for (const std::string& parts : {"--parts=4", "--parts=5", "--parts=1,5", "--parts=1,2,3,4,5"}) {
+  for (const char* parts : {"--parts=4", "--parts=5", "--parts=1,5", "--parts=1,2,3,4,5"}) {
     CAPTURE(parts);
     const auto r = harness::run("network/network_experiment", tiny_with(parts) + " --backend=cuda --out=" + dir);
     CHECK(r.code == 2);

@@ -32,22 +32,6 @@ net::labeled_data bias_synthetic_data(sc::index in, sc::index n, int classes, un
   return d;
 }
 
-/// A minimum by Barzilai–Borwein gradient descent; returns ‖∇U‖ at the end.
-template <class L>
-double bias_minimize(const L& U, sc::vector& th, double tol = 1e-10, int max_iter = 200000) {
-  sc::vector g = U.mean_gradient(th);
-  double step = 0.1;
-  for (int it = 0; it < max_iter && g.norm() > tol; ++it) {
-    const sc::vector th_new = th - step * g;
-    const sc::vector g_new = U.mean_gradient(th_new);
-    const sc::vector ds = th_new - th, dg = g_new - g;
-    const double sy = ds.dot(dg);
-    step = sy > 0 ? std::min(ds.squaredNorm() / sy, 10.0) : 0.1;
-    th = th_new;
-    g = g_new;
-  }
-  return g.norm();
-}
 }  // namespace
 
 TEST_SUITE("network") {
@@ -62,9 +46,9 @@ TEST_CASE("test_loss_terms on a tiny MLP: the predicted bias against the dense t
   const net::mlp_loss<double> Utr(shape, train, 0.0), Ute(shape, test, 0.0);
   const net::mlp_loss<double> Utr_a(shape, train, o.alpha), Ute_a(shape, test, o.alpha);
   sc::vector th_tr = net::initial_parameters(shape, 3);
-  REQUIRE(bias_minimize(Utr_a, th_tr) < 1e-9);
+  REQUIRE(test_support::minimize_bb(Utr_a, th_tr, 1e-10, 200000) < 1e-9);
   sc::vector th_te = th_tr;
-  REQUIRE(bias_minimize(Ute_a, th_te) < 1e-9);
+  REQUIRE(test_support::minimize_bb(Ute_a, th_te, 1e-10, 200000) < 1e-9);
   const sc::index p = th_tr.size();
   REQUIRE(p == 27);
 
