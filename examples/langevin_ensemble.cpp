@@ -33,12 +33,14 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <shiftcurv/dynamics/langevin_1d.hpp>
 #include <shiftcurv/io/checkpoint.hpp>
 
 #include "cli/common.hpp"
+#include "cli/langevin.hpp"
 #include "cli/parallel.hpp"
 #include "cli/synthetic.hpp"
 
@@ -83,15 +85,8 @@ int main(int argc, char** argv) {
         cli::fail("--seed", "expected a non-negative integer", seed);
       o.seed = s;
     }
-    if (scheme == "euler-maruyama") o.scheme = shiftcurv::sde_scheme::euler_maruyama;
-    else if (scheme == "milstein") o.scheme = shiftcurv::sde_scheme::milstein;
-    else if (scheme == "weak2") o.scheme = shiftcurv::sde_scheme::weak_order2;
-    else cli::fail("--scheme", "expected euler-maruyama, milstein or weak2", scheme);
-    if (init != "uniform") {
-      const double x0 = cli::parse_number("--init", init, init);
-      if (x0 < m.lo || x0 > m.hi) cli::fail("--init", "x0 must lie in the domain", init);
-      o.x0 = x0;
-    }
+    o.scheme = cli::parse_scheme(scheme);
+    const std::optional<double> x0 = cli::parse_init(init, m);
     {
       const std::string t = cli::trim(threads);
       unsigned n = 0;
@@ -106,8 +101,7 @@ int main(int argc, char** argv) {
     const double every = cli::parse_number("--checkpoint-every", checkpoint_every, checkpoint_every);
     if (every < 0) cli::fail("--checkpoint-every", "must be >= 0", checkpoint_every);
     const auto basins = cli::partition_basins(m);
-    o.walls = shiftcurv::reflecting_box(m.lo, m.hi);
-    o.basin_boundaries.assign(basins.boundaries.begin() + 1, basins.boundaries.end() - 1);
+    cli::set_domain(o, m, basins, x0);
     o.progress = false;  // one chunk per job: run_jobs reports progress
 
     const auto t0 = std::chrono::steady_clock::now();

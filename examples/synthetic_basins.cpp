@@ -175,20 +175,7 @@ int main(int argc, char** argv) {
     // Every row first (one job per T, over the MPI ranks when there are several); warnings
     // (one line per T) only once the whole run has succeeded.
     auto one = [&](shiftcurv::index i) {
-      const double T = Ts[static_cast<std::size_t>(i)];
-      cli::synthetic_row row;
-      try {
-        row = cli::synthetic_experiment(m, basins, T);
-      } catch (const std::exception& e) {
-        // The Laplace part threw: keep the exact columns (this throws again if they failed).
-        row = cli::exact_row(m, basins, T);
-        row.add_warning(std::string("the Laplace approximation failed (") + e.what() + "): its columns are nan");
-      }
-      if (row.warning.empty() && !row.nonfinite_approximations().empty())
-        row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
-      if (!row.exact_finite())
-        throw std::runtime_error("T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
-      return shiftcurv::to_bytes(row);
+      return shiftcurv::to_bytes(cli::synthetic_row_at(m, basins, Ts[static_cast<std::size_t>(i)]));
     };
     shiftcurv::run_jobs_options jobs;
     jobs.kind = "synthetic_basins/1";

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -170,6 +171,26 @@ inline synthetic_row exact_row(const model& m, const basin_partition& basins, do
     row.w_laplace.assign(K, nan);
     return row;
   });
+}
+
+/// One temperature as synthetic_basins reports it: the whole row, or, when the Laplace part
+/// threw, the exact columns with the approximation columns nan and a warning saying why; a
+/// warning for approximation columns that are not finite.  Throws std::runtime_error when the
+/// exact columns are not finite (nothing to report at that T).
+inline synthetic_row synthetic_row_at(const model& m, const basin_partition& basins, double T) {
+  synthetic_row row;
+  try {
+    row = synthetic_experiment(m, basins, T);
+  } catch (const std::exception& e) {
+    // The Laplace part threw: keep the exact columns (this throws again if they failed).
+    row = exact_row(m, basins, T);
+    row.add_warning(std::string("the Laplace approximation failed (") + e.what() + "): its columns are nan");
+  }
+  if (row.warning.empty() && !row.nonfinite_approximations().empty())
+    row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
+  if (!row.exact_finite())
+    throw std::runtime_error("T=" + num(T) + ": the exact steady state is not finite (" + row.warning + ")");
+  return row;
 }
 
 inline shiftcurv::csv_table synthetic_csv(const std::vector<synthetic_row>& rows, std::size_t K) {

@@ -8,9 +8,8 @@
 
 #include <nanobind/stl/tuple.h>
 
-#include <shiftcurv/dynamics/langevin_1d.hpp>
-
 #include "cli/common.hpp"
+#include "cli/langevin.hpp"
 #include "cli/synthetic.hpp"
 #include "common.hpp"
 
@@ -74,17 +73,7 @@ void bind_synthetic(nb::module_& m) {
              {
                nb::gil_scoped_release nogil;
                for (double T : Ts) {
-                 cli::synthetic_row row;
-                 try {
-                   row = cli::synthetic_experiment(s.model(), s.basins(), T);
-                 } catch (const std::exception& e) {
-                   row = cli::exact_row(s.model(), s.basins(), T);
-                   row.add_warning(std::string("the Laplace approximation failed (") + e.what() + "): its columns are nan");
-                 }
-                 if (row.warning.empty() && !row.nonfinite_approximations().empty())
-                   row.add_warning(row.nonfinite_approximations() + " not finite (a term of eq 4/7 overflows a double)");
-                 if (!row.exact_finite())
-                   throw std::runtime_error("synthetic_basins: T=" + cli::num(T) + ": the exact steady state is not finite (" + row.warning + ")");
+                 cli::synthetic_row row = cli::synthetic_row_at(s.model(), s.basins(), T);
                  warnings.push_back(row.warning);
                  rows.push_back(std::move(row));
                }
@@ -108,17 +97,9 @@ void bind_synthetic(nb::module_& m) {
              o.dt = dt;
              o.t_end = time;
              o.seed = seed;
-             if (scheme == "euler-maruyama") o.scheme = shiftcurv::sde_scheme::euler_maruyama;
-             else if (scheme == "milstein") o.scheme = shiftcurv::sde_scheme::milstein;
-             else if (scheme == "weak2") o.scheme = shiftcurv::sde_scheme::weak_order2;
-             else throw cli::usage_error("--scheme: expected euler-maruyama, milstein or weak2 (got '" + scheme + "')");
-             if (x0) {
-               if (!(*x0 >= s.model().lo && *x0 <= s.model().hi)) throw cli::usage_error("--init: x0 must lie in the domain (got '" + cli::num(*x0) + "')");
-               o.x0 = *x0;
-             }
+             o.scheme = cli::parse_scheme(scheme);
+             cli::set_domain(o, s.model(), s.basins(), x0 ? cli::parse_init(cli::num(*x0), s.model()) : std::nullopt);
              o.threads = threads;
-             o.walls = shiftcurv::reflecting_box(s.model().lo, s.model().hi);
-             o.basin_boundaries.assign(s.basins().boundaries.begin() + 1, s.basins().boundaries.end() - 1);
              o.progress = false;
              const cli::diffusion_1d noise = s.model().noise;
              const auto D = [&noise](double x) { return noise.value(x); };
