@@ -304,9 +304,14 @@ class TorchLoss:
         trace_terms = torch.zeros(len(probes), p, dtype=self.dtype, device=self.device)
         tr_sum = torch.zeros(len(probes), dtype=self.dtype, device=self.device)
         for X, Y in self._chunks():
-            # ∇θ ½ Σ_i |g_i|² = Σ_i H_i g_i, by function transforms (grad of vmap of grad).
-            hg += grad(lambda tt: 0.5 * (self._sample_gradients_chunk(tt, X, Y) ** 2).sum())(t).detach()
-            Gd = self._sample_gradients_chunk(t, X, Y).detach()
+            # ∇θ ½ Σ_i |g_i|² = Σ_i H_i g_i, by function transforms (grad of vmap of grad); the
+            # per-sample gradients G of that same pass come back as its auxiliary output.
+            def half_square(tt):
+                G = self._sample_gradients_chunk(tt, X, Y)
+                return 0.5 * (G ** 2).sum(), G
+            h, Gd = grad(half_square, has_aux=True)(t)
+            hg += h.detach()
+            Gd = Gd.detach()
             for l, z in enumerate(probes):
                 w = self._second_directional(t, z, X, Y).detach()  # zᵀH_i z (exact: (H_i)_kk)
                 trace_terms[l] += (w.unsqueeze(1) * Gd).sum(0)
